@@ -1,0 +1,1 @@
+"""Broadcast messages: text-to-speech, imported recordings, loudness, broadcast plans, the agent."""

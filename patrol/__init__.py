@@ -1,0 +1,1 @@
+"""The running system: MAVLink link, vehicle capabilities, patrol runner, store and CLI."""

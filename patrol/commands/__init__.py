@@ -1,0 +1,1 @@
+"""One module per ``patrol`` subcommand; each exposes ``register(subparsers)``."""

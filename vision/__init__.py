@@ -1,0 +1,1 @@
+"""Detection from camera frames and telemetry (people, gatherings, masks): not built yet."""
