@@ -1,0 +1,298 @@
+"""The MAVLink mission protocol, client side: upload, download and clear for MISSION, FENCE and
+RALLY, over lossy links.
+
+Upload: MISSION_COUNT, then answer each MISSION_REQUEST or MISSION_REQUEST_INT (ArduPilot sends
+the legacy one) with MISSION_ITEM_INT until MISSION_ACK. A lost COUNT or item is re-sent when the
+adaptive timeout expires; a lost request is re-sent by the vehicle (every ~1 s in ArduPilot). A
+vehicle-side timeout (ACK OPERATION_CANCELLED) or a lost final ACK restarts the transfer.
+Every upload is read back and compared (:func:`same_item`) before it counts.
+
+Download: MISSION_REQUEST_LIST -> MISSION_COUNT, then MISSION_REQUEST_INT per item with
+re-requests, then MISSION_ACK.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from missions.items import FENCE, MISSION, RALLY, MissionItem
+from patrol.link import Message
+from patrol.vehicle.channel import VehicleChannel
+
+TYPE_NAMES = {MISSION: "mission", FENCE: "fence", RALLY: "rally"}
+
+# Frames that mean the same thing whether sent as float (MISSION_ITEM) or int (_INT) variants:
+# ArduPilot returns nav items in frame 3 although 6 was sent.
+_FRAME_CANON = {
+    mavlink.MAV_FRAME_GLOBAL_INT: mavlink.MAV_FRAME_GLOBAL,
+    mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT: mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT,
+    mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT: mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT,
+}
+_NAV_LAST = mavlink.MAV_CMD_NAV_LAST  # commands below this are NAV (they carry a position)
+
+
+class MissionTransferError(Exception):
+    """An upload or download that did not complete; the message says which and why."""
+
+
+def result_name(code: int) -> str:
+    entry = mavlink.enums["MAV_MISSION_RESULT"].get(code)
+    return entry.name if entry else f"MAV_MISSION_RESULT {code}"
+
+
+def _has_position(item: MissionItem) -> bool:
+    return item.command < _NAV_LAST or item.mission_type in (FENCE, RALLY)
+
+
+def _same_float(a: float, b: float, abs_tol: float = 1e-4) -> bool:
+    a = 0.0 if math.isnan(a) else a  # ArduPilot stores NaN (e.g. "keep yaw") as 0
+    b = 0.0 if math.isnan(b) else b
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=abs_tol)
+
+
+def same_item(sent: MissionItem, back: MissionItem) -> bool:
+    """Whether ``back`` (read from the vehicle) is how a vehicle stores ``sent``: equal except
+    for the frame variant (int/float frames, frame 0 for DO items), autocontinue, NaN stored as
+    0, NAV_LOITER_TIME param3 0 stored as 1, and altitude to the centimetre."""
+    if sent.command != back.command or sent.mission_type != back.mission_type:
+        return False
+    if _has_position(sent):
+        if _FRAME_CANON.get(sent.frame, sent.frame) != _FRAME_CANON.get(back.frame, back.frame):
+            return False
+        if sent.x != back.x or sent.y != back.y or not _same_float(sent.alt, back.alt, 0.011):
+            return False
+    sent_p3 = sent.param3
+    if sent.command == mavlink.MAV_CMD_NAV_LOITER_TIME and sent_p3 == 0 and back.param3 == 1:
+        sent_p3 = 1.0  # "exit xtrack": ArduPilot reports 1 for 0
+    return all(
+        _same_float(a, b)
+        for a, b in zip(
+            (sent.param1, sent.param2, sent_p3, sent.param4),
+            (back.param1, back.param2, back.param3, back.param4),
+            strict=True,
+        )
+    )
+
+
+def compare(sent: list[MissionItem], back: list[MissionItem], mission_type: int) -> list[str]:
+    """Differences between an upload and its read-back, one line each; empty when identical.
+    Item 0 of a MISSION is home, which the vehicle replaces with its own."""
+    what = TYPE_NAMES[mission_type]
+    if len(sent) != len(back):
+        return [f"{what}: sent {len(sent)} items, vehicle holds {len(back)}"]
+    start = 1 if mission_type == MISSION else 0
+    return [
+        f"{what} item {seq}: sent {sent[seq]}, vehicle holds {back[seq]}"
+        for seq in range(start, len(sent))
+        if not same_item(sent[seq], back[seq])
+    ]
+
+
+def item_from_message(msg: Message, mission_type: int) -> MissionItem:
+    """A MissionItem from MISSION_ITEM_INT (or legacy MISSION_ITEM, degrees as floats)."""
+    if msg.get_type() == "MISSION_ITEM_INT":
+        lat, lon = msg.x / 1e7, msg.y / 1e7
+    else:
+        lat, lon = float(msg.x), float(msg.y)
+    return MissionItem(
+        command=msg.command,
+        frame=msg.frame,
+        lat=lat,
+        lon=lon,
+        alt=float(msg.z),
+        param1=msg.param1,
+        param2=msg.param2,
+        param3=msg.param3,
+        param4=msg.param4,
+        autocontinue=msg.autocontinue,
+        mission_type=mission_type,
+    )
+
+
+@dataclass
+class TransferStats:
+    items: int = 0
+    resent: int = 0
+    restarts: int = 0
+    seconds: float = 0.0
+
+
+class MissionTransfer:
+    """Upload, download and clear one vehicle's MISSION, FENCE and RALLY lists."""
+
+    def __init__(
+        self,
+        channel: VehicleChannel,
+        stall_timeout: float = 8.0,
+        attempts: int = 3,
+    ) -> None:
+        self.channel = channel
+        self.stall_timeout = stall_timeout  # vehicle seconds without progress before giving up
+        self.attempts = attempts  # whole-transfer restarts after a vehicle-side cancel
+        self.last_stats = TransferStats()
+
+    # -- messages ---------------------------------------------------------------------------
+    def _item_msg(self, seq: int, item: MissionItem, mission_type: int) -> Message:
+        ch = self.channel
+        return mavlink.MAVLink_mission_item_int_message(
+            ch.sysid, ch.compid, seq, item.frame, item.command, 0, item.autocontinue,
+            item.param1, item.param2, item.param3, item.param4,
+            item.x, item.y, item.alt, mission_type,
+        )  # fmt: skip
+
+    def _ours(self, mission_type: int):
+        ch = self.channel
+        return lambda m: ch.for_us(m) and getattr(m, "mission_type", 0) == mission_type
+
+    # -- upload -----------------------------------------------------------------------------
+    def upload(self, items: list[MissionItem], mission_type: int = MISSION) -> TransferStats:
+        """Upload ``items`` (for MISSION, items[0] is home). Raises MissionTransferError with
+        the MAV_MISSION_RESULT name when the vehicle refuses, or when it stops answering."""
+        what = TYPE_NAMES[mission_type]
+        stats = TransferStats(items=len(items))
+        started = time.monotonic()
+        last_error = ""
+        for attempt in range(self.attempts):
+            stats.restarts = attempt
+            outcome = self._upload_once(items, mission_type, stats)
+            if outcome is None:
+                stats.seconds = time.monotonic() - started
+                self.last_stats = stats
+                return stats
+            last_error = outcome
+        raise MissionTransferError(
+            f"{what} upload failed after {self.attempts} tries: {last_error}"
+        )
+
+    def _upload_once(
+        self, items: list[MissionItem], mission_type: int, stats: TransferStats
+    ) -> str | None:
+        """One transfer; None when acknowledged, else why it must be restarted. Refusals that a
+        restart cannot fix raise at once."""
+        ch = self.channel
+        what = TYPE_NAMES[mission_type]
+        count = len(items)
+        stall = ch.timebase.wall(self.stall_timeout)
+        types = ("MISSION_REQUEST", "MISSION_REQUEST_INT", "MISSION_ACK")
+        with ch.inbox(*types, predicate=self._ours(mission_type)) as box:
+            last_sent: Message = mavlink.MAVLink_mission_count_message(
+                ch.sysid, ch.compid, count, mission_type
+            )
+            ch.send(last_sent)
+            sent_at = progress_at = time.monotonic()
+            requested: set[int] = set()
+            while True:
+                reply = box.get(ch.rtt.timeout)
+                now = time.monotonic()
+                if reply is None:
+                    if now - progress_at > stall:
+                        if len(requested) == count:
+                            return None  # all items were taken; the final ACK was lost
+                        return f"no request from vehicle {ch.sysid} for {self.stall_timeout:g} s"
+                    ch.send(last_sent)  # our COUNT or item may have been lost
+                    stats.resent += 1
+                    sent_at = now
+                    continue
+                if reply.get_type() == "MISSION_ACK":
+                    if reply.type == mavlink.MAV_MISSION_ACCEPTED:
+                        if count and len(requested) < count:
+                            continue  # a stale ACK from an earlier transfer
+                        return None
+                    if reply.type == mavlink.MAV_MISSION_INVALID_SEQUENCE:
+                        continue  # an item out of order (our re-send); the vehicle re-requests
+                    if reply.type == mavlink.MAV_MISSION_OPERATION_CANCELLED:
+                        return f"vehicle {ch.sysid} cancelled the transfer (timeout on its side)"
+                    raise MissionTransferError(
+                        f"{what} upload refused by vehicle {ch.sysid} at item "
+                        f"{max(requested, default=0)} of {count}: {result_name(reply.type)}"
+                    )
+                seq = reply.seq
+                if not 0 <= seq < count:
+                    continue
+                if seq not in requested:
+                    requested.add(seq)
+                    progress_at = now
+                    ch.rtt.sample(now - sent_at)
+                last_sent = self._item_msg(seq, items[seq], mission_type)
+                ch.send(last_sent)
+                sent_at = now
+
+    # -- download ---------------------------------------------------------------------------
+    def download(self, mission_type: int = MISSION) -> list[MissionItem]:
+        """The items the vehicle holds (for MISSION, item 0 is its home)."""
+        ch = self.channel
+        what = TYPE_NAMES[mission_type]
+        stall = ch.timebase.wall(self.stall_timeout)
+        ours = self._ours(mission_type)
+        with ch.inbox("MISSION_COUNT", predicate=ours) as box:
+            request = mavlink.MAVLink_mission_request_list_message(
+                ch.sysid, ch.compid, mission_type
+            )
+            count_msg = self._exchange(box, request, stall, f"{what} download: no MISSION_COUNT")
+        count = count_msg.count
+        items: list[MissionItem] = []
+        with ch.inbox("MISSION_ITEM_INT", "MISSION_ITEM", "MISSION_ACK", predicate=ours) as box:
+            for seq in range(count):
+                request = mavlink.MAVLink_mission_request_int_message(
+                    ch.sysid, ch.compid, seq, mission_type
+                )
+                reply = self._exchange(
+                    box, request, stall, f"{what} download: no item {seq} of {count}",
+                    want=lambda m, seq=seq: m.get_type() != "MISSION_ACK" and m.seq == seq,
+                )  # fmt: skip
+                items.append(item_from_message(reply, mission_type))
+        ch.send(
+            mavlink.MAVLink_mission_ack_message(
+                ch.sysid, ch.compid, mavlink.MAV_MISSION_ACCEPTED, mission_type
+            )
+        )
+        return items
+
+    def _exchange(self, box, request: Message, stall: float, error: str, want=None) -> Message:
+        """Send ``request`` until a wanted reply arrives; a MISSION_ACK error aborts."""
+        ch = self.channel
+        start = time.monotonic()
+        while time.monotonic() - start < stall:
+            sent_at = time.monotonic()
+            ch.send(request)
+            deadline = sent_at + ch.rtt.timeout
+            while (reply := box.get_until(deadline)) is not None:
+                if reply.get_type() == "MISSION_ACK" and reply.type != mavlink.MAV_MISSION_ACCEPTED:
+                    raise MissionTransferError(f"{error}: {result_name(reply.type)}")
+                if want is None or want(reply):
+                    ch.rtt.sample(time.monotonic() - sent_at)
+                    return reply
+        raise MissionTransferError(f"{error} from vehicle {ch.sysid} in {self.stall_timeout:g} s")
+
+    # -- clear and verified upload ----------------------------------------------------------
+    def clear(self, mission_type: int = MISSION) -> None:
+        ch = self.channel
+        with ch.inbox("MISSION_ACK", predicate=self._ours(mission_type)) as box:
+            request = mavlink.MAVLink_mission_clear_all_message(ch.sysid, ch.compid, mission_type)
+            reply = self._exchange(
+                box, request, ch.timebase.wall(self.stall_timeout), "clear: no MISSION_ACK"
+            )
+        if reply.type != mavlink.MAV_MISSION_ACCEPTED:
+            raise MissionTransferError(f"clear refused: {result_name(reply.type)}")
+
+    def upload_verified(
+        self, items: list[MissionItem], mission_type: int = MISSION
+    ) -> TransferStats:
+        """Upload, read back and compare; raises with the differences if they are not equal."""
+        started = time.monotonic()
+        stats = self.upload(items, mission_type)
+        back = self.download(mission_type)
+        differences = compare(items, back, mission_type)
+        if differences:
+            shown = "; ".join(differences[:3])
+            more = f" (+{len(differences) - 3} more)" if len(differences) > 3 else ""
+            raise MissionTransferError(
+                f"{TYPE_NAMES[mission_type]} read-back differs from upload: {shown}{more}"
+            )
+        stats.seconds = time.monotonic() - started
+        self.last_stats = stats
+        return stats

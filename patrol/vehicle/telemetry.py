@@ -1,0 +1,286 @@
+"""Telemetry: the vehicle's state as its messages report it, and events when it changes.
+
+ArduPilot sends nothing timestamped until streams are requested; :meth:`Telemetry.request_streams`
+asks for them at modest rates (in vehicle time, as SITL counts them)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pymavlink import mavutil
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from patrol.link import Message
+from patrol.vehicle.channel import VehicleChannel
+
+COPTER_MODES: dict[int, str] = dict(mavutil.mode_mapping_acm)
+COPTER_MODE_NUMBERS: dict[str, int] = {name: number for number, name in COPTER_MODES.items()}
+
+# EKF_STATUS_REPORT flags that must be set, and those that must not, for a healthy position.
+EKF_REQUIRED = (
+    mavlink.EKF_ATTITUDE
+    | mavlink.EKF_VELOCITY_HORIZ
+    | mavlink.EKF_VELOCITY_VERT
+    | mavlink.EKF_POS_HORIZ_ABS
+    | mavlink.EKF_POS_VERT_ABS
+)
+EKF_BAD = mavlink.EKF_CONST_POS_MODE | mavlink.EKF_UNINITIALIZED | mavlink.EKF_GPS_GLITCHING
+PREARM_BIT = mavlink.MAV_SYS_STATUS_PREARM_CHECK
+
+# REQUEST_DATA_STREAM id -> Hz (vehicle time). Enough for a progress line and the checklist.
+DEFAULT_STREAMS = {
+    mavlink.MAV_DATA_STREAM_EXTENDED_STATUS: 2,  # SYS_STATUS, GPS_RAW_INT, MISSION_CURRENT
+    mavlink.MAV_DATA_STREAM_POSITION: 2,  # GLOBAL_POSITION_INT
+    mavlink.MAV_DATA_STREAM_EXTRA1: 1,  # ATTITUDE
+    mavlink.MAV_DATA_STREAM_EXTRA2: 1,  # VFR_HUD
+    mavlink.MAV_DATA_STREAM_EXTRA3: 1,  # BATTERY_STATUS, EKF_STATUS_REPORT
+}
+
+
+def mode_name(custom_mode: int | None) -> str:
+    if custom_mode is None:
+        return "?"
+    return COPTER_MODES.get(custom_mode, f"MODE{custom_mode}")
+
+
+@dataclass(frozen=True)
+class Event:
+    """A change worth reporting: ``kind`` is mode, armed, statustext, reached, landed."""
+
+    kind: str
+    value: object
+    text: str
+
+
+@dataclass
+class Position:
+    lat: float
+    lon: float
+    alt_rel: float
+    alt_amsl: float
+    ground_speed: float
+    heading: float
+
+
+@dataclass
+class Home:
+    lat: float
+    lon: float
+    alt_amsl: float
+
+
+@dataclass
+class State:
+    """A snapshot of what the vehicle last reported; None where nothing was heard yet."""
+
+    heartbeat_at: float | None = None  # time.monotonic()
+    mode: int | None = None
+    armed: bool = False
+    system_status: int | None = None
+    position: Position | None = None
+    roll: float = 0.0
+    pitch: float = 0.0
+    yaw: float = 0.0
+    voltage: float | None = None
+    battery_remaining: int | None = None
+    current: float | None = None
+    gps_fix: int = 0
+    hdop: float | None = None
+    satellites: int | None = None
+    ekf_flags: int | None = None
+    home: Home | None = None
+    mission_seq: int | None = None
+    mission_total: int | None = None
+    mission_state: int | None = None
+    last_reached: int | None = None
+    landed_state: int | None = None
+    sensors_present: int = 0
+    sensors_health: int = 0
+    statustexts: deque[tuple[float, int, str]] = field(default_factory=lambda: deque(maxlen=200))
+
+    @property
+    def mode_name(self) -> str:
+        return mode_name(self.mode)
+
+    @property
+    def ekf_healthy(self) -> bool:
+        flags = self.ekf_flags
+        return flags is not None and flags & EKF_REQUIRED == EKF_REQUIRED and not flags & EKF_BAD
+
+    @property
+    def prearm_ok(self) -> bool | None:
+        """The SYS_STATUS pre-arm health bit, None when the vehicle does not report it."""
+        if not self.sensors_present & PREARM_BIT:
+            return None
+        return bool(self.sensors_health & PREARM_BIT)
+
+    @property
+    def in_air(self) -> bool:
+        if (
+            self.landed_state is not None
+            and self.landed_state != mavlink.MAV_LANDED_STATE_UNDEFINED
+        ):
+            return self.landed_state != mavlink.MAV_LANDED_STATE_ON_GROUND
+        return self.armed and self.position is not None and self.position.alt_rel > 1.0
+
+
+class Telemetry:
+    """Keeps :class:`State` current from the vehicle's messages and publishes :class:`Event`."""
+
+    def __init__(self, channel: VehicleChannel) -> None:
+        self.channel = channel
+        self._state = State()
+        self._lock = threading.Lock()
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._chunks: dict[int, list[str]] = {}
+        channel.add_listener(self._on_message)
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` on every change (on the link's reader thread)."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def remove() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return remove
+
+    def _publish(self, event: Event) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            callback(event)
+
+    def heartbeat_age(self) -> float | None:
+        """Vehicle seconds since the last autopilot HEARTBEAT, None if never heard."""
+        at = self._state.heartbeat_at
+        if at is None:
+            return None
+        return self.channel.timebase.vehicle(time.monotonic() - at)
+
+    def request_streams(self, rates: dict[int, int] | None = None) -> None:
+        """Ask for telemetry streams (REQUEST_DATA_STREAM, as ArduPilot expects), the landed state
+        (EXTENDED_SYS_STATE at 1 Hz) and the home position."""
+        ch = self.channel
+        for stream, hz in (rates or DEFAULT_STREAMS).items():
+            ch.send(mavlink.MAVLink_request_data_stream_message(ch.sysid, ch.compid, stream, hz, 1))
+        ch.send(
+            mavlink.MAVLink_command_long_message(
+                ch.sysid, ch.compid, mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, 0,
+                mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE, 1_000_000, 0, 0, 0, 0, 0,
+            )
+        )  # fmt: skip
+        self.request_home()
+
+    def request_home(self) -> None:
+        ch = self.channel
+        ch.send(
+            mavlink.MAVLink_command_long_message(
+                ch.sysid, ch.compid, mavlink.MAV_CMD_REQUEST_MESSAGE, 0,
+                mavlink.MAVLINK_MSG_ID_HOME_POSITION, 0, 0, 0, 0, 0, 0,
+            )
+        )  # fmt: skip
+
+    # -- message handling (reader thread) ---------------------------------------------------
+    def _on_message(self, msg: Message) -> None:
+        handler = getattr(self, f"_on_{msg.get_type().lower()}", None)
+        if handler is not None:
+            handler(msg)
+
+    def _on_heartbeat(self, msg: Message) -> None:
+        s = self._state
+        s.heartbeat_at = time.monotonic()
+        s.system_status = msg.system_status
+        armed = bool(msg.base_mode & mavlink.MAV_MODE_FLAG_SAFETY_ARMED)
+        if msg.custom_mode != s.mode:
+            old, s.mode = s.mode, msg.custom_mode
+            self._publish(
+                Event("mode", msg.custom_mode, f"mode {mode_name(old)} -> {mode_name(s.mode)}")
+            )
+        if armed != s.armed:
+            s.armed = armed
+            self._publish(Event("armed", armed, "armed" if armed else "disarmed"))
+
+    def _on_global_position_int(self, msg: Message) -> None:
+        s = self._state
+        s.position = Position(
+            lat=msg.lat / 1e7,
+            lon=msg.lon / 1e7,
+            alt_rel=msg.relative_alt / 1000.0,
+            alt_amsl=msg.alt / 1000.0,
+            ground_speed=math.hypot(msg.vx, msg.vy) / 100.0,
+            heading=msg.hdg / 100.0 if msg.hdg != 65535 else float("nan"),
+        )
+
+    def _on_attitude(self, msg: Message) -> None:
+        s = self._state
+        s.roll, s.pitch, s.yaw = msg.roll, msg.pitch, msg.yaw
+
+    def _on_sys_status(self, msg: Message) -> None:
+        s = self._state
+        s.voltage = msg.voltage_battery / 1000.0 if msg.voltage_battery != 65535 else None
+        s.battery_remaining = msg.battery_remaining if msg.battery_remaining >= 0 else None
+        s.current = msg.current_battery / 100.0 if msg.current_battery >= 0 else None
+        s.sensors_present = msg.onboard_control_sensors_present
+        s.sensors_health = msg.onboard_control_sensors_health
+
+    def _on_gps_raw_int(self, msg: Message) -> None:
+        s = self._state
+        s.gps_fix = msg.fix_type
+        s.hdop = msg.eph / 100.0 if msg.eph != 65535 else None
+        s.satellites = msg.satellites_visible if msg.satellites_visible != 255 else None
+
+    def _on_ekf_status_report(self, msg: Message) -> None:
+        self._state.ekf_flags = msg.flags
+
+    def _on_home_position(self, msg: Message) -> None:
+        self._state.home = Home(msg.latitude / 1e7, msg.longitude / 1e7, msg.altitude / 1000.0)
+
+    def _on_mission_current(self, msg: Message) -> None:
+        s = self._state
+        s.mission_seq = msg.seq
+        s.mission_total = msg.total
+        s.mission_state = msg.mission_state
+
+    def _on_mission_item_reached(self, msg: Message) -> None:
+        self._state.last_reached = msg.seq
+        self._publish(Event("reached", msg.seq, f"reached item {msg.seq}"))
+
+    def _on_extended_sys_state(self, msg: Message) -> None:
+        s = self._state
+        if msg.landed_state != s.landed_state:
+            s.landed_state = msg.landed_state
+            name = mavlink.enums["MAV_LANDED_STATE"][msg.landed_state].name
+            self._publish(Event("landed", msg.landed_state, name.removeprefix("MAV_LANDED_STATE_")))
+
+    def _on_statustext(self, msg: Message) -> None:
+        # MAVLink 2 splits long texts into chunks sharing a non-zero id
+        text = msg.text if isinstance(msg.text, str) else msg.text.decode(errors="replace")
+        text = text.rstrip("\x00")
+        if msg.id:
+            parts = self._chunks.setdefault(msg.id, [])
+            parts.append(text)
+            if len(text) == 50:
+                return
+            text = "".join(self._chunks.pop(msg.id))
+        self._state.statustexts.append((time.monotonic(), msg.severity, text))
+        self._publish(Event("statustext", msg.severity, text))
+
+    def texts_since(self, since: float, prefixes: tuple[str, ...] = ()) -> list[str]:
+        """STATUSTEXTs heard after ``since`` (monotonic), optionally only those with a prefix."""
+        return [
+            text
+            for at, _sev, text in list(self._state.statustexts)
+            if at >= since and (not prefixes or text.startswith(prefixes))
+        ]
