@@ -1,0 +1,91 @@
+"""Decoding imported recordings (WAV, MP3, OGG/Opus, M4A/AAC, WebM/Opus ...) with PyAV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from audio.wav import SAMPLE_RATE
+
+DEFAULT_MAX_SECONDS = 120.0
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+
+class ImportRefused(ValueError):
+    """A file that cannot be taken into the library, with the reason."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    samples: np.ndarray  # mono float32 at SAMPLE_RATE
+    container: str
+    codec: str
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+
+def decode(
+    path: Path,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Decoded:
+    """Decode the first audio stream of ``path`` to 48 kHz mono float32.
+    Raises ImportRefused for a missing, empty, too big, too long or non-audio file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportRefused(f"{path}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise ImportRefused(f"{path}: the file is empty")
+    if size > max_bytes:
+        raise ImportRefused(f"{path}: {size} bytes is over the {max_bytes}-byte limit")
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise ImportRefused(f"{path}: not a readable audio file ({exc.strerror or exc})") from None
+    with container:
+        if not container.streams.audio:
+            raise ImportRefused(f"{path}: the file has no audio stream")
+        stream = container.streams.audio[0]
+        declared = _declared_seconds(container, stream)
+        if declared is not None and declared > max_seconds + 0.5:
+            raise ImportRefused(
+                f"{path}: {declared:.1f} s is longer than the {max_seconds:g} s limit"
+            )
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        total = 0
+        limit = int((max_seconds + 0.5) * SAMPLE_RATE)
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    total += len(chunk)
+                if total > limit:
+                    raise ImportRefused(f"{path}: longer than the {max_seconds:g} s limit")
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            raise ImportRefused(f"{path}: the audio is corrupt ({exc.strerror or exc})") from None
+        codec = stream.codec_context.name
+        fmt = container.format.name
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    if len(samples) == 0:
+        raise ImportRefused(f"{path}: the audio stream holds no samples")
+    if len(samples) > max_seconds * SAMPLE_RATE + 0.5 * SAMPLE_RATE:
+        raise ImportRefused(f"{path}: longer than the {max_seconds:g} s limit")
+    return Decoded(samples.astype(np.float32), fmt, codec)
+
+
+def _declared_seconds(container: av.container.InputContainer, stream) -> float | None:  # type: ignore[no-untyped-def]
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None

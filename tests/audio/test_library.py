@@ -1,0 +1,61 @@
+import pytest
+from sqlalchemy import create_engine
+
+from audio.decode import ImportRefused
+from audio.library import LibraryError, MessageLibrary
+from audio.loudness import measure_lufs, peak_dbfs
+from audio.wav import SAMPLE_RATE, read_wav
+from tests.audio.media import FORMATS, encode
+
+
+@pytest.fixture
+def library(tmp_path):
+    return MessageLibrary(tmp_path / "audio", create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+
+
+@pytest.mark.parametrize("suffix", sorted(FORMATS))
+def test_import_every_format_stores_a_normalised_file(library, tmp_path, suffix):
+    source = encode(tmp_path / f"dialect.{suffix}", suffix, seconds=3.0)
+    message = library.import_recording(source, f"通知 {suffix}", "wuu", created_by="lin")
+    samples, rate = read_wav(message.path)
+    assert rate == SAMPLE_RATE
+    assert abs(measure_lufs(samples, rate) - -16.0) <= 1.0
+    assert peak_dbfs(samples) <= -1.0
+    assert message.source == "recording" and message.language == "wuu"
+    assert message.created_by == "lin" and message.text is None
+    assert library.get(message.id) == message == library.get(f"通知 {suffix}")
+
+
+def test_free_text_dialect_and_listing(library, tmp_path):
+    a = library.import_recording(encode(tmp_path / "a.wav", "wav"), "a", "温州话 Oujiang")
+    b = library.import_recording(encode(tmp_path / "b.ogg", "ogg"), "b", "nan", with_chime=True)
+    assert [m.title for m in library.list()] == ["a", "b"]
+    assert a.language == "温州话 Oujiang"
+    assert b.duration_s > a.duration_s + 1.5  # the chime is in front
+
+
+def test_refusals_leave_the_library_unchanged(library, tmp_path):
+    library.import_recording(encode(tmp_path / "ok.wav", "wav"), "kept", "hak")
+    junk = tmp_path / "junk.m4a"
+    junk.write_bytes(b"\x00\x01garbage" * 100)
+    with pytest.raises(ImportRefused):
+        library.import_recording(junk, "junk", "hak")
+    with pytest.raises(LibraryError, match="already exists"):
+        library.import_recording(encode(tmp_path / "again.wav", "wav"), "kept", "hak")
+    with pytest.raises(LibraryError, match="tag is empty"):
+        library.import_recording(encode(tmp_path / "c.wav", "wav"), "c", " ")
+    assert [m.title for m in library.list()] == ["kept"]
+    assert len(list((library.root / "messages").iterdir())) == 1
+
+
+def test_silent_recording_is_refused(library, tmp_path):
+    import numpy as np
+
+    path = encode(tmp_path / "silence.wav", "wav", np.zeros(44_100))
+    with pytest.raises(LibraryError, match="silent"):
+        library.import_recording(path, "quiet", "yue")
+
+
+def test_unknown_message(library):
+    with pytest.raises(LibraryError, match="no message"):
+        library.get("missing")
