@@ -1,0 +1,51 @@
+"""How long a copter takes to fly a path: cruise, slowing for corners, climb, descent, loiter.
+
+The figures are ArduCopter defaults (WPNAV_ACCEL 250 cm/s², WPNAV_SPEED_UP 250 cm/s,
+WPNAV_SPEED_DN 150 cm/s, LAND_SPEED 50 cm/s below LAND_ALT_LOW 10 m).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ACCEL = 2.5
+CLIMB_SPEED = 2.5
+DESCENT_SPEED = 1.5
+LAND_SPEED = 0.5
+LAND_ALT_LOW = 10.0
+
+
+def leg_lengths(points: np.ndarray) -> np.ndarray:
+    """Lengths of the legs between consecutive points of an (N, 2) array."""
+    if len(points) < 2:
+        return np.zeros(0)
+    return np.hypot(*np.diff(points, axis=0).T)
+
+
+def turn_times(points: np.ndarray, speed: float, accel: float = ACCEL) -> np.ndarray:
+    """Extra seconds at each interior vertex: a full stop and restart (speed/accel) for a
+    U-turn, scaled by (1 - cos θ) / 2 for a heading change θ."""
+    if len(points) < 3:
+        return np.zeros(0)
+    d = np.diff(points, axis=0)
+    n = np.hypot(d[:, 0], d[:, 1])
+    n[n == 0] = 1.0
+    u = d / n[:, None]
+    cos = np.clip(np.einsum("ij,ij->i", u[:-1], u[1:]), -1.0, 1.0)
+    return (speed / accel) * (1.0 - cos) / 2.0
+
+
+def path_time(points: np.ndarray, speed: float) -> float:
+    """Seconds to fly an (N, 2) path in metres at ``speed``, corners included."""
+    return float(leg_lengths(points).sum() / speed + turn_times(points, speed).sum())
+
+
+def path_cost(points: np.ndarray, speed: float) -> float:
+    """The same in metres of straight flight (what the sweep-angle search minimises)."""
+    return path_time(points, speed) * speed
+
+
+def vertical_time(alt: float) -> float:
+    """Take-off climb plus descent and landing at the end of a sortie."""
+    high = max(alt - LAND_ALT_LOW, 0.0)
+    return alt / CLIMB_SPEED + high / DESCENT_SPEED + min(alt, LAND_ALT_LOW) / LAND_SPEED

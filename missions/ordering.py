@@ -1,0 +1,129 @@
+"""Order many grids and pick each one's entry and exit to keep transits short.
+
+Nearest neighbour from home, then rounds of 2-opt (a reversed run of grids also reverses each
+grid's path), or-opt (move one grid, in its best variant, to its best place) and a per-grid
+variant choice, until no move helps. Transit costs are straight-line distances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_ROUNDS = 20
+
+
+def _d(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return np.hypot(p[..., 0] - q[..., 0], p[..., 1] - q[..., 1])
+
+
+def order_grids(
+    home: np.ndarray,
+    variants: list[list[np.ndarray]],
+    costs: list[list[float]] | None = None,
+) -> list[tuple[int, int]]:
+    """Visit order as (grid index, variant index). ``variants[g][2i + 1]`` must be
+    ``variants[g][2i]`` reversed; ``costs`` are the variants' own costs (metres)."""
+    if not variants:
+        return []
+    grid_of = np.concatenate([[g] * len(v) for g, v in enumerate(variants)])
+    first = np.cumsum([0] + [len(v) for v in variants])[:-1]
+    local = np.concatenate([np.arange(len(v)) for v in variants])
+    entry = np.array([p[0] for v in variants for p in v], dtype=float)
+    exit_ = np.array([p[-1] for v in variants for p in v], dtype=float)
+    own = (
+        np.concatenate([np.asarray(c, dtype=float) for c in costs])
+        if costs is not None
+        else np.zeros(len(entry))
+    )
+    rev = first[grid_of] + (local ^ 1)  # variant 2i <-> 2i + 1 within each grid
+    home = np.asarray(home, dtype=float)
+
+    # nearest neighbour
+    seq: list[int] = []
+    used = np.zeros(len(variants), dtype=bool)
+    cur = home
+    for _ in range(len(variants)):
+        score = _d(cur, entry) + own
+        score[used[grid_of]] = np.inf
+        v = int(np.argmin(score))
+        seq.append(v)
+        used[grid_of[v]] = True
+        cur = exit_[v]
+    s = np.array(seq)
+
+    for _ in range(MAX_ROUNDS):
+        changed = _two_opt(s, entry, exit_, rev, home)
+        changed |= _or_opt(s, entry, exit_, own, home, grid_of, first, variants)
+        changed |= _best_variants(s, entry, exit_, own, home, grid_of, first, variants)
+        if not changed:
+            break
+    return [(int(grid_of[v]), int(local[v])) for v in s]
+
+
+def route_cost(seq, entry, exit_, own, home) -> float:
+    pts_in = np.vstack([entry[seq], home[None]])
+    pts_out = np.vstack([home[None], exit_[seq]])
+    return float(_d(pts_out, pts_in).sum() + own[seq].sum())
+
+
+def _two_opt(s, entry, exit_, rev, home) -> bool:
+    n = len(s)
+    changed = False
+    for i in range(n):
+        prev_x = exit_[s[i - 1]] if i else home
+        E = entry[s]
+        X = exit_[s]
+        nxt_e = np.vstack([E[1:], home[None]])
+        j = np.arange(i, n)
+        delta = _d(prev_x, X[j]) + _d(E[i], nxt_e[j]) - _d(prev_x, E[i]) - _d(X[j], nxt_e[j])
+        k = int(np.argmin(delta))
+        if delta[k] < -1e-6:
+            jj = j[k]
+            s[i : jj + 1] = rev[s[i : jj + 1][::-1]]
+            changed = True
+    return changed
+
+
+def _or_opt(s, entry, exit_, own, home, grid_of, first, variants) -> bool:
+    changed = False
+    n = len(s)
+    if n < 3:
+        return False
+    for i in range(n):
+        prev_x = exit_[s[i - 1]] if i else home
+        next_e = entry[s[i + 1]] if i + 1 < n else home
+        v = s[i]
+        gain = _d(prev_x, entry[v]) + own[v] + _d(exit_[v], next_e) - _d(prev_x, next_e)
+        rest = np.delete(s, i)
+        outs = np.vstack([home[None], exit_[rest]])  # edge m goes outs[m] -> ins[m]
+        ins = np.vstack([entry[rest], home[None]])
+        g = grid_of[v]
+        cand = np.arange(first[g], first[g] + len(variants[g]))
+        add = (
+            _d(outs[:, None], entry[cand][None])
+            + own[cand][None]
+            + _d(exit_[cand][None], ins[:, None])
+            - _d(outs, ins)[:, None]
+        )
+        m, c = np.unravel_index(np.argmin(add), add.shape)
+        if add[m, c] < gain - 1e-6:
+            s[:] = np.insert(rest, m, cand[c])
+            changed = True
+    return changed
+
+
+def _best_variants(s, entry, exit_, own, home, grid_of, first, variants) -> bool:
+    changed = False
+    n = len(s)
+    for i in range(n):
+        prev_x = exit_[s[i - 1]] if i else home
+        next_e = entry[s[i + 1]] if i + 1 < n else home
+        g = grid_of[s[i]]
+        cand = np.arange(first[g], first[g] + len(variants[g]))
+        cost = _d(prev_x, entry[cand]) + own[cand] + _d(exit_[cand], next_e)
+        best = cand[int(np.argmin(cost))]
+        cur = cost[s[i] - first[g]]
+        if best != s[i] and cost.min() < cur - 1e-6:
+            s[i] = best
+            changed = True
+    return changed

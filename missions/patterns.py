@@ -1,0 +1,314 @@
+"""Flight patterns over one grid, in a local metric frame (x east, y north, metres).
+
+Each pattern returns a ``Pattern`` whose ``variants`` are alternative paths over the same grid
+(other start corners, other directions); variant ``2i + 1`` is always variant ``2i`` reversed so
+the grid ordering can flip a grid by flipping its variant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Polygon
+
+from missions.errors import PlanningError
+from missions.flight import path_cost
+
+Area = Polygon | MultiPolygon
+ANGLE_STEP_DEG = 15.0
+ANGLE_CANDIDATES = 5
+
+
+@dataclass
+class Pattern:
+    variants: list[np.ndarray]
+    hover: bool = False
+    bearing: float | None = None  # sweep-line bearing (degrees from north), coverage only
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> np.ndarray:
+        return self.variants[0]
+
+
+def _with_reverses(paths: list[np.ndarray]) -> list[np.ndarray]:
+    out: list[np.ndarray] = []
+    for p in paths:
+        out += [p, p[::-1].copy()]
+    return out
+
+
+# ---- coverage ---------------------------------------------------------------------------
+
+
+def _rotation(bearing_deg: float) -> np.ndarray:
+    """Matrix turning the frame so that lines on ``bearing_deg`` run along +x."""
+    a = math.radians(90.0 - bearing_deg)  # the line direction, counter-clockwise from east
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[c, s], [-s, c]])
+
+
+def _rotate(geom: shapely.Geometry, m: np.ndarray) -> shapely.Geometry:
+    return shapely.transform(geom, lambda xy: xy @ m.T)
+
+
+Segment = tuple[int, float, float, float]  # band, x start, x end, y
+
+
+def sweep_segments(
+    area_rot: Area, spacing: float, blocking_rot: shapely.Geometry | None, merge: bool
+) -> list[Segment]:
+    """Sweep segments of a grid already turned so that lines run along x.
+
+    Line k flies the centre of band k (bands ``spacing`` wide tile the grid's y extent) from the
+    smallest to the largest x of the grid inside that band, so a footprint at least ``spacing``
+    wide sees the whole band: no strips are left along slanted or ragged edges. With ``merge``,
+    pieces of one band are joined across holes and bays unless the join would cross
+    ``blocking_rot`` (no-fly zones); pieces whose x ranges overlap are always joined.
+    """
+    xmin, ymin, xmax, ymax = area_rot.bounds
+    height = ymax - ymin
+    n = max(1, math.ceil(height / spacing - 1e-9))
+    yc = ymin + height / 2 + (np.arange(n) - (n - 1) / 2) * spacing
+    boxes = shapely.box(xmin - 1, yc - spacing / 2, xmax + 1, yc + spacing / 2)
+    parts, idx = shapely.get_parts(shapely.intersection(boxes, area_rot), return_index=True)
+    keep = shapely.area(parts) > 1e-6
+    bounds = shapely.bounds(parts[keep])
+    idx = idx[keep]
+    order = np.lexsort((bounds[:, 0], idx))
+    segs: list[Segment] = []
+    for k, xa, xb in zip(idx[order], bounds[order, 0], bounds[order, 2], strict=True):
+        y = float(yc[k])
+        if segs and segs[-1][0] == k:
+            pk, pa, pb, _ = segs[-1]
+            joined = xa <= pb + 1e-9
+            if not joined and merge:
+                gap = LineString([(pb, y), (xa, y)])
+                joined = blocking_rot is None or not shapely.intersects(gap, blocking_rot)
+            if joined:
+                segs[-1] = (pk, pa, max(pb, float(xb)), y)
+                continue
+        segs.append((int(k), float(xa), float(xb), y))
+    if blocking_rot is not None and not blocking_rot.is_empty:
+        segs = _cut_segments(segs, blocking_rot)
+    return segs
+
+
+def _cut_segments(segs: list[Segment], blocking_rot: shapely.Geometry) -> list[Segment]:
+    """Remove the parts of sweep lines that run through no-fly zones."""
+    lines = shapely.linestrings([[(a, y), (b, y)] for _, a, b, y in segs])
+    hit = shapely.intersects(lines, blocking_rot)
+    if not hit.any():
+        return segs
+    out: list[Segment] = []
+    for seg, line, h in zip(segs, lines, hit, strict=True):
+        if not h:
+            out.append(seg)
+            continue
+        for piece in shapely.get_parts(shapely.difference(line, blocking_rot)):
+            if piece.length > 1e-6:
+                b = piece.bounds
+                out.append((seg[0], b[0], b[2], seg[3]))
+    out.sort(key=lambda s: (s[0], s[1]))
+    return out
+
+
+def _cells(segs: list[Segment]) -> list[list[Segment]]:
+    """Boustrophedon cells: chains of segments in consecutive bands that overlap one-to-one."""
+    by_band: dict[int, list[int]] = {}
+    for i, s in enumerate(segs):
+        by_band.setdefault(s[0], []).append(i)
+    up: dict[int, list[int]] = {i: [] for i in range(len(segs))}
+    down: dict[int, list[int]] = {i: [] for i in range(len(segs))}
+    for i, (k, a, b, _) in enumerate(segs):
+        for j in by_band.get(k + 1, []):
+            if a <= segs[j][2] and segs[j][1] <= b:
+                up[i].append(j)
+                down[j].append(i)
+    cell_of: dict[int, int] = {}
+    cells: list[list[Segment]] = []
+    for i in range(len(segs)):
+        below = down[i]
+        if len(below) == 1 and len(up[below[0]]) == 1:
+            c = cell_of[below[0]]
+        else:
+            c = len(cells)
+            cells.append([])
+        cell_of[i] = c
+        cells[c].append(segs[i])
+    return cells
+
+
+def _cell_path(cell: list[Segment], from_top: bool, from_right: bool) -> np.ndarray:
+    rows = cell[::-1] if from_top else cell
+    pts = []
+    rightward = not from_right
+    for _, a, b, y in rows:
+        pts += [(a, y), (b, y)] if rightward else [(b, y), (a, y)]
+        rightward = not rightward
+    return np.array(pts, dtype=float)
+
+
+def _chain_cells(cells: list[list[Segment]], speed: float) -> np.ndarray:
+    """Visit all cells: try each start, then greedily the nearest corner of the nearest cell."""
+    corners = [(t, r) for t in (False, True) for r in (False, True)]
+    paths = [[_cell_path(c, t, r) for t, r in corners] for c in cells]
+    starts = range(len(cells)) if len(cells) <= 8 else range(4)
+    best: np.ndarray | None = None
+    best_cost = math.inf
+    for first in starts:
+        for v0 in range(4):
+            route = [paths[first][v0]]
+            left = set(range(len(cells))) - {first}
+            while left:
+                end = route[-1][-1]
+                c, v = min(
+                    ((c, v) for c in left for v in range(4)),
+                    key=lambda cv: math.dist(end, paths[cv[0]][cv[1]][0]),
+                )
+                route.append(paths[c][v])
+                left.remove(c)
+            full = np.vstack(route)
+            cost = path_cost(full, speed)
+            if cost < best_cost:
+                best, best_cost = full, cost
+    assert best is not None
+    return best
+
+
+def _hull_bearings(area: Area) -> list[float]:
+    """Candidate sweep bearings, best first by the hull's width across the lines."""
+    hull = np.asarray(area.convex_hull.exterior.coords)
+    d = np.diff(hull, axis=0)
+    edges = np.degrees(np.arctan2(d[:, 0], d[:, 1])) % 180.0
+    cands = np.unique(np.round(np.concatenate([edges, np.arange(0, 180, ANGLE_STEP_DEG)]), 3))
+    rad = np.radians(cands)
+    normals = np.column_stack([np.cos(rad), -np.sin(rad)])
+    widths = np.ptp(hull @ normals.T, axis=0)
+    return [float(b) for b in cands[np.argsort(widths, kind="stable")]]
+
+
+def coverage(
+    area: Area,
+    spacing: float,
+    speed: float,
+    bearing: float | None = None,
+    blocking: shapely.Geometry | None = None,
+) -> Pattern:
+    """Boustrophedon coverage of ``area`` with lines ``spacing`` apart.
+
+    The sweep bearing is searched to minimise flight time (straight length plus corners) over
+    the hull-edge directions and every 15°, unless ``bearing`` is given. Each bearing is tried
+    both flying across holes and bays and split into boustrophedon cells; the faster wins.
+    """
+    if spacing <= 0:
+        raise PlanningError(f"line spacing must be positive, not {spacing:g} m")
+    bearings = [bearing] if bearing is not None else _hull_bearings(area)[:ANGLE_CANDIDATES]
+    best: tuple[float, np.ndarray, float, list[list[Segment]]] | None = None
+    for b in bearings:
+        m = _rotation(b)
+        area_rot = _rotate(area, m)
+        blocking_rot = _rotate(blocking, m) if blocking is not None else None
+        for merge in (True, False):
+            segs = sweep_segments(area_rot, spacing, blocking_rot, merge)
+            if not segs:
+                continue
+            cells = _cells(segs)
+            path_rot = _chain_cells(cells, speed)
+            cost = path_cost(path_rot, speed)
+            if best is None or cost < best[0] - 1e-6:
+                best = (cost, m, b, cells)
+            if len(cells) == 1 and merge:
+                break  # splitting cannot beat a single cell
+    if best is None:
+        raise PlanningError("no sweep line fits inside the grid")
+    _, m, b, cells = best
+    if len(cells) == 1:
+        base = [_cell_path(cells[0], False, False), _cell_path(cells[0], False, True)]
+    else:
+        base = [_chain_cells(cells, speed)]
+    return Pattern([p @ m for p in _with_reverses(base)], bearing=b)
+
+
+# ---- perimeter and points ----------------------------------------------------------------
+
+
+def perimeter(area: Area, inset: float) -> Pattern:
+    """Fly the boundary of every part of ``area``, ``inset`` metres inside it."""
+    notes = []
+    inner = area.buffer(-inset, quad_segs=2) if inset > 0 else area
+    if inner.is_empty:
+        notes.append(f"too narrow for a {inset:g} m inset: flying the boundary itself")
+        inner = area
+    parts = sorted(shapely.get_parts(inner.simplify(0.5)), key=lambda p: -p.area)
+    loops = [np.asarray(p.exterior.coords) for p in parts if isinstance(p, Polygon)]
+    if len(loops) == 1:
+        ring = loops[0][:-1]
+        starts = np.unique(np.linspace(0, len(ring) - 1, min(4, len(ring))).astype(int))
+        base = [np.vstack([np.roll(ring, -s, axis=0), ring[s : s + 1]]) for s in starts]
+    else:
+        route = [loops[0]]
+        rest = loops[1:]
+        while rest:
+            end = route[-1][-1]
+            nxt = min(range(len(rest)), key=lambda i: np.hypot(*(rest[i][:-1] - end).T).min())
+            ring = rest.pop(nxt)[:-1]
+            s = int(np.argmin(np.hypot(*(ring - end).T)))
+            route.append(np.vstack([np.roll(ring, -s, axis=0), ring[s : s + 1]]))
+        base = [np.vstack(route)]
+    return Pattern(_with_reverses(base), notes=notes)
+
+
+def hover_points(area: Area, spacing: float, given: np.ndarray | None = None) -> Pattern:
+    """Hover points: the ``given`` ones inside the grid, else a lattice ``spacing`` apart clipped
+    to the grid (one point on the grid if it is smaller than the lattice)."""
+    notes = []
+    if given is not None and len(given):
+        inside = shapely.contains_xy(area, given[:, 0], given[:, 1])
+        if not inside.all():
+            notes.append(f"{int((~inside).sum())} hover point(s) outside the flyable grid dropped")
+        pts = given[inside]
+    else:
+        xmin, ymin, xmax, ymax = area.bounds
+        kx = max(1, math.ceil((xmax - xmin) / spacing))
+        ky = max(1, math.ceil((ymax - ymin) / spacing))
+        xs = (xmin + xmax) / 2 + (np.arange(kx) - (kx - 1) / 2) * spacing
+        ys = (ymin + ymax) / 2 + (np.arange(ky) - (ky - 1) / 2) * spacing
+        gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+        keep = shapely.contains_xy(area, gx, gy)
+        pts = np.column_stack([gx[keep], gy[keep]])
+    if not len(pts):
+        p = area.point_on_surface()
+        pts = np.array([[p.x, p.y]])
+    return Pattern(_with_reverses([_short_open_path(pts)]), hover=True, notes=notes)
+
+
+def _short_open_path(pts: np.ndarray) -> np.ndarray:
+    """Nearest-neighbour order improved by 2-opt (few points per grid)."""
+    n = len(pts)
+    if n < 3:
+        return pts
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).T)
+    order = [0]
+    left = set(range(1, n))
+    while left:
+        nxt = min(left, key=lambda j: d[order[-1], j])
+        order.append(nxt)
+        left.remove(nxt)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(1, n - 1):
+            for j in range(i + 1, n):
+                a, b = order[i - 1], order[i]
+                c = order[j]
+                e = order[j + 1] if j + 1 < n else None
+                old = d[a, b] + (d[c, e] if e is not None else 0)
+                new = d[a, c] + (d[b, e] if e is not None else 0)
+                if new < old - 1e-9:
+                    order[i : j + 1] = order[i : j + 1][::-1]
+                    improved = True
+    return pts[order]
