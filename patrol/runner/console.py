@@ -1,0 +1,112 @@
+"""The terminal side of ``patrol fly`` and ``patrol resume``: load plans, run the patrol in the
+background, offer pause / continue / RTL / land on Ctrl-C, print the outcome."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from missions.items import Mission
+from patrol.errors import CommandError
+from patrol.runner.sortie import EXIT_FAILED, Outcome
+
+EXIT_DETACHED = 5
+CHOICES = {"p": "pause", "c": "continue", "r": "rtl", "l": "land"}
+
+
+def load_plan(path: str | Path) -> Mission:
+    """A plan file (.plan or .waypoints) as a Mission; a clear error for a bad file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CommandError(f"plan {path}: no such file")
+    try:
+        from missions.formats import read_mission
+    except ImportError as exc:
+        raise CommandError(f"plan {path}: cannot read plan files ({exc})") from None
+    try:
+        mission = read_mission(path)
+    except Exception as exc:  # the reader's own message names the field and line
+        raise CommandError(f"plan {path}: {exc}") from None
+    if not mission.items:
+        raise CommandError(f"plan {path}: no mission items")
+    return mission
+
+
+def run_patrol(
+    args: argparse.Namespace,
+    connects: list[str],
+    start: Callable[[object], list[Outcome]],
+) -> int:
+    """Run ``start(run)`` (PatrolRun.fly or .resume) for the vehicles in ``connects``."""
+    from patrol.flight_options import keys_for
+    from patrol.link import LinkError, parse_endpoint
+    from patrol.runner.connect import LinkOptions
+    from patrol.runner.patrol import PatrolRun
+    from patrol.runner.profile import ProfileError, load_profile
+    from patrol.store.patrols import PatrolStore
+    from patrol.timebase import TimeBase
+
+    for connect in connects:
+        try:
+            parse_endpoint(connect)
+        except LinkError as exc:
+            raise CommandError(str(exc)) from None
+    if not args.speedup > 0:
+        raise CommandError(f"--speedup must be positive, got {args.speedup:g}")
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        raise CommandError(str(exc)) from None
+    keys = keys_for(args, len(connects))
+    options = LinkOptions(
+        timebase=TimeBase(args.speedup),
+        keys=tuple(zip(connects, keys, strict=True)),
+        require_signing=args.require_signing,
+        wait=args.wait,
+    )
+    run = PatrolRun(PatrolStore(url=args.db), options, profile)
+    result: list[list[Outcome]] = []
+    errors: list[str] = []
+
+    def work() -> None:
+        try:
+            result.append(start(run))
+        except LookupError as exc:
+            errors.append(str(exc).strip("'\""))
+
+    thread = threading.Thread(target=work, name="patrol", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        try:
+            thread.join(0.2)
+        except KeyboardInterrupt:
+            if _ctrl_c(run) == "quit":
+                print(
+                    f"detached; the aircraft continue. Re-attach with: patrol resume "
+                    f"{run.patrol_id}"
+                )
+                return EXIT_DETACHED
+    if errors:
+        raise CommandError(errors[0])
+    outcomes = result[0] if result else [Outcome("failed", "no outcome", EXIT_FAILED)]
+    for outcome in outcomes:
+        print(f"patrol {run.patrol_id}: {outcome.status}: {outcome.reason}")
+    return max(o.exit_code for o in outcomes)
+
+
+def _ctrl_c(run: object) -> str:
+    prompt = "\n[p]ause  [c]ontinue  [r]TL  [l]and  [q]uit watching  [Enter] carry on > "
+    try:
+        choice = input(prompt).strip().lower()[:1]
+    except (EOFError, KeyboardInterrupt):
+        return "quit"
+    if choice == "q":
+        return "quit"
+    action = CHOICES.get(choice)
+    if action:
+        run.request_all(action)
+        print(f"{action} requested for every flying sortie", file=sys.stderr)
+    return action or ""

@@ -1,0 +1,161 @@
+"""A patrol: one sortie per vehicle, flown side by side (one thread each), recorded in the store.
+``fly`` starts a new patrol; ``resume`` continues one from the store: it re-attaches to vehicles
+still flying, and flies the rest of the route on vehicles that landed early."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from missions.items import Mission
+from patrol.link import Link
+from patrol.runner.connect import ConnectError, LinkOptions, open_vehicle
+from patrol.runner.profile import SiteProfile
+from patrol.runner.route import RouteError, is_waypoint, resume_mission
+from patrol.runner.sortie import EXIT_FAILED, Outcome, SortieRunner
+from patrol.store.models import Sortie
+from patrol.store.patrols import PatrolStore, mission_from_json
+
+
+@dataclass(frozen=True)
+class SortieSpec:
+    connect: str
+    plan_path: str
+    mission: Mission
+
+
+class PatrolRun:
+    """Runs the sorties of one patrol and collects their outcomes."""
+
+    def __init__(
+        self,
+        store: PatrolStore,
+        options: LinkOptions,
+        profile: SiteProfile,
+        say: Callable[[str], None] = print,
+        progress_every: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.options = options
+        self.profile = profile
+        self.progress_every = progress_every
+        self._say_lock = threading.Lock()
+        self._say_raw = say
+        self.runners: list[SortieRunner] = []
+        self.links: list[Link] = []
+        self._lock = threading.Lock()
+        self.patrol_id: int | None = None
+
+    def say(self, text: str) -> None:
+        with self._say_lock:
+            self._say_raw(text)
+
+    def request_all(self, action: str) -> None:
+        """An operator action for every sortie flying now."""
+        with self._lock:
+            runners = list(self.runners)
+        for runner in runners:
+            runner.request(action)
+
+    # -- entry points -----------------------------------------------------------------------
+    def fly(self, name: str, specs: Sequence[SortieSpec]) -> list[Outcome]:
+        patrol = self.store.create_patrol(
+            name, [(s.connect, s.plan_path, s.mission) for s in specs]
+        )
+        self.patrol_id = patrol.id
+        self.say(f"patrol {patrol.id}: {len(specs)} sortie(s)")
+        return self._run(patrol.sorties, resume=False)
+
+    def resume(self, patrol_id: int) -> list[Outcome]:
+        patrol = self.store.get_patrol(patrol_id)
+        if patrol is None:
+            raise LookupError(f"no patrol {patrol_id} in the store")
+        self.patrol_id = patrol_id
+        todo = [s for s in patrol.sorties if s.status != "completed"]
+        if not todo:
+            raise LookupError(f"patrol {patrol_id} is already completed")
+        return self._run(todo, resume=True)
+
+    # -- threads ----------------------------------------------------------------------------
+    def _run(self, sorties: Sequence[Sortie], resume: bool) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(sorties)
+        self.store.update_patrol(self.patrol_id, status="flying")
+
+        def work(index: int, sortie: Sortie) -> None:
+            outcomes[index] = self._sortie(sortie, resume)
+
+        threads = [
+            threading.Thread(target=work, args=(i, s), name=f"sortie-{s.id}", daemon=True)
+            for i, s in enumerate(sorties)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        done = [o or Outcome("failed", "sortie thread died", EXIT_FAILED) for o in outcomes]
+        statuses = {o.status for o in done}
+        status = "completed" if statuses == {"completed"} else sorted(statuses - {"completed"})[0]
+        self.store.update_patrol(self.patrol_id, status=status)
+        return done
+
+    def _sortie(self, sortie: Sortie, resume: bool) -> Outcome:
+        label = f"patrol{self.patrol_id}-sortie{sortie.id}"
+        try:
+            link, vehicle, tlog = open_vehicle(sortie.connect, self.options, label)
+        except ConnectError as exc:
+            self.store.update_sortie(sortie.id, status="failed", reason=str(exc))
+            self.store.add_event(sortie.id, "error", str(exc))
+            self.say(f"[sortie {sortie.id}] {exc}")
+            return Outcome("failed", str(exc), EXIT_FAILED)
+        with self._lock:
+            self.links.append(link)
+        self.store.update_sortie(sortie.id, tlog=str(tlog), sysid=vehicle.sysid)
+        plan = mission_from_json(sortie.mission)
+        try:
+            runner = self._runner(sortie, vehicle, plan, resume)
+        except RouteError as exc:
+            link.close()
+            self.store.update_sortie(sortie.id, status="completed", reason=str(exc))
+            return Outcome("completed", str(exc), 0)
+        with self._lock:
+            self.runners.append(runner)
+        try:
+            if resume and vehicle.wait_heartbeat(10.0) and vehicle.telemetry.state.armed:
+                return runner.attach()
+            return runner.fly()
+        finally:
+            with self._lock:
+                self.runners.remove(runner)
+            link.close()
+
+    def _runner(self, sortie: Sortie, vehicle, plan: Mission, resume: bool) -> SortieRunner:
+        common = dict(say=self.say, progress_every=self.progress_every)
+        if not resume:
+            return SortieRunner(self.store, sortie.id, vehicle, plan, self.profile, **common)
+        armed = vehicle.wait_heartbeat(10.0) and vehicle.telemetry.state.armed
+        if armed and sortie.flying:
+            # still flying what we uploaded: watch it, do not replan
+            flying = mission_from_json(sortie.flying)
+            return SortieRunner(
+                self.store, sortie.id, vehicle, plan, self.profile, flying=flying,
+                seq_map=sortie.seq_map, **common,
+            )  # fmt: skip
+        flying, seq_map = resume_mission(plan, sortie.last_reached)
+        first = next(
+            (seq_map[k] for k, item in enumerate(flying.items) if k > 1 and is_waypoint(item)), None
+        )
+        self.say(
+            f"[sortie {sortie.id}] resuming at plan item {first} "
+            f"(last reached {sortie.last_reached}): {len(flying.items) - 1} items"
+        )
+        return SortieRunner(
+            self.store, sortie.id, vehicle, plan, self.profile, flying=flying,
+            seq_map=seq_map, **common,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        with self._lock:
+            links = list(self.links)
+        for link in links:
+            link.close()

@@ -1,0 +1,386 @@
+"""One sortie's life on one vehicle: preflight, launch, monitor, operator requests, link loss,
+finish; or re-attach to a vehicle already flying it.
+
+The runner never re-sends arm or mode commands on its own after launch: the aircraft flies its
+mission and its own failsafes, the runner watches, records and reports. Only an operator request
+(pause, continue, RTL, land) makes it command the aircraft again."""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from missions.items import MISSION, Mission
+from patrol.runner.preflight import Preflight
+from patrol.runner.profile import SiteProfile
+from patrol.runner.route import distance, is_waypoint, planned_speed, progress
+from patrol.store.models import utcnow
+from patrol.store.patrols import PatrolStore, mission_to_json
+from patrol.vehicle import Vehicle
+from patrol.vehicle.actions import CommandError
+from patrol.vehicle.mission_transfer import MissionTransferError, compare
+from patrol.vehicle.telemetry import Event
+
+OPERATOR_ACTIONS = ("pause", "continue", "rtl", "land")
+HOLD_MODES = {"RTL", "LAND", "SMART_RTL", "BRAKE", "LOITER", "POSHOLD", "ALT_HOLD", "STABILIZE"}
+
+EXIT_COMPLETED, EXIT_INTERRUPTED, EXIT_FAILED = 0, 3, 4
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # completed, interrupted, failed
+    reason: str
+    exit_code: int
+
+
+class LaunchError(Exception):
+    pass
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = round(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class SortieRunner:
+    """Flies (or re-attaches to) sortie ``sortie_id`` with ``vehicle``. ``flying`` is the mission
+    on (or for) the vehicle and ``seq_map[k]`` the plan seq of its item k."""
+
+    def __init__(
+        self,
+        store: PatrolStore,
+        sortie_id: int,
+        vehicle: Vehicle,
+        plan: Mission,
+        profile: SiteProfile,
+        flying: Mission | None = None,
+        seq_map: list[int] | None = None,
+        say: Callable[[str], None] = print,
+        progress_every: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.sortie_id = sortie_id
+        self.vehicle = vehicle
+        self.plan = plan
+        self.flying = flying or plan
+        self.seq_map = seq_map or list(range(len(self.flying.items)))
+        self.profile = profile
+        self.label = f"v{vehicle.sysid}"
+        self._say = say
+        self.progress_every = progress_every  # wall seconds between progress lines
+        self.requests: queue.Queue[str] = queue.Queue()
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.reached: set[int] = set(store.reached_seqs(sortie_id))  # plan seqs
+        self.odometer = 0.0
+        self.reason = ""
+        self._expected_modes: set[str] = set()
+        self._last_pos: tuple[float, float] | None = None
+        self._link_lost_at: float | None = None
+        self._resync = False
+        self._plan_wps = [s for s, i in enumerate(plan.items) if s > 0 and is_waypoint(i)]
+        self.last_line = ""
+        self._unsubscribe = vehicle.telemetry.subscribe(self.events.put)
+
+    # -- output and records -----------------------------------------------------------------
+    def say(self, text: str) -> None:
+        self._say(f"[{self.label}] {text}")
+
+    def record(self, kind: str, detail: str, show: bool = True) -> None:
+        self.store.add_event(self.sortie_id, kind, detail)
+        if show:
+            self.say(detail)
+
+    def _set_status(self, status: str, **fields: object) -> None:
+        self.store.update_sortie(self.sortie_id, status=status, **fields)
+        self.record("state", f"sortie {status}", show=False)
+
+    def request(self, action: str) -> None:
+        """Ask for an operator action (from any thread): pause, continue, rtl or land."""
+        if action not in OPERATOR_ACTIONS:
+            raise ValueError(f"unknown action {action!r}; one of {', '.join(OPERATOR_ACTIONS)}")
+        self.requests.put(action)
+
+    # -- fly --------------------------------------------------------------------------------
+    def fly(self) -> Outcome:
+        """Preflight, upload, launch and monitor to the end."""
+        self.store.update_sortie(
+            self.sortie_id,
+            sysid=self.vehicle.sysid,
+            flying=mission_to_json(self.flying),
+            seq_map=self.seq_map,
+        )
+        self._set_status("preflight")
+        self.say("preflight checklist:")
+        check = Preflight(self.vehicle, self.flying, self.profile, say=self._say)
+        if not check.run():
+            failed = "; ".join(f"{c.name}: {c.detail}" for c in check.checks if not c.ok)
+            return self._finish("failed", f"preflight failed: {failed}", EXIT_FAILED)
+        self.record("state", "preflight passed", show=False)
+        try:
+            self._launch()
+        except (LaunchError, CommandError) as exc:
+            return self._finish("failed", f"launch failed: {exc}", EXIT_FAILED)
+        return self._monitor()
+
+    def _launch(self) -> None:
+        actions, state = self.vehicle.actions, self.vehicle.telemetry.state
+        self._expected_modes = {"GUIDED"}
+        actions.set_mode("GUIDED")
+        deadline = self.vehicle.timebase.deadline(self.profile.prearm_timeout)
+        while state.prearm_ok is False and time.monotonic() < deadline:
+            time.sleep(min(0.1, self.vehicle.timebase.wall(0.5)))
+        if state.prearm_ok is False:
+            reasons = actions.prearm_reasons() or ["pre-arm checks failing (no reason given)"]
+            raise LaunchError("; ".join(reasons))
+        actions.arm()
+        self.record("state", "armed")
+        self._set_status("flying", started_at=utcnow())
+        takeoff = next(
+            (i for i in self.flying.items if i.command == mavlink.MAV_CMD_NAV_TAKEOFF), None
+        )
+        altitude = takeoff.alt if takeoff else 10.0
+        actions.takeoff(altitude)
+        self.record("state", f"takeoff to {altitude:g} m")
+        climb_time = altitude / 1.0 + 30.0
+        if not actions.wait_altitude(altitude * 0.9, climb_time):
+            raise LaunchError(f"did not reach {altitude * 0.9:.0f} m in {climb_time:.0f} s")
+        self._expected_modes = {"AUTO"}
+        actions.start_mission()
+        self.record("state", "mission started (AUTO)")
+
+    # -- re-attach --------------------------------------------------------------------------
+    def attach(self) -> Outcome:
+        """Take over watching a vehicle that flies this sortie (after a controller restart):
+        check it holds our mission, catch up on progress, then monitor. Sends no commands."""
+        v = self.vehicle
+        if not v.wait_heartbeat(10.0):
+            return self._finish("failed", "re-attach: no heartbeat", EXIT_FAILED, store=False)
+        v.telemetry.request_streams()
+        try:
+            held = v.missions.download(MISSION)
+        except MissionTransferError as exc:
+            return self._finish("failed", f"re-attach: {exc}", EXIT_FAILED, store=False)
+        differences = compare(self.flying.items, held, MISSION)
+        if differences:
+            return self._finish(
+                "failed",
+                f"re-attach: vehicle {v.sysid} holds a different mission ({differences[0]})",
+                EXIT_FAILED,
+                store=False,
+            )
+        self.record(
+            "state", f"re-attached to vehicle {v.sysid} (mode {v.telemetry.state.mode_name})"
+        )
+        self._resync = True
+        return self._monitor()
+
+    # -- monitor ----------------------------------------------------------------------------
+    def _monitor(self) -> Outcome:
+        v = self.vehicle
+        state = v.telemetry.state
+        tick = min(0.1, v.timebase.wall(0.5))
+        seen_armed = state.armed
+        next_line = 0.0
+        while True:
+            self._drain_events()
+            self._link_check()
+            self._operator()
+            if self._resync and self._link_lost_at is None:
+                self._catch_up()
+            if state.armed:
+                seen_armed = True
+            self._odometer()
+            now = time.monotonic()
+            if now >= next_line:
+                self.last_line = self.progress_line()
+                self.say(self.last_line)
+                next_line = now + self.progress_every
+            if seen_armed and self._link_lost_at is None and not state.armed and not state.in_air:
+                break
+            if not seen_armed and self._link_lost_at is None and not state.armed:
+                # re-attached to a vehicle that is already down
+                break
+            time.sleep(tick)
+        self._drain_events()
+        return self._landed()
+
+    def _landed(self) -> Outcome:
+        missing = [s for s in self._plan_wps if s not in self.reached]
+        if not missing:
+            return self._finish("completed", "patrol route completed, landed and disarmed", 0)
+        reason = self.reason or "landed before the route was completed"
+        last = max((s for s in self.reached if s in self._plan_wps), default=None)
+        return self._finish(
+            "interrupted",
+            f"{reason}; {len(missing)} of {len(self._plan_wps)} waypoints not reached "
+            f"(last reached item {last}); continue with: patrol resume",
+            EXIT_INTERRUPTED,
+        )
+
+    def _finish(self, status: str, reason: str, code: int, store: bool = True) -> Outcome:
+        if store:
+            self.store.update_sortie(
+                self.sortie_id,
+                status=status,
+                reason=reason,
+                ended_at=utcnow(),
+                distance_m=self.odometer,
+            )
+            self.record("state", f"sortie {status}: {reason}")
+        else:
+            self.say(reason)
+        self._unsubscribe()
+        return Outcome(status, reason, code)
+
+    # -- watchers ---------------------------------------------------------------------------
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                return
+            self._on_event(event)
+
+    def _on_event(self, event: Event) -> None:
+        state = self.vehicle.telemetry.state
+        if event.kind == "reached":
+            self._mark_reached(int(event.value))
+        elif event.kind == "statustext":
+            text = event.text
+            if "failsafe" in text.lower() or "breach" in text.lower():
+                if "cleared" not in text.lower():
+                    self.reason = text
+                self.record("failsafe", text)
+            elif int(event.value) <= mavlink.MAV_SEVERITY_WARNING:
+                self.record("statustext", text)
+            else:
+                self.record("statustext", text, show=False)
+        elif event.kind == "mode":
+            name = state.mode_name
+            if name in self._expected_modes:
+                self.record("mode", event.text, show=False)
+            else:
+                # the aircraft changed mode itself (failsafe, fence, RC): report, never undo
+                self.record("mode", f"{event.text} (by the vehicle)")
+                if name in HOLD_MODES and not self.reason:
+                    self.reason = f"vehicle switched to {name}"
+        elif event.kind in ("armed", "landed"):
+            self.record(event.kind, event.text, show=event.kind == "armed")
+
+    def _mark_reached(self, flying_seq: int) -> None:
+        """Item ``flying_seq`` reached: it and every waypoint before it (ArduPilot reports the
+        end of a LOITER_TIME with the next item's seq)."""
+        pos = self.vehicle.telemetry.state.position
+        for seq in range(1, min(flying_seq, len(self.seq_map) - 1) + 1):
+            plan_seq = self.seq_map[seq]
+            is_target = seq == flying_seq
+            if plan_seq in self.reached or not (is_target or is_waypoint(self.flying.items[seq])):
+                continue
+            self.reached.add(plan_seq)
+            lat, lon = (pos.lat, pos.lon) if pos and is_target else (None, None)
+            if self.store.add_reached(self.sortie_id, plan_seq, lat, lon, inferred=not is_target):
+                self.record("reached", f"reached item {plan_seq}", show=False)
+
+    def _catch_up(self) -> None:
+        """After a link gap or re-attach: waypoints before MISSION_CURRENT were reached."""
+        state = self.vehicle.telemetry.state
+        if state.mission_seq is None:
+            return
+        self._resync = False
+        current = state.mission_seq
+        if current > 0 and state.mission_state != mavlink.MISSION_STATE_COMPLETE:
+            self._mark_reached(current - 1)
+        elif state.mission_state == mavlink.MISSION_STATE_COMPLETE:
+            self._mark_reached(len(self.flying.items) - 1)
+        self.record(
+            "link",
+            f"re-synced: mode {state.mode_name}, {'armed' if state.armed else 'disarmed'}, "
+            f"mission item {current}",
+        )
+
+    def _link_check(self) -> None:
+        age = self.vehicle.telemetry.heartbeat_age()
+        lost = age is None or age > self.profile.link_lost_after
+        if lost and self._link_lost_at is None:
+            self._link_lost_at = time.monotonic()
+            self.record("link", "link lost: the aircraft follows its own failsafe; retrying")
+        elif not lost and self._link_lost_at is not None:
+            gap = self.vehicle.timebase.vehicle(time.monotonic() - self._link_lost_at)
+            self._link_lost_at = None
+            self.record("link", f"link restored after {gap:.1f} s")
+            self.vehicle.telemetry.state.mission_seq = None  # wait for a fresh MISSION_CURRENT
+            self.vehicle.telemetry.request_streams()
+            self._resync = True
+
+    def _operator(self) -> None:
+        while True:
+            try:
+                action = self.requests.get_nowait()
+            except queue.Empty:
+                return
+            if self._link_lost_at is not None:
+                self.record("operator", f"{action} not sent: link down")
+                continue
+            method = self.profile.pause_method.upper()
+            mode = {"pause": method, "continue": "AUTO", "rtl": "RTL", "land": "LAND"}[action]
+            self._expected_modes = {mode} if mode != "PAUSE" else {"AUTO"}
+            try:
+                self._perform(action, method)
+            except CommandError as exc:
+                self.record("operator", f"{action} failed: {exc}")
+                continue
+            if action in ("rtl", "land"):
+                self.reason = f"operator {action.upper()}"
+            self.record("operator", f"operator: {action} done")
+
+    def _perform(self, action: str, pause_method: str) -> None:
+        actions = self.vehicle.actions
+        if action == "pause":
+            actions.pause(pause_method)
+        elif action == "continue":
+            actions.resume_mission()
+        elif action == "rtl":
+            actions.rtl()
+        else:
+            actions.land()
+
+    def _odometer(self) -> None:
+        pos = self.vehicle.telemetry.state.position
+        if pos is None:
+            return
+        here = (pos.lat, pos.lon)
+        if self._last_pos is not None and self.vehicle.telemetry.state.armed:
+            self.odometer += distance(*self._last_pos, *here)
+        self._last_pos = here
+
+    def progress_line(self) -> str:
+        state = self.vehicle.telemetry.state
+        pos = state.position
+        speed = pos.ground_speed if pos else None
+        prog = progress(
+            self.plan,
+            self.reached,
+            pos.lat if pos else None,
+            pos.lon if pos else None,
+            speed if speed and speed > 1.0 else planned_speed(self.plan),
+        )
+        current = state.mission_seq
+        plan_seq = (
+            self.seq_map[current] if current is not None and current < len(self.seq_map) else "?"
+        )
+        volts = f"{state.voltage:.1f} V" if state.voltage is not None else "? V"
+        pct = f" {state.battery_remaining}%" if state.battery_remaining is not None else ""
+        link = " | LINK LOST" if self._link_lost_at is not None else ""
+        return (
+            f"item {plan_seq}/{len(self.plan.items) - 1} | waypoints {prog.reached}/{prog.total}"
+            f" | flown {self.odometer:.0f} m, left {prog.left_m:.0f} m | {volts}{pct}"
+            f" | {state.mode_name}{' armed' if state.armed else ''}"
+            f" | alt {pos.alt_rel if pos else 0:.0f} m | ETA {format_duration(prog.eta_s)}{link}"
+        )
