@@ -1,0 +1,78 @@
+import pytest
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from missions.items import Mission, MissionItem
+from patrol.runner.route import (
+    RouteError,
+    distance,
+    fence_alt_max,
+    legs,
+    progress,
+    resume_mission,
+    waypoint_seqs,
+)
+
+HOME = (27.57, 119.71)
+NORTH_100M = 100 / 111_000  # degrees of latitude, roughly
+
+
+def plan() -> Mission:
+    lat, lon = HOME
+    items = [
+        MissionItem(mavlink.MAV_CMD_NAV_WAYPOINT, frame=0, lat=lat, lon=lon, alt=200),
+        MissionItem(mavlink.MAV_CMD_NAV_TAKEOFF, alt=20),
+        MissionItem(mavlink.MAV_CMD_DO_CHANGE_SPEED, frame=2, param1=1, param2=6, param3=-1),
+        *[
+            MissionItem(mavlink.MAV_CMD_NAV_WAYPOINT, lat=lat + k * NORTH_100M, lon=lon, alt=25)
+            for k in range(1, 5)
+        ],  # seqs 3..6
+        MissionItem(mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH),
+    ]
+    return Mission(items, name="t")
+
+
+def test_waypoints_and_legs() -> None:
+    m = plan()
+    assert waypoint_seqs(m) == [3, 4, 5, 6]
+    lengths = [length for _, length in legs(m)]
+    assert lengths == pytest.approx([100.2] * 4, rel=0.01)
+    assert fence_alt_max(m) == 35.0
+
+
+def test_progress_counts_down_the_route() -> None:
+    m = plan()
+    start = progress(m, set(), *HOME, speed=None)
+    assert start.total == 4 and start.reached == 0
+    assert start.left_m == pytest.approx(400.8, rel=0.01)
+    assert start.eta_s == pytest.approx(start.left_m / 6, rel=1e-6)  # planned speed 6 m/s
+    # half-way between waypoints 4 and 5 after reaching 4
+    mid = progress(m, {3, 4}, HOME[0] + 2.5 * NORTH_100M, HOME[1], speed=5.0)
+    assert mid.reached == 2
+    assert mid.left_m == pytest.approx(150.3, rel=0.01)
+    assert mid.eta_s == pytest.approx(mid.left_m / 5.0)
+
+
+def test_resume_after_waypoint_4() -> None:
+    m = plan()
+    resumed, seq_map = resume_mission(m, 4)
+    commands = [i.command for i in resumed.items]
+    assert commands == [16, 22, 178, 16, 16, 16, 20]
+    assert seq_map == [0, 1, 2, 4, 5, 6, 7]
+    assert [resumed.items[k] for k in range(3, 7)] == m.items[4:]
+
+
+def test_resume_before_any_waypoint_and_after_all() -> None:
+    m = plan()
+    _resumed, seq_map = resume_mission(m, None)
+    assert seq_map == list(range(len(m.items)))
+    with pytest.raises(RouteError, match="nothing left"):
+        resume_mission(m, 6)
+    no_takeoff = Mission([m.items[0], *m.items[3:]])
+    with pytest.raises(RouteError, match="TAKEOFF"):
+        resume_mission(no_takeoff, 4)
+
+
+def test_distance_is_geodesic() -> None:
+    assert distance(*HOME, HOME[0] + 0.01, HOME[1]) == pytest.approx(
+        1108.1, abs=0.5
+    )  # meridian arc at 27.6°N
