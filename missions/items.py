@@ -48,6 +48,9 @@ class Mission:
     fence: list[MissionItem] = field(default_factory=list)
     rally: list[MissionItem] = field(default_factory=list)
     name: str = ""
+    # Vehicle parameters the runner sets before flying (FENCE_ENABLE, FENCE_TYPE, FENCE_ACTION,
+    # FENCE_ALT_MAX): ArduPilot keeps the maximum altitude as a parameter, not a fence item.
+    params: dict[str, float] = field(default_factory=dict)
 
     @property
     def home(self) -> MissionItem:

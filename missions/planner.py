@@ -1,0 +1,423 @@
+"""The patrol planner: grids and settings in, sorties (Missions) and stats out.
+
+Stages: project to a local frame -> pattern per grid -> order the grids -> route every leg
+around the no-fly zones -> split into sorties by endurance -> emit items, fence and rally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Polygon
+
+from missions.camera import Camera
+from missions.emit import fence_items, fence_params, mission_items, rally_items
+from missions.errors import PlanningError
+from missions.flight import ACCEL, leg_lengths, path_cost, path_time, turn_times, vertical_time
+from missions.grids import Grid
+from missions.items import Mission
+from missions.ordering import order_grids
+from missions.patterns import Pattern, coverage, hover_points, perimeter
+from missions.projection import LocalFrame
+from missions.routing import Router
+
+PATTERNS = ("coverage", "perimeter", "points")
+MIN_ALT, MAX_ALT = 5.0, 120.0
+MAX_SPEED = 20.0  # WPNAV_SPEED tops out at 2000 cm/s
+DEFAULT_HOVER_SPACING = 300.0  # about two loudspeaker reaches
+FENCE_ALT_MARGIN = 20.0
+MIN_UTILISATION = 0.6  # end a sortie at a grid boundary if that still uses 60 % of the battery
+
+
+@dataclass
+class PlanSettings:
+    pattern: str = "coverage"
+    alt: float = 30.0
+    speed: float = 8.0
+    spacing: float | None = None
+    camera: Camera | None = None
+    overlap: float = 20.0
+    angle: float | None = None  # sweep bearing in degrees from north; None searches
+    loiter: float = 30.0
+    endurance_min: float | None = None
+    inset: float = 10.0  # perimeter margin inside the boundary
+    clearance: float = 10.0  # distance kept from no-fly zones
+    fence_margin: float = 30.0
+    allow_altitude: bool = False
+    home_alt: float = 0.0  # AMSL of the take-off point
+    rally: list[tuple[float, float]] = field(default_factory=list)
+    name: str = "patrol"
+
+    def check(self) -> None:
+        if self.pattern not in PATTERNS:
+            raise PlanningError(f"unknown pattern '{self.pattern}' (use {', '.join(PATTERNS)})")
+        if not self.allow_altitude and not MIN_ALT <= self.alt <= MAX_ALT:
+            raise PlanningError(
+                f"altitude {self.alt:g} m is outside {MIN_ALT:g}-{MAX_ALT:g} m above take-off "
+                "(China's light-drone ceiling is 120 m); use --allow-altitude if authorised"
+            )
+        if self.alt <= 0:
+            raise PlanningError(f"altitude must be above the take-off point, not {self.alt:g} m")
+        if not 0 < self.speed <= MAX_SPEED:
+            raise PlanningError(f"speed {self.speed:g} m/s must be in (0, {MAX_SPEED:g}] m/s")
+        if self.spacing is not None and self.spacing <= 0:
+            raise PlanningError(f"spacing must be positive, not {self.spacing:g} m")
+        if self.endurance_min is not None and self.endurance_min <= 0:
+            raise PlanningError(f"endurance must be positive, not {self.endurance_min:g} min")
+        if self.loiter < 0:
+            raise PlanningError(f"loiter time must not be negative ({self.loiter:g} s)")
+        if self.pattern == "coverage" and self.spacing is None and self.camera is None:
+            raise PlanningError("the coverage pattern needs --spacing M or --camera NAME")
+        if self.camera is not None:
+            self.camera.line_spacing(self.alt, self.overlap)  # checks the overlap
+
+    @property
+    def line_spacing(self) -> float:
+        if self.spacing is not None:
+            return self.spacing
+        if self.camera is not None:
+            return self.camera.line_spacing(self.alt, self.overlap)
+        return DEFAULT_HOVER_SPACING
+
+    @property
+    def footprint_width(self) -> float:
+        """Ground width the camera sees (the spacing itself when no camera is given)."""
+        if self.camera is not None:
+            return self.camera.footprint_width(self.alt)
+        return self.line_spacing
+
+
+@dataclass
+class GridStats:
+    name: str
+    area_m2: float
+    coverage_pct: float
+    length_m: float
+
+
+@dataclass
+class Plan:
+    sorties: list[Mission]
+    grids: list[GridStats]
+    sortie_lengths: list[float]
+    sortie_times: list[float]
+    unreachable: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def length_m(self) -> float:
+        return float(sum(self.sortie_lengths))
+
+    @property
+    def flight_time_s(self) -> float:
+        return float(sum(self.sortie_times))
+
+    @property
+    def items(self) -> int:
+        return sum(len(m.items) for m in self.sorties)
+
+    def summary(self) -> dict[str, Any]:
+        """The stats as one JSON-ready object."""
+        return {
+            "length_m": round(self.length_m, 1),
+            "flight_time_s": round(self.flight_time_s, 1),
+            "items": self.items,
+            "sorties": len(self.sorties),
+            "grids": [
+                {
+                    "name": g.name,
+                    "area_m2": round(g.area_m2, 1),
+                    "coverage_pct": round(g.coverage_pct, 2),
+                    "length_m": round(g.length_m, 1),
+                }
+                for g in self.grids
+            ],
+            "sortie_details": [
+                {"length_m": round(n, 1), "flight_time_s": round(t, 1), "items": len(m.items)}
+                for m, n, t in zip(
+                    self.sorties, self.sortie_lengths, self.sortie_times, strict=True
+                )
+            ],
+            "unreachable": self.unreachable,
+        }
+
+
+@dataclass
+class _Planned:
+    grid: Grid
+    stat_area: Polygon | MultiPolygon  # grid minus no-fly zones, local metres
+    pattern: Pattern
+
+
+def plan_patrol(
+    grids: list[Grid],
+    settings: PlanSettings,
+    home: tuple[float, float],
+    no_fly: list[Grid] | None = None,
+) -> Plan:
+    """Plan one patrol over ``grids`` from ``home`` (lat, lon)."""
+    settings.check()
+    if not grids:
+        raise PlanningError("no grids to plan")
+    frame = LocalFrame(*home)
+    zones = [frame.geom_to_local(z.polygon) for z in no_fly or []]
+    router = Router(zones, settings.clearance, [z.name for z in no_fly or []])
+    origin = np.zeros(2)
+    zone = router.zone_at(origin)
+    if zone:
+        raise PlanningError(
+            f"home {home[0]:.6f},{home[1]:.6f} is inside no-fly zone '{zone}' "
+            f"(or within {settings.clearance:g} m of it)"
+        )
+    for lat, lon in settings.rally:
+        if router.zone_at(np.array(frame.to_local(lon, lat))):
+            raise PlanningError(f"rally point {lat:.6f},{lon:.6f} is inside a no-fly zone")
+
+    planned, unreachable, notes = _plan_grids(grids, settings, frame, zones, router)
+    if not planned:
+        raise PlanningError("no grid can be reached: " + "; ".join(unreachable))
+
+    costs = [[path_cost(v, settings.speed) for v in p.pattern.variants] for p in planned]
+    order = order_grids(origin, [p.pattern.variants for p in planned], costs)
+    points, hover, owner = _route(order, planned, router, settings)
+    pieces = _split_sorties(points, hover, owner, router, settings, planned)
+
+    sorties, lengths, times = [], [], []
+    nofly_geo = [z.polygon for z in no_fly or []]
+    rally_local = [np.array(frame.to_local(lon, lat)) for lat, lon in settings.rally]
+    for n, (pts, hov) in enumerate(pieces, 1):
+        lengths.append(float(leg_lengths(pts).sum()))
+        times.append(
+            path_time(pts, settings.speed) + float(hov.sum()) + vertical_time(settings.alt)
+        )
+        sorties.append(_emit(pts, hov, frame, settings, nofly_geo, rally_local, home, n))
+        if len(pieces) > 1:
+            sorties[-1].name = f"{settings.name}-{n}"
+    stats = [_grid_stats(p, settings) for p in planned]
+    return Plan(sorties, stats, lengths, times, unreachable, notes)
+
+
+def _plan_grids(
+    grids: list[Grid],
+    settings: PlanSettings,
+    frame: LocalFrame,
+    zones: list[shapely.Geometry],
+    router: Router,
+) -> tuple[list[_Planned], list[str], list[str]]:
+    nofly = shapely.union_all(zones) if zones else None
+    keep_out = nofly.buffer(settings.clearance) if nofly is not None else None
+    planned: list[_Planned] = []
+    unreachable: list[str] = []
+    notes: list[str] = []
+    for grid in grids:
+        notes += [f"grid '{grid.name}': repaired: {r}" for r in grid.repairs]
+        local = frame.geom_to_local(grid.polygon)
+        stat_area = local.difference(nofly) if nofly is not None else local
+        area = local.difference(keep_out) if keep_out is not None else local
+        area = _polygonal(area)
+        if area is None:
+            unreachable.append(
+                f"grid '{grid.name}' cannot be reached: it lies inside no-fly zone(s) "
+                f"(with the {settings.clearance:g} m clearance)"
+            )
+            continue
+        try:
+            pattern = _pattern(grid, area, settings, frame, keep_out)
+            router.path(np.zeros(2), pattern.path[0])
+        except PlanningError as exc:
+            unreachable.append(f"grid '{grid.name}' cannot be reached: {exc}")
+            continue
+        notes += [f"grid '{grid.name}': {n}" for n in pattern.notes]
+        planned.append(_Planned(grid, _polygonal(stat_area) or area, pattern))
+    return planned, unreachable, notes
+
+
+def _polygonal(geom: shapely.Geometry) -> Polygon | MultiPolygon | None:
+    parts = [p for p in shapely.get_parts(geom) if isinstance(p, Polygon) and p.area > 1.0]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
+
+
+def _pattern(
+    grid: Grid,
+    area: Polygon | MultiPolygon,
+    s: PlanSettings,
+    frame: LocalFrame,
+    keep_out: shapely.Geometry | None,
+) -> Pattern:
+    if s.pattern == "coverage":
+        return coverage(area, s.line_spacing, s.speed, s.angle, keep_out)
+    if s.pattern == "perimeter":
+        return perimeter(area, s.inset)
+    given = grid.properties.get("hover_points")
+    pts = None
+    if isinstance(given, list) and given:
+        try:
+            lon, lat = np.asarray(given, dtype=float)[:, :2].T
+        except (ValueError, IndexError) as exc:
+            raise PlanningError("hover_points must be a list of [lon, lat] pairs") from exc
+        pts = np.column_stack(frame.to_local(lon, lat))
+    return hover_points(area, s.line_spacing, pts)
+
+
+def _route(
+    order: list[tuple[int, int]], planned: list[_Planned], router: Router, s: PlanSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The whole patrol as one path from home back to home, every leg clear of no-fly zones.
+    Returns points (N, 2), hover seconds (N,) and the owning grid index (N,; -1 transit)."""
+    pts = [np.zeros((1, 2))]
+    hover = [np.zeros(1)]
+    owner = [np.full(1, -1)]
+    for g, v in order:
+        path = planned[g].pattern.variants[v]
+        pts.append(path)
+        hover.append(np.full(len(path), s.loiter if planned[g].pattern.hover else 0.0))
+        owner.append(np.full(len(path), g))
+    pts.append(np.zeros((1, 2)))
+    hover.append(np.zeros(1))
+    owner.append(np.full(1, -1))
+    p, h, o = np.vstack(pts), np.concatenate(hover), np.concatenate(owner)
+    return _detour(p, h, o, router)
+
+
+def _detour(
+    p: np.ndarray, h: np.ndarray, o: np.ndarray, router: Router
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Replace every leg that crosses a no-fly zone by the shortest way around it."""
+    blocked = np.flatnonzero(router.blocked(p[:-1], p[1:]))
+    if not len(blocked):
+        return p, h, o
+    out_p, out_h, out_o = [p[: blocked[0] + 1]], [h[: blocked[0] + 1]], [o[: blocked[0] + 1]]
+    for n, i in enumerate(blocked):
+        mid = router.path(p[i], p[i + 1])[1:-1]
+        same = o[i] if o[i] == o[i + 1] else -1
+        stop = blocked[n + 1] + 1 if n + 1 < len(blocked) else len(p)
+        out_p += [mid, p[i + 1 : stop]]
+        out_h += [np.zeros(len(mid)), h[i + 1 : stop]]
+        out_o += [np.full(len(mid), same), o[i + 1 : stop]]
+    return np.vstack(out_p), np.concatenate(out_h), np.concatenate(out_o)
+
+
+def _split_sorties(
+    p: np.ndarray,
+    h: np.ndarray,
+    o: np.ndarray,
+    router: Router,
+    s: PlanSettings,
+    planned: list[_Planned],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cut the patrol into sorties from and back to home that each fit the endurance,
+    preferably between grids, otherwise inside a grid."""
+    if s.endurance_min is None:
+        return [(p, h)]
+    budget = s.endurance_min * 60.0
+    fixed = vertical_time(s.alt) + 2 * s.speed / ACCEL  # climb, descent, the two home corners
+    turns = np.concatenate([[0.0], turn_times(p, s.speed), [0.0]])
+    # t[i]: time from the first point after home to point i, turns and hovers on the way
+    step = np.concatenate([[0.0], leg_lengths(p) / s.speed + turns[1:]])
+    t = np.cumsum(step) + np.cumsum(h)
+    home = np.zeros(2)
+    cache: dict[int, float] = {}
+
+    def to_home(i: int) -> float:
+        if i not in cache:
+            cache[i] = float(leg_lengths(router.path(p[i], home)).sum()) / s.speed
+        return cache[i]
+
+    last = len(p) - 2
+    ends = {i for i in range(1, last + 1) if o[i] != o[i + 1]} | {last}
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []
+    a = 1
+    while a <= last:
+        start = fixed + to_home(a) + h[a] - t[a]  # outbound equals the way back
+
+        def fits(b: int, start: float = start) -> bool:
+            return start + t[b] + to_home(b) <= budget
+
+        if not fits(a):
+            who = planned[o[a]].grid.name if o[a] >= 0 else "a transit point"
+            raise PlanningError(
+                f"endurance {s.endurance_min:g} min is too short to fly to {who} and back"
+            )
+        b_max = int(np.searchsorted(t, budget - start, side="right")) - 1
+        b_max = min(max(b_max, a), last)
+        # to_home is not monotonic, but the furthest feasible point is near b_max
+        b_any = next(b for b in range(b_max, a - 1, -1) if fits(b))
+        b = b_any
+        for e in sorted((e for e in ends if a <= e <= b_any), reverse=True):
+            if fits(e):
+                if start + t[e] >= MIN_UTILISATION * budget:
+                    b = e
+                break
+        out = router.path(home, p[a])
+        back = router.path(p[b], home)
+        pts = np.vstack([out[:-1], p[a : b + 1], back[1:]])
+        hov = np.concatenate([np.zeros(len(out) - 1), h[a : b + 1], np.zeros(len(back) - 1)])
+        pieces.append((pts, hov))
+        a = b + 1
+    return pieces
+
+
+def _emit(
+    pts: np.ndarray,
+    hov: np.ndarray,
+    frame: LocalFrame,
+    s: PlanSettings,
+    nofly_geo: list[Polygon | MultiPolygon],
+    rally_local: list[np.ndarray],
+    home: tuple[float, float],
+    n: int,
+) -> Mission:
+    inner = pts[1:-1]
+    lon, lat = frame.to_geo(inner[:, 0], inner[:, 1])
+    stops = list(zip(np.atleast_1d(lat), np.atleast_1d(lon), hov[1:-1], strict=True))
+    items = mission_items((home[0], home[1], s.home_alt), stops, s.alt, s.speed)
+    around = [pts, *[r[None] for r in rally_local]]
+    hull = shapely.multipoints(np.vstack(around)).convex_hull
+    fence_local = hull.buffer(s.fence_margin, join_style="mitre").simplify(s.fence_margin * 0.3)
+    fence = frame.geom_to_geo(fence_local)
+    rally = [(home[0], home[1]), *s.rally]
+    return Mission(
+        items=items,
+        fence=fence_items(fence, nofly_geo),
+        rally=rally_items(rally, s.alt),
+        name=f"{s.name}",
+        params=fence_params(s.alt + FENCE_ALT_MARGIN),
+    )
+
+
+def _grid_stats(p: _Planned, s: PlanSettings) -> GridStats:
+    path = p.pattern.path
+    w = s.footprint_width
+    seen = [LineString(path).buffer(w / 2, cap_style="flat")] if len(path) > 1 else []
+    if p.pattern.hover:
+        h = s.camera.footprint_height(s.alt) if s.camera else w
+        seen += list(
+            shapely.box(
+                path[:, 0] - w / 2, path[:, 1] - h / 2, path[:, 0] + w / 2, path[:, 1] + h / 2
+            )
+        )
+    covered = shapely.union_all(seen).intersection(p.stat_area).area if seen else 0.0
+    pct = 100.0 * covered / p.stat_area.area if p.stat_area.area > 0 else 0.0
+    return GridStats(
+        name=p.grid.name,
+        area_m2=float(p.grid.area_m2),
+        coverage_pct=float(min(pct, 100.0)),
+        length_m=float(leg_lengths(path).sum()),
+    )
+
+
+def footprint_note(s: PlanSettings) -> str:
+    """One line on the camera geometry (spacing, footprint, resolution)."""
+    if s.camera is None:
+        return f"line spacing {s.line_spacing:.1f} m (footprint taken equal to the spacing)"
+    c = s.camera
+    return (
+        f"camera {c.name}: footprint {c.footprint_width(s.alt):.1f} x "
+        f"{c.footprint_height(s.alt):.1f} m at {s.alt:g} m, {c.gsd_cm(s.alt):.2f} cm/px, "
+        f"line spacing {s.line_spacing:.1f} m at {s.overlap:g}% side overlap"
+    )

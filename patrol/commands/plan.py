@@ -1,0 +1,211 @@
+"""``patrol plan``: plan a patrol route over village grids and write it for the aircraft."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import unicodedata
+from pathlib import Path
+
+from patrol.errors import CommandError
+
+CAMERA_NAMES = ("mavic3e", "h20-wide", "generic-1/2.3")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "plan",
+        help="plan a patrol route over village grids",
+        description="Plan coverage, perimeter or hover-point patrols over grid polygons "
+        "(GeoJSON, KML, QGroundControl .plan) and write .plan, .waypoints or GeoJSON.",
+    )
+    p.add_argument("grids", type=Path, metavar="GRIDS", help="grids file (.geojson, .kml, .plan)")
+    p.add_argument(
+        "--grid", action="append", metavar="NAME", help="plan only this grid (repeatable)"
+    )
+    p.add_argument("--pattern", choices=("coverage", "perimeter", "points"), default="coverage")
+    p.add_argument("--alt", type=float, default=30.0, metavar="M", help="height above take-off")
+    p.add_argument("--speed", type=float, default=8.0, metavar="M/S", help="ground speed")
+    spacing = p.add_mutually_exclusive_group()
+    spacing.add_argument(
+        "--spacing",
+        type=float,
+        metavar="M",
+        help="distance between sweep lines (coverage) or hover points (points)",
+    )
+    spacing.add_argument("--camera", choices=CAMERA_NAMES, help="derive spacing from a camera")
+    p.add_argument(
+        "--overlap", type=float, default=20.0, metavar="PCT", help="side overlap with --camera"
+    )
+    p.add_argument(
+        "--angle", default="auto", metavar="auto|DEG", help="sweep bearing from north, or auto"
+    )
+    p.add_argument(
+        "--no-fly",
+        action="append",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="no-fly zones (polygons) to keep out of",
+    )
+    p.add_argument("--home", metavar="LAT,LON[,ALT]", help="take-off point (ALT metres AMSL)")
+    p.add_argument("--endurance", type=float, metavar="MIN", help="split into sorties this long")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT", help=".plan, .waypoints, .geojson")
+    p.add_argument("--json", action="store_true", help="print the stats as one JSON object")
+    p.add_argument("--repair", action="store_true", help="fix invalid rings (make_valid)")
+    p.add_argument("--allow-altitude", action="store_true", help="allow altitudes outside 5-120 m")
+    p.add_argument("--loiter", type=float, default=30.0, metavar="S", help="hover time (points)")
+    p.add_argument("--inset", type=float, default=10.0, metavar="M", help="perimeter inset")
+    p.add_argument(
+        "--clearance", type=float, default=10.0, metavar="M", help="distance from no-fly zones"
+    )
+    p.add_argument("--fence-margin", type=float, default=30.0, metavar="M")
+    p.add_argument(
+        "--rally", action="append", default=[], metavar="LAT,LON", help="rally point (repeatable)"
+    )
+    p.set_defaults(func=run)
+
+
+def _floats(text: str, option: str, counts: tuple[int, ...]) -> list[float]:
+    try:
+        values = [float(v) for v in text.replace(" ", "").split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in counts:
+        raise CommandError(f"{option} expects {' or '.join(_shape(n) for n in counts)}: {text!r}")
+    return values
+
+
+def _shape(n: int) -> str:
+    return {2: "LAT,LON", 3: "LAT,LON,ALT"}[n]
+
+
+def _latlon(values: list[float], option: str) -> tuple[float, float]:
+    lat, lon = values[0], values[1]
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        swapped = " (latitude and longitude swapped?)" if abs(lon) <= 90 < abs(lat) else ""
+        raise CommandError(f"{option} {lat:g},{lon:g} is out of range{swapped}")
+    return lat, lon
+
+
+def _select(grids: list, wanted: list[str] | None, path: Path) -> list:
+    if not wanted:
+        return grids
+    chosen = []
+    for name in wanted:
+        key = name.strip().casefold()
+        hits = [g for g in grids if g.name.casefold() == key] or [
+            g for g in grids if key in (t.casefold() for t in g.name.split())
+        ]
+        if not hits:
+            known = ", ".join(g.name for g in grids)
+            raise CommandError(f"{path}: no grid named '{name}' (grids: {known})")
+        if len(hits) > 1:
+            raise CommandError(
+                f"grid name '{name}' is ambiguous: {', '.join(g.name for g in hits)}"
+            )
+        if hits[0] not in chosen:
+            chosen.append(hits[0])
+    return chosen
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
+
+
+def _duration(seconds: float) -> str:
+    m = round(seconds / 60)
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def _table(plan, files: list[Path], note: str) -> str:
+    rows = [
+        (g.name, f"{g.area_m2:,.0f}", f"{g.coverage_pct:.1f}", f"{g.length_m:,.0f}")
+        for g in plan.grids
+    ]
+    head = ("grid", "area m²", "coverage %", "route m")
+    w0 = max(_width(r[0]) for r in [head, *rows])
+    lines = [
+        f"{len(plan.grids)} grid(s), {len(plan.sorties)} sortie(s), {plan.items} mission items, "
+        f"{plan.length_m / 1000:.2f} km, about {_duration(plan.flight_time_s)} in the air",
+        note,
+        "",
+        f"{_pad(head[0], w0)}  {head[1]:>12}  {head[2]:>10}  {head[3]:>9}",
+    ]
+    lines += [f"{_pad(r[0], w0)}  {r[1]:>12}  {r[2]:>10}  {r[3]:>9}" for r in rows]
+    lines.append("")
+    for n, (m, length, t) in enumerate(
+        zip(plan.sorties, plan.sortie_lengths, plan.sortie_times, strict=True), 1
+    ):
+        lines.append(
+            f"sortie {n}: {len(m.items)} items, {length / 1000:.2f} km, {_duration(t)}"
+            f" -> {files[n - 1]}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from missions.camera import camera_named
+    from missions.errors import PlanningError
+    from missions.formats import write_missions
+    from missions.grids import load_grids
+    from missions.planner import PlanSettings, footprint_note, plan_patrol
+    from patrol.datadir import sub_dir
+
+    if not args.home:
+        raise CommandError("--home LAT,LON[,ALT] is required (the take-off point)")
+    home_values = _floats(args.home, "--home", (2, 3))
+    home = _latlon(home_values, "--home")
+    rally = [_latlon(_floats(r, "--rally", (2,)), "--rally") for r in args.rally]
+    angle = None
+    if args.angle.strip().lower() != "auto":
+        try:
+            angle = float(args.angle) % 180.0
+        except ValueError:
+            raise CommandError(f"--angle expects auto or degrees, not {args.angle!r}") from None
+    output = args.output or sub_dir("plans") / f"{args.grids.stem}.plan"
+    if output.suffix.lower() not in (".plan", ".waypoints", ".geojson"):
+        raise CommandError(f"-o {output}: use a .plan, .waypoints or .geojson file name")
+    try:
+        grids = _select(load_grids(args.grids, repair=args.repair), args.grid, args.grids)
+        no_fly = [z for f in (p for group in args.no_fly for p in group) for z in load_grids(f)]
+        settings = PlanSettings(
+            pattern=args.pattern,
+            alt=args.alt,
+            speed=args.speed,
+            spacing=args.spacing,
+            camera=camera_named(args.camera) if args.camera else None,
+            overlap=args.overlap,
+            angle=angle,
+            loiter=args.loiter,
+            endurance_min=args.endurance,
+            inset=args.inset,
+            clearance=args.clearance,
+            fence_margin=args.fence_margin,
+            allow_altitude=args.allow_altitude,
+            home_alt=home_values[2] if len(home_values) == 3 else 0.0,
+            rally=rally,
+            name=output.stem,
+        )
+        plan = plan_patrol(grids, settings, home, no_fly)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        files = write_missions(output, plan.sorties)
+    except PlanningError as exc:
+        text = str(exc)
+        raise CommandError(
+            text if "\n" not in text else "\n  " + text.replace("\n", "\n  ")
+        ) from None
+    for line in plan.notes + plan.unreachable:
+        print(f"patrol plan: warning: {line}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(plan.summary() | {"files": [str(f) for f in files]}, ensure_ascii=False))
+    else:
+        print(_table(plan, files, footprint_note(settings)))
+    return 0
