@@ -1,0 +1,40 @@
+"""Link and sensor faults a test or operator can inject into one simulated vehicle, live."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Faults:
+    """Settable at any time from Python (or ``patrol sim`` options); times are simulated seconds.
+
+    packet_loss: probability (0..1) that a MAVLink packet is dropped, each direction.
+    latency_s: one-way delay added to every packet, each direction.
+    outages: windows [start, end) of simulated time in which the link carries nothing.
+    gps_loss: the GPS reports no fix; the vehicle loses its position estimate.
+    battery_sag_v: volts subtracted from the simulated battery voltage.
+    """
+
+    packet_loss: float = 0.0
+    latency_s: float = 0.0
+    outages: list[tuple[float, float]] = field(default_factory=list)
+    gps_loss: bool = False
+    battery_sag_v: float = 0.0
+    seed: int = 0
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.packet_loss <= 1.0:
+            raise ValueError(f"packet_loss must be within 0..1, got {self.packet_loss}")
+        self._rng.seed(self.seed)
+
+    def in_outage(self, sim_time: float) -> bool:
+        return any(start <= sim_time < end for start, end in self.outages)
+
+    def drops(self, sim_time: float) -> bool:
+        """Whether a packet crossing the link now is lost."""
+        if self.in_outage(sim_time):
+            return True
+        return self.packet_loss > 0.0 and self._rng.random() < self.packet_loss

@@ -1,0 +1,179 @@
+"""SimFleet: N simulated copters stepped by one loop thread, all I/O on one selector."""
+
+from __future__ import annotations
+
+import logging
+import selectors
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sim.handlers import Handler
+from sim.link import Channel
+from sim.vehicle import Vehicle
+
+log = logging.getLogger(__name__)
+
+SERIAL_OFFSETS = (0, 2, 3)  # SITL: SERIAL0 5760, SERIAL1 5762, SERIAL2 5763 (+10 per instance)
+
+
+def parse_key(key: str | bytes | None) -> bytes | None:
+    """A signing key from 32 raw bytes, 64 hex digits or a passphrase (SHA-256, as MAVProxy)."""
+    if key is None or (isinstance(key, bytes) and len(key) == 32):
+        return key
+    if isinstance(key, bytes):
+        key = key.decode()
+    try:
+        raw = bytes.fromhex(key)
+        if len(raw) == 32:
+            return raw
+    except ValueError:
+        pass
+    import hashlib
+
+    return hashlib.sha256(key.encode()).digest()
+
+
+class SimFleet:
+    """``count`` copters; vehicle i has sysid i+1 and TCP ports base_port+10*i+(0, 2, 3)."""
+
+    def __init__(
+        self,
+        count: int = 1,
+        home: tuple[float, float, float, float] = (27.57, 119.71, 200.0, 0.0),
+        speedup: float = 1.0,
+        base_port: int = 5760,
+        state_dir: Path | str | None = None,
+        gcs_udp: tuple[str, int] | str | None = None,
+        host: str = "127.0.0.1",
+        signing_key: str | bytes | None = None,
+        rate_hz: float = 50.0,
+    ):
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        if speedup <= 0:
+            raise ValueError("speedup must be positive")
+        self.speedup = float(speedup)
+        self.dt = 1.0 / rate_hz
+        self.selector = selectors.DefaultSelector()
+        self.lock = threading.RLock()
+        self.sim_time = 0.0
+        self.lag_s = 0.0
+        self.steps = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._wall_start = 0.0
+        if isinstance(gcs_udp, str):
+            udp_host, _, udp_port = gcs_udp.rpartition(":")
+            gcs_udp = (udp_host or "127.0.0.1", int(udp_port))
+        state = Path(state_dir) if state_dir is not None else None
+        key = parse_key(signing_key)
+        self.vehicles: list[Vehicle] = []
+        try:
+            for i in range(count):
+                vehicle = Vehicle(i, home, state, signing_key=key)
+                handler = Handler(vehicle)
+                for n, off in enumerate(SERIAL_OFFSETS):
+                    port = 0 if base_port == 0 else base_port + 10 * i + off
+                    channel = Channel(
+                        n, vehicle.sysid, host, port, self.selector, vehicle.faults,
+                        lambda v=vehicle: v.sim_time, handler,
+                        udp_out=gcs_udp if n == 0 else None,
+                    )  # fmt: skip
+                    vehicle.channels.append(channel)
+                    channel.set_signing(vehicle.signing_key, vehicle.signing_timestamp)
+                if key is not None:
+                    vehicle.save_signing()
+                self.vehicles.append(vehicle)
+        except Exception:
+            self._close()
+            raise
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> SimFleet:
+        if self._thread is None:
+            self._wall_start = time.monotonic()
+            self._thread = threading.Thread(target=self._run, name="sim-loop", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._close()
+
+    def _close(self) -> None:
+        for vehicle in getattr(self, "vehicles", []):
+            for channel in vehicle.channels:
+                channel.close()
+            vehicle.params.save()
+        self.selector.close()
+
+    def __enter__(self) -> SimFleet:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def _run(self) -> None:
+        dt = self.dt
+        max_catch_up = max(1, int(0.25 * self.speedup / dt))  # at most 0.25 wall s of backlog
+        while not self._stop.is_set():
+            target = (time.monotonic() - self._wall_start) * self.speedup
+            with self.lock:
+                n = 0
+                while self.sim_time + dt <= target and n < max_catch_up:
+                    self.sim_time += dt
+                    for vehicle in self.vehicles:
+                        try:
+                            vehicle.step(dt)
+                        except Exception:  # one faulty vehicle must not stop the fleet
+                            log.exception("sysid %d: step failed", vehicle.sysid)
+                    n += 1
+                self.steps += n
+                if n == max_catch_up and self.sim_time + dt <= target:
+                    # cannot keep up: slip the clock rather than burst (real-time factor drops)
+                    behind = (target - self.sim_time) / self.speedup
+                    self._wall_start += behind
+                    self.lag_s += behind
+                for vehicle in self.vehicles:
+                    for channel in vehicle.channels:
+                        channel.pump()
+            wait = (self.sim_time + dt - target) / self.speedup
+            events = self.selector.select(timeout=min(max(wait, 0.0), 0.02))
+            if events:
+                with self.lock:
+                    for key, _ in events:
+                        channel, client = key.data
+                        try:
+                            channel.on_readable(client)
+                        except Exception:
+                            log.exception("sysid %d: handling input failed", channel.sysid)
+                    for vehicle in self.vehicles:
+                        for channel in vehicle.channels:
+                            channel.pump()
+
+    # -- helpers for tests ---------------------------------------------------------------------
+    def wait_for(
+        self, predicate: Callable[[], object], sim_timeout: float, poll_s: float = 0.002
+    ) -> object:
+        """Wait until ``predicate()`` is truthy; raise TimeoutError after ``sim_timeout``
+        simulated seconds."""
+        start = self.sim_time
+        wall_limit = time.monotonic() + sim_timeout / self.speedup * 4 + 10
+        while True:
+            with self.lock:
+                value = predicate()
+            if value:
+                return value
+            if self.sim_time - start > sim_timeout or time.monotonic() > wall_limit:
+                raise TimeoutError(f"condition not met within {sim_timeout} simulated seconds")
+            time.sleep(poll_s)
+
+    def real_time_factor(self) -> float:
+        wall = time.monotonic() - (self._wall_start - self.lag_s)
+        return self.sim_time / wall if wall > 0 else 0.0

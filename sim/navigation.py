@@ -1,0 +1,451 @@
+"""What the copter flies in each mode: hold, goto, velocity, takeoff, land, RTL, and the AUTO
+mission executor with ArduCopter's STATUSTEXT and MISSION_ITEM_REACHED behaviour."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from sim import modes
+
+if TYPE_CHECKING:
+    from sim.vehicle import Vehicle
+
+SPOOL_UP_S = 3.75
+ARRIVE_RTL_M = 2.0
+DISARMED_FALL_MS = 5.0
+
+COMMAND_NAMES = {
+    16: "WP",
+    17: "LoitUnlim",
+    18: "LoitTurns",
+    19: "LoitTime",
+    20: "RTL",
+    21: "Land",
+    22: "Takeoff",
+    82: "SplineWP",
+    93: "Delay",
+    112: "CondDelay",
+    113: "CondChangeAlt",
+    114: "CondDist",
+    115: "CondYaw",
+    177: "Jump",
+    178: "ChangeSpeed",
+    179: "SetHome",
+    181: "SetRelay",
+    183: "SetServo",
+    201: "SetROI",
+    206: "SetCamTrigDst",
+}
+
+
+class Nav:
+    """Navigation primitives for the non-AUTO modes (AUTO drives them through AutoMission)."""
+
+    def __init__(self, vehicle: Vehicle):
+        self.v = vehicle
+        self.target: tuple[float, float, float] | None = None
+        self.velocity: tuple[float, float, float] | None = None
+        self.velocity_until = 0.0
+        self.speed: float | None = None
+        self.taking_off = False
+        self.takeoff_start = 0.0
+        self.landing = False
+        self.land_point: tuple[float, float] = (0.0, 0.0)
+        self.touched_down = False
+        self.rtl_phase: str | None = None
+        self.rtl_dest: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self.rtl_loiter_until = 0.0
+        self.paused = False
+
+    # -- setting targets --------------------------------------------------------------------
+    def hold_here(self) -> None:
+        s = self.v.copter.state
+        self.velocity = None
+        self.target = (s.n, s.e, s.alt) if not s.landed else None
+        self.speed = None
+
+    def goto(self, n: float, e: float, alt: float, speed: float | None = None) -> None:
+        self.velocity = None
+        self.landing = False
+        self.rtl_phase = None
+        self.paused = False
+        self.target = (n, e, alt)
+        self.speed = speed
+
+    def set_velocity(self, vn: float, ve: float, vu: float, timeout_s: float = 3.0) -> None:
+        self.velocity = (vn, ve, vu)
+        self.velocity_until = self.v.sim_time + timeout_s
+        self.target = None
+
+    def takeoff(self, alt: float) -> None:
+        s = self.v.copter.state
+        self.taking_off = True
+        self.touched_down = False
+        self.takeoff_start = self.v.sim_time
+        self.target = (s.n, s.e, alt)
+        self.velocity = None
+
+    def land(self, n: float | None = None, e: float | None = None) -> None:
+        s = self.v.copter.state
+        self.landing = True
+        self.rtl_phase = None
+        self.velocity = None
+        self.land_point = (s.n if n is None else n, s.e if e is None else e)
+        self.target = (self.land_point[0], self.land_point[1], 0.0)
+
+    def rtl(self) -> None:
+        s = self.v.copter.state
+        n, e, rally_alt = self.v.rally_or_home()
+        rtl_alt = self.v.params.get("RTL_ALT") / 100.0
+        climb_to = max(s.alt, rtl_alt) if rtl_alt > 0 else s.alt
+        if rally_alt is not None:
+            climb_to = max(s.alt, rally_alt)
+        self.rtl_dest = (n, e, climb_to)
+        self.rtl_phase = "climb"
+        self.landing = False
+        self.velocity = None
+        self.target = (s.n, s.e, climb_to)
+
+    def enter_mode(self, mode: int) -> None:
+        self.paused = False
+        self.landing = False
+        self.rtl_phase = None
+        if self.v.copter.state.landed and not self.taking_off:
+            self.target = None
+            self.velocity = None
+            return
+        if mode == modes.LAND:
+            self.land()
+        elif mode in (modes.RTL, modes.SMART_RTL):
+            self.rtl()
+        elif mode != modes.AUTO:
+            self.taking_off = self.taking_off and mode == modes.GUIDED
+            if not self.taking_off:
+                self.hold_here()
+
+    def on_disarm(self) -> None:
+        self.taking_off = False
+        self.landing = False
+        self.rtl_phase = None
+        self.target = None
+        self.velocity = None
+
+    # -- stepping -----------------------------------------------------------------------------
+    def step(self, dt: float) -> None:
+        v = self.v
+        s = v.copter.state
+        if not v.armed:
+            if not s.landed:  # motors off in the air: it falls
+                v.copter.fly_velocity(0.0, 0.0, -DISARMED_FALL_MS, v.limits(), dt)
+                if s.alt <= 0.0:
+                    self._touch_down()
+            return
+        if s.landed:
+            if not self.taking_off or v.sim_time < self.takeoff_start + SPOOL_UP_S:
+                return
+            s.landed = False
+        if v.mode == modes.AUTO:
+            v.auto.step(dt)
+        else:
+            self.fly(dt)
+        if s.alt <= 0.0 and s.vu <= 0.0 and not self.taking_off:
+            self._touch_down()
+
+    def fly(self, dt: float) -> None:
+        """One step of whatever the current target says."""
+        v = self.v
+        s = v.copter.state
+        lim = v.limits(self.speed or v.speed_override)
+        if self.paused:
+            v.copter.fly_velocity(0.0, 0.0, 0.0, lim, dt)
+            return
+        if self.rtl_phase is not None:
+            self._rtl_step(dt)
+            return
+        if self.landing:
+            self._land_step(dt)
+            return
+        if self.velocity is not None:
+            if v.sim_time > self.velocity_until:
+                self.hold_here()
+            else:
+                v.copter.fly_velocity(*self.velocity, lim, dt)
+                return
+        if self.target is None:
+            self.hold_here()
+        if self.target is not None:
+            remaining = v.copter.fly_to(*self.target, lim, dt)
+            if self.taking_off and (s.alt >= self.target[2] - 0.1 or remaining < 0.1):
+                self.taking_off = False
+
+    def _land_step(self, dt: float) -> None:
+        v = self.v
+        s = v.copter.state
+        p = v.params
+        if s.alt > p.get("LAND_ALT_LOW") / 100.0:
+            high = p.get("LAND_SPEED_HIGH")
+            descent = (high if high > 0 else p.get("WPNAV_SPEED_DN")) / 100.0
+        else:
+            descent = p.get("LAND_SPEED") / 100.0
+        lim = v.limits()
+        lim.down = descent
+        v.copter.fly_to(self.land_point[0], self.land_point[1], -2.0, lim, dt)
+
+    def _rtl_step(self, dt: float) -> None:
+        v = self.v
+        s = v.copter.state
+        p = v.params
+        n, e, alt = self.rtl_dest
+        speed = p.get("RTL_SPEED") / 100.0 or None
+        lim = v.limits(speed)
+        if self.rtl_phase == "climb":
+            v.copter.fly_to(s.n, s.e, alt, lim, dt) if abs(s.alt - alt) > 0.2 else None
+            if abs(s.alt - alt) <= 0.2:
+                self.rtl_phase = "return"
+                self.target = (n, e, alt)
+        elif self.rtl_phase == "return":
+            self.target = (n, e, alt)
+            remaining = v.copter.fly_to(n, e, alt, lim, dt)
+            if remaining < ARRIVE_RTL_M and v.copter.ground_speed < 0.5:
+                self.rtl_phase = "loiter"
+                self.rtl_loiter_until = v.sim_time + p.get("RTL_LOIT_TIME") / 1000.0
+        elif self.rtl_phase == "loiter":
+            v.copter.fly_to(n, e, alt, lim, dt)
+            if v.sim_time >= self.rtl_loiter_until:
+                final = p.get("RTL_ALT_FINAL") / 100.0
+                if final > 0:
+                    self.rtl_phase = "final"
+                    self.rtl_dest = (n, e, final)
+                else:
+                    self.rtl_phase = None
+                    self.land(n, e)
+        elif self.rtl_phase == "final":
+            v.copter.fly_to(n, e, alt, lim, dt)
+
+    def _touch_down(self) -> None:
+        v = self.v
+        impact = v.copter.touch_down()
+        self.touched_down = self.landing or not v.armed
+        self.landing = False
+        self.target = None
+        self.velocity = None
+        v.text(mavlink.MAV_SEVERITY_INFO, f"SIM Hit ground at {impact:f} m/s")
+
+
+class AutoMission:
+    """AUTO mode: runs MISSION items from ``current``."""
+
+    def __init__(self, vehicle: Vehicle):
+        self.v = vehicle
+        self.current = 0
+        self.state = mavlink.MISSION_STATE_NOT_STARTED
+        self.started_cmd = -1
+        self.arrived_at: float | None = None
+        self.jumps: dict[int, int] = {}
+
+    def items(self):
+        return self.v.mission_items()
+
+    def mission_state(self) -> int:
+        if len(self.items()) <= 1:
+            return mavlink.MISSION_STATE_NO_MISSION
+        if self.v.nav.paused and self.v.mode == modes.AUTO:
+            return mavlink.MISSION_STATE_PAUSED
+        return self.state
+
+    def starts_with_takeoff(self) -> bool:
+        items = self.items()
+        return len(items) > 1 and items[1].command == 22
+
+    def mission_changed(self) -> None:
+        self.current = 0
+        self.state = mavlink.MISSION_STATE_NOT_STARTED
+        self.started_cmd = -1
+        self.jumps.clear()
+
+    def set_current(self, seq: int) -> bool:
+        if not 0 <= seq < len(self.items()):
+            return False
+        self.current = seq
+        self.started_cmd = -1
+        if self.state == mavlink.MISSION_STATE_COMPLETE:
+            self.state = mavlink.MISSION_STATE_NOT_STARTED
+        if self.v.mode == modes.AUTO:
+            self._begin()
+        return True
+
+    def on_enter(self) -> None:
+        restart = self.v.params.get("MIS_RESTART") >= 1
+        if restart or self.current == 0 or self.state == mavlink.MISSION_STATE_COMPLETE:
+            self.current = 1
+            self.jumps.clear()
+        self.state = mavlink.MISSION_STATE_ACTIVE
+        self.started_cmd = -1
+        if len(self.items()) <= 1:
+            self.state = mavlink.MISSION_STATE_COMPLETE
+            self.v.nav.hold_here()
+            return
+        self._begin()
+
+    def on_exit(self) -> None:
+        self.started_cmd = -1
+        if self.state == mavlink.MISSION_STATE_ACTIVE:
+            self.state = mavlink.MISSION_STATE_NOT_STARTED
+
+    def on_disarm(self) -> None:
+        if self.v.mode != modes.AUTO or self.state != mavlink.MISSION_STATE_ACTIVE:
+            return
+        items = self.items()
+        if 0 < self.current < len(items) and items[self.current].command in (20, 21):
+            self._reached_message(self.current)
+            self._complete()
+
+    def _reached_message(self, seq: int) -> None:
+        self.v.broadcast(mavlink.MAVLink_mission_item_reached_message(seq))
+
+    def _complete(self) -> None:
+        self.state = mavlink.MISSION_STATE_COMPLETE
+        self.current = 0
+        self.started_cmd = -1
+
+    def _begin(self) -> None:
+        """Start the current command: its 'Mission: n Name' text and any immediate effect."""
+        v = self.v
+        items = self.items()
+        while 0 < self.current < len(items):
+            item = items[self.current]
+            if self.started_cmd != self.current:
+                self.started_cmd = self.current
+                self.arrived_at = None
+                name = COMMAND_NAMES.get(item.command, str(item.command))
+                v.text(mavlink.MAV_SEVERITY_INFO, f"Mission: {self.current} {name}")
+                v.broadcast(_mission_current(v))
+            if not v.armed:
+                return
+            if item.command == 178:  # DO_CHANGE_SPEED
+                if item.param2 > 0:
+                    v.speed_override = item.param2
+                self.current += 1
+                continue
+            if item.command == 177:  # DO_JUMP
+                target, repeat = int(item.param1), int(item.param2)
+                done = self.jumps.get(self.current, 0)
+                if repeat < 0 or done < repeat:
+                    self.jumps[self.current] = done + 1
+                    self.current = target
+                else:
+                    self.current += 1
+                continue
+            if item.command in (16, 17, 18, 19, 20, 21, 22, 82, 93, 112):
+                self._start_nav(item)
+                return
+            self.current += 1  # other DO commands take effect at once here
+        if self.current >= len(items):
+            self._complete()
+            v.nav.hold_here()
+
+    def _local(self, item) -> tuple[float, float, float]:
+        v = self.v
+        s = v.copter.state
+        if item.x == 0 and item.y == 0:
+            n, e = s.n, s.e
+        else:
+            n, e = v.local_of(item.lat, item.lon)
+        alt = item.z if item.z != 0 or item.command in (21,) else s.alt
+        if item.frame in (mavlink.MAV_FRAME_GLOBAL, mavlink.MAV_FRAME_GLOBAL_INT):
+            alt = item.z - v.home[2]
+        return n, e, alt
+
+    def _start_nav(self, item) -> None:
+        nav = self.v.nav
+        s = self.v.copter.state
+        if item.command == 22:
+            alt = max(item.z, s.alt) if not s.landed else item.z
+            if s.landed:
+                nav.takeoff(alt)
+            else:
+                nav.goto(s.n, s.e, alt)
+        elif item.command == 20:
+            nav.rtl()
+        elif item.command == 21:
+            n, e, _ = self._local(item)
+            nav.land(n, e)
+        elif item.command in (93, 112):
+            nav.hold_here()
+        else:
+            n, e, alt = self._local(item)
+            nav.goto(n, e, alt)
+
+    def _next(self) -> None:
+        self.current += 1
+        self._begin()
+
+    def step(self, dt: float) -> None:
+        v = self.v
+        nav = v.nav
+        items = self.items()
+        if self.state != mavlink.MISSION_STATE_ACTIVE or not 0 < self.current < len(items):
+            nav.fly(dt)
+            return
+        if self.started_cmd != self.current:
+            self._begin()
+            if not 0 < self.current < len(items):
+                nav.fly(dt)
+                return
+        item = items[self.current]
+        cmd = item.command
+        if cmd in (20, 21):  # RTL / LAND ignore DO_CHANGE_SPEED
+            saved, v.speed_override = v.speed_override, None
+            nav.fly(dt)
+            v.speed_override = saved
+            return
+        nav.fly(dt)
+        if nav.paused:
+            return
+        s = v.copter.state
+        now = v.sim_time
+        if cmd == 22:
+            if not nav.taking_off and nav.target and s.alt >= nav.target[2] - 0.5:
+                self._reached_message(self.current)
+                self._next()
+            return
+        if cmd in (93, 112):
+            self.arrived_at = self.arrived_at if self.arrived_at is not None else now
+            if now - self.arrived_at >= item.param1:
+                self._next()
+            return
+        target = nav.target
+        if target is None:
+            return
+        radius = max(v.params.get("WPNAV_RADIUS") / 100.0, 0.05)
+        dist = math.sqrt((target[0] - s.n) ** 2 + (target[1] - s.e) ** 2 + (target[2] - s.alt) ** 2)
+        if self.arrived_at is None:
+            if dist > radius:
+                return
+            self.arrived_at = now
+        if cmd in (16, 82):
+            if now - self.arrived_at >= item.param1:
+                self._reached_message(self.current)
+                v.text(mavlink.MAV_SEVERITY_INFO, f"Reached command #{self.current}")
+                self._next()
+        elif cmd == 19:
+            if now - self.arrived_at >= item.param1:
+                v.text(mavlink.MAV_SEVERITY_INFO, f"Reached command #{self.current}")
+                self._reached_message(self.current + 1)  # ArduCopter reports the next seq here
+                self._next()
+        elif cmd == 18:
+            radius_m = max(abs(item.param3), 1.0)
+            circle_s = item.param1 * 2 * math.pi * radius_m / min(v.limits().speed, 5.0)
+            if now - self.arrived_at >= circle_s:
+                v.text(mavlink.MAV_SEVERITY_INFO, f"Reached command #{self.current}")
+                self._reached_message(self.current)
+                self._next()
+
+
+def _mission_current(v: Vehicle):
+    from sim.telemetry import mission_current
+
+    return mission_current(v)
