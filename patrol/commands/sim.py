@@ -1,0 +1,190 @@
+"""``patrol sim``: run simulated ArduCopters (built-in, or ArduPilot's SITL binary) for the
+controller, the demo and tests. Vehicle i listens on TCP port+10*i with system id i+1."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+
+from patrol.datadir import sub_dir
+from patrol.errors import CommandError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "sim",
+        help="run simulated copters (built-in or ArduPilot SITL)",
+        description="Run N simulated ArduCopters speaking MAVLink 2. Vehicle i listens on TCP "
+        "PORT+10*i (SERIAL0; SERIAL1/2 on +2/+3) with system id i+1, as SITL instances do.",
+    )
+    p.add_argument("--count", type=int, default=1, metavar="N", help="number of copters")
+    p.add_argument(
+        "--home",
+        default="27.57,119.71,200,0",
+        metavar="LAT,LON,ALT,HDG",
+        help="home position: degrees, metres AMSL, heading degrees",
+    )
+    p.add_argument("--speedup", type=float, default=1.0, metavar="K", help="sim time / wall time")
+    p.add_argument("--port", type=int, default=5760, help="TCP port of vehicle 0 (SERIAL0)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--gcs-udp", metavar="HOST:PORT", help="also send vehicle telemetry here")
+    p.add_argument("--state-dir", type=Path, help="where params persist (default: data dir)")
+    p.add_argument("--signing-key", metavar="KEY", help="MAVLink 2 signing key (hex or phrase)")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S wall seconds")
+    faults = p.add_argument_group("fault injection (built-in simulator)")
+    faults.add_argument("--packet-loss", type=float, default=0.0, metavar="PCT")
+    faults.add_argument("--latency-ms", type=float, default=0.0, metavar="MS")
+    faults.add_argument(
+        "--outage",
+        action="append",
+        default=[],
+        metavar="START:END",
+        help="link outage window in simulated seconds since boot (repeatable)",
+    )
+    faults.add_argument("--gps-loss", action="store_true", help="GPS without a fix")
+    faults.add_argument("--battery-sag", type=float, default=0.0, metavar="V")
+    sitl = p.add_argument_group("ArduPilot SITL instead of the built-in copter")
+    sitl.add_argument("--sitl", type=Path, metavar="PATH", help="arducopter SITL binary")
+    sitl.add_argument("--sitl-defaults", type=Path, metavar="PARMFILE", help="--defaults file")
+    sitl.add_argument("--sitl-wipe", action="store_true", help="wipe eeprom at start (-w)")
+    sitl.add_argument("--sitl-model", default="+", metavar="MODEL", help="SITL --model")
+    p.set_defaults(func=run)
+
+
+def parse_home(text: str) -> tuple[float, float, float, float]:
+    parts = text.split(",")
+    if len(parts) not in (3, 4):
+        raise CommandError(f"--home must be LAT,LON,ALT[,HDG], got {text!r}")
+    try:
+        values = [float(x) for x in parts] + ([0.0] if len(parts) == 3 else [])
+    except ValueError:
+        raise CommandError(f"--home must be numbers, got {text!r}") from None
+    lat, lon, alt, hdg = values
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise CommandError(f"--home latitude/longitude out of range: {text!r}")
+    return lat, lon, alt, hdg
+
+
+def parse_outages(values: list[str]) -> list[tuple[float, float]]:
+    outages = []
+    for text in values:
+        try:
+            start, end = (float(x) for x in text.split(":"))
+        except ValueError:
+            raise CommandError(f"--outage must be START:END seconds, got {text!r}") from None
+        if end <= start:
+            raise CommandError(f"--outage end must be after start, got {text!r}")
+        outages.append((start, end))
+    return outages
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.count < 1:
+        raise CommandError("--count must be at least 1")
+    if args.speedup <= 0:
+        raise CommandError("--speedup must be positive")
+    if not 0 <= args.port <= 65535 - 10 * args.count:
+        raise CommandError(f"--port {args.port} leaves no room for {args.count} vehicles")
+    if not 0 <= args.packet_loss <= 100:
+        raise CommandError("--packet-loss must be 0..100 percent")
+
+
+def _wait(duration: float | None, alive=lambda: True) -> None:
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        waited = 0.0
+        while not stop.is_set() and alive() and (duration is None or waited < duration):
+            stop.wait(0.2)
+            waited += 0.2
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    _check(args)
+    home = parse_home(args.home)
+    outages = parse_outages(args.outage)
+    state_dir = args.state_dir or sub_dir("sim")
+    if args.sitl is not None:
+        return _run_sitl(args, home, state_dir)
+    from sim import SimFleet
+
+    try:
+        fleet = SimFleet(
+            count=args.count,
+            home=home,
+            speedup=args.speedup,
+            base_port=args.port,
+            state_dir=state_dir,
+            gcs_udp=args.gcs_udp,
+            host=args.host,
+            signing_key=args.signing_key,
+        )
+    except OSError as exc:
+        raise CommandError(str(exc)) from None
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    for vehicle in fleet.vehicles:
+        vehicle.faults.packet_loss = args.packet_loss / 100.0
+        vehicle.faults.latency_s = args.latency_ms / 1000.0
+        vehicle.faults.outages = list(outages)
+        vehicle.faults.gps_loss = args.gps_loss
+        vehicle.faults.battery_sag_v = args.battery_sag
+    with fleet:
+        for v in fleet.vehicles:
+            serial1, serial2 = v.ports[1], v.ports[2]
+            print(
+                f"vehicle {v.index} sysid {v.sysid}: tcp:{args.host}:{v.port} "
+                f"(serial1 {serial1}, serial2 {serial2})",
+                flush=True,
+            )
+        print(f"speedup {args.speedup:g}; state in {state_dir}; Ctrl-C to stop", flush=True)
+        _wait(args.duration)
+    return 0
+
+
+def _run_sitl(args: argparse.Namespace, home, state_dir: Path) -> int:
+    from sim.sitl import SitlFleet
+
+    if args.gcs_udp:
+        raise CommandError("--gcs-udp is not supported with --sitl; connect to the TCP ports")
+    try:
+        fleet = SitlFleet(
+            args.sitl,
+            count=args.count,
+            home=home,
+            speedup=args.speedup,
+            base_port=args.port,
+            work_dir=state_dir / "sitl",
+            defaults=args.sitl_defaults,
+            wipe=args.sitl_wipe,
+            model=args.sitl_model,
+        )
+        fleet.start()
+    except (OSError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        for inst in fleet.instances:
+            print(
+                f"SITL {inst.index} sysid {inst.sysid}: tcp:127.0.0.1:{inst.port} "
+                f"in {inst.workdir}",
+                flush=True,
+            )
+        _wait(args.duration, alive=lambda: all(code is None for code in fleet.poll()))
+        codes = fleet.poll()
+    finally:
+        fleet.stop()
+    failed = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
+    if failed:
+        raise CommandError(
+            "SITL exited early: "
+            + ", ".join(
+                f"instance {i} status {c} (see {fleet.instances[i].workdir}/sitl.log)"
+                for i, c in failed
+            )
+        )
+    return 0
