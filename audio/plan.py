@@ -1,0 +1,358 @@
+"""Broadcast plans: zones mapped to playlists, quiet hours and priority messages, validated and
+saved as one bundle (a zip of plan.json and the audio it needs) that the onboard agent reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+from audio.schedule import QuietHours, parse_span, timezone
+from audio.zones import LocalFrame
+
+FORMAT = "gridpatrol-broadcast-plan/1"
+DEFAULT_HYSTERESIS_M = 15.0
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+OVERLAP_TOLERANCE_M2 = 1.0
+
+
+class PlanError(ValueError):
+    """A plan that cannot be used; ``problems`` lists every reason, each naming its place."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class PlanMessage:
+    id: int
+    title: str
+    duration_s: float
+    sha256: str
+    path: Path  # where the audio is now (library file, or the agent's cache)
+
+
+@dataclass(frozen=True)
+class Playlist:
+    messages: tuple[int, ...]
+    loop: bool = True
+    count: int = 1  # passes through the playlist per visit when not looping
+    gap_s: float = 2.0
+    volume: float = 1.0
+
+
+@dataclass(frozen=True)
+class Zone:
+    name: str
+    polygon: BaseGeometry  # lon/lat
+    playlist: Playlist
+    priority: int = 0
+    alt_m: float | None = None  # planned flight altitude over the zone, for the audibility check
+
+
+@dataclass(frozen=True)
+class PriorityMessage:
+    id: str
+    message: int
+    zones: tuple[str, ...] = ()  # empty: wherever the aircraft is inside any zone
+    repeat: int = 1
+    override_quiet: bool = False
+
+
+@dataclass(frozen=True)
+class BroadcastPlan:
+    name: str
+    timezone: str
+    quiet_hours: tuple[str, ...]
+    hysteresis_m: float
+    zones: tuple[Zone, ...]
+    priority_messages: tuple[PriorityMessage, ...]
+    messages: Mapping[int, PlanMessage] = field(default_factory=dict)
+
+    @property
+    def quiet(self) -> QuietHours:
+        return QuietHours(tuple(parse_span(s) for s in self.quiet_hours), timezone(self.timezone))
+
+    def zone(self, name: str) -> Zone:
+        return next(z for z in self.zones if z.name == name)
+
+
+MessageResolver = Callable[[int | str], PlanMessage]
+
+
+def build_plan(
+    spec: Mapping[str, Any],
+    resolve_message: MessageResolver,
+    grids: Mapping[str, BaseGeometry] | None = None,
+) -> BroadcastPlan:
+    """Turn an operator's plan spec (parsed JSON) into a validated plan. Zones name a grid from
+    ``grids`` (``"grid": NAME``) or carry a GeoJSON ``"geometry"``; messages are library ids or
+    titles. Raises PlanError listing every problem."""
+    problems: list[str] = []
+    messages: dict[int, PlanMessage] = {}
+
+    def message_id(ref: Any, where: str) -> int | None:
+        try:
+            msg = resolve_message(ref)
+        except (ValueError, LookupError):
+            problems.append(f"{where}: unknown message {ref!r}")
+            return None
+        messages[msg.id] = msg
+        return msg.id
+
+    if not isinstance(spec, Mapping):
+        raise PlanError(["the plan spec must be a JSON object"])
+    tz = str(spec.get("timezone", DEFAULT_TIMEZONE))
+    try:
+        timezone(tz)
+    except ValueError as exc:
+        problems.append(f"timezone: {exc}")
+    quiet = [str(s) for s in spec.get("quiet_hours", [])]
+    for i, text in enumerate(quiet):
+        try:
+            parse_span(text)
+        except ValueError as exc:
+            problems.append(f"quiet_hours[{i}]: {exc}")
+    hysteresis = _number(spec, "hysteresis_m", DEFAULT_HYSTERESIS_M, "plan", problems, 0, 500)
+
+    zones: list[Zone] = []
+    for i, z in enumerate(spec.get("zones") or []):
+        zones_where = f"zones[{i}]"
+        if not isinstance(z, Mapping):
+            problems.append(f"{zones_where}: must be an object")
+            continue
+        name = str(z.get("name") or z.get("grid") or "").strip()
+        where = f"{zones_where} ({name})" if name else zones_where
+        if not name:
+            problems.append(f"{where}: needs a name or a grid")
+            continue
+        polygon = _zone_polygon(z, grids, where, problems)
+        ids = [
+            message_id(ref, f"{where}.messages[{j}]")
+            for j, ref in enumerate(z.get("messages") or [])
+        ]
+        if not ids:
+            problems.append(f"{where}: the playlist is empty")
+        loop = bool(z.get("loop", "count" not in z))
+        count = int(_number(z, "count", 1, where, problems, 1, 1000))
+        playlist = Playlist(
+            tuple(m for m in ids if m is not None), loop, count,
+            _number(z, "gap_s", 2.0, where, problems, 0, 3600),
+            _number(z, "volume", 1.0, where, problems, 0.01, 1.0),
+        )  # fmt: skip
+        priority = int(_number(z, "priority", 0, where, problems, -1000, 1000))
+        alt = z.get("alt_m")
+        alt_m = None if alt is None else _number(z, "alt_m", 0, where, problems, 1, 1000)
+        if polygon is not None:
+            zones.append(Zone(name, polygon, playlist, priority, alt_m))
+    if not zones and not problems:
+        problems.append("the plan has no zones")
+    names = [z.name for z in zones]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"zone name {dup!r} is used more than once")
+    problems.extend(_geometry_problems(zones, hysteresis))
+
+    priority_messages: list[PriorityMessage] = []
+    for i, p in enumerate(spec.get("priority_messages") or []):
+        where = f"priority_messages[{i}]"
+        if not isinstance(p, Mapping) or "message" not in p:
+            problems.append(f"{where}: needs a message")
+            continue
+        mid = message_id(p["message"], f"{where}.message")
+        pzones = tuple(str(n) for n in p.get("zones") or [])
+        for n in pzones:
+            if n not in names:
+                problems.append(f"{where}: unknown zone {n!r}")
+        pid = str(p.get("id") or f"priority-{i}")
+        repeat = int(_number(p, "repeat", 1, where, problems, 1, 100))
+        if mid is not None:
+            override = bool(p.get("override_quiet", False))
+            priority_messages.append(PriorityMessage(pid, mid, pzones, repeat, override))
+    pids = [p.id for p in priority_messages]
+    for dup in sorted({n for n in pids if pids.count(n) > 1}):
+        problems.append(f"priority message id {dup!r} is used more than once")
+
+    if problems:
+        raise PlanError(problems)
+    return BroadcastPlan(
+        str(spec.get("name", "broadcast plan")), tz, tuple(quiet), hysteresis, tuple(zones),
+        tuple(priority_messages), messages,
+    )  # fmt: skip
+
+
+def _number(
+    obj: Mapping[str, Any], key: str, default: float, where: str, problems: list[str],
+    low: float, high: float,
+) -> float:  # fmt: skip
+    value = obj.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(f"{where}: {key} must be a number, not {value!r}")
+        return default
+    if not low <= value <= high:
+        problems.append(f"{where}: {key} {value} is outside {low:g}..{high:g}")
+        return default
+    return float(value)
+
+
+def _zone_polygon(
+    z: Mapping[str, Any], grids: Mapping[str, BaseGeometry] | None, where: str, problems: list[str]
+) -> BaseGeometry | None:
+    if "geometry" in z:
+        try:
+            polygon = shape(z["geometry"])
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            problems.append(f"{where}: the geometry is not valid GeoJSON ({exc})")
+            return None
+    elif "grid" in z:
+        if grids is None:
+            problems.append(f"{where}: names grid {z['grid']!r} but no grids file was given")
+            return None
+        if z["grid"] not in grids:
+            problems.append(f"{where}: no grid named {z['grid']!r} in the grids file")
+            return None
+        polygon = grids[z["grid"]]
+    else:
+        problems.append(f"{where}: needs a grid or a geometry")
+        return None
+    if polygon.geom_type not in ("Polygon", "MultiPolygon"):
+        problems.append(f"{where}: the geometry is a {polygon.geom_type}, not a polygon")
+        return None
+    if polygon.is_empty or not polygon.is_valid:
+        problems.append(f"{where}: the polygon is empty or self-intersecting")
+        return None
+    lon, lat = polygon.centroid.x, polygon.centroid.y
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        problems.append(f"{where}: coordinates are not longitude/latitude degrees")
+        return None
+    return polygon
+
+
+def _geometry_problems(zones: list[Zone], hysteresis_m: float) -> list[str]:
+    if not zones:
+        return []
+    frame = LocalFrame.around([z.polygon for z in zones])
+    local = {z.name: frame.shape(z.polygon) for z in zones}
+    problems = []
+    for z in zones:
+        if local[z.name].buffer(-hysteresis_m).is_empty:
+            problems.append(
+                f"zone {z.name!r} is too narrow to enter with {hysteresis_m:g} m hysteresis"
+            )
+    for i, a in enumerate(zones):
+        for b in zones[i + 1 :]:
+            overlap = local[a.name].intersection(local[b.name]).area
+            if overlap > OVERLAP_TOLERANCE_M2 and a.priority == b.priority:
+                problems.append(
+                    f"zones {a.name!r} and {b.name!r} overlap by {overlap:.0f} m² with the same "
+                    f"priority {a.priority}; give the one that should win a higher priority"
+                )
+    return problems
+
+
+# ---- the bundle the agent reads -------------------------------------------------------------
+
+
+def plan_to_json(plan: BroadcastPlan) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "name": plan.name,
+        "timezone": plan.timezone,
+        "quiet_hours": list(plan.quiet_hours),
+        "hysteresis_m": plan.hysteresis_m,
+        "messages": {
+            str(m.id): {
+                "title": m.title,
+                "duration_s": m.duration_s,
+                "sha256": m.sha256,
+                "file": f"audio/{m.id}.wav",
+            }
+            for m in plan.messages.values()
+        },
+        "zones": [
+            {
+                "name": z.name,
+                "geometry": mapping(z.polygon),
+                "priority": z.priority,
+                "alt_m": z.alt_m,
+                "messages": list(z.playlist.messages),
+                "loop": z.playlist.loop,
+                "count": z.playlist.count,
+                "gap_s": z.playlist.gap_s,
+                "volume": z.playlist.volume,
+            }
+            for z in plan.zones
+        ],
+        "priority_messages": [
+            {
+                "id": p.id,
+                "message": p.message,
+                "zones": list(p.zones),
+                "repeat": p.repeat,
+                "override_quiet": p.override_quiet,
+            }
+            for p in plan.priority_messages
+        ],
+    }
+
+
+def write_bundle(plan: BroadcastPlan, path: Path) -> None:
+    """Write the plan and its audio as one zip, atomically (a running agent that reloads the file
+    never sees half of it)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".zip", dir=path.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+            zf.writestr("plan.json", json.dumps(plan_to_json(plan), ensure_ascii=False, indent=1))
+            for m in plan.messages.values():
+                zf.write(m.path, f"audio/{m.id}.wav")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_bundle(path: Path, cache_dir: Path) -> BroadcastPlan:
+    """Read a bundle, extract its audio into ``cache_dir`` (by content hash, checked) and
+    return the plan with message paths pointing there. Raises PlanError for a bad bundle."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            data = json.loads(zf.read("plan.json"))
+            if data.get("format") != FORMAT:
+                raise PlanError([f"{path}: not a {FORMAT} bundle"])
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            messages = {}
+            for key, m in data["messages"].items():
+                target = cache_dir / f"{m['sha256']}.wav"
+                if not target.exists():
+                    blob = zf.read(m["file"])
+                    if hashlib.sha256(blob).hexdigest() != m["sha256"]:
+                        raise PlanError([f"{path}: {m['file']} does not match its checksum"])
+                    tmp = target.with_suffix(".part")
+                    tmp.write_bytes(blob)
+                    os.replace(tmp, target)
+                messages[int(key)] = PlanMessage(
+                    int(key), m["title"], float(m["duration_s"]), m["sha256"], target
+                )
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as exc:
+        raise PlanError([f"{path}: not a readable broadcast plan ({exc})"]) from None
+
+    def resolve(ref: int | str) -> PlanMessage:
+        return messages[int(ref)]
+
+    spec = {k: data[k] for k in ("name", "timezone", "quiet_hours", "hysteresis_m")}
+    spec["zones"] = data["zones"]
+    spec["priority_messages"] = data["priority_messages"]
+    return build_plan(spec, resolve)

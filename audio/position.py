@@ -1,0 +1,124 @@
+"""The aircraft's own position, read by the agent over its own MAVLink connection.
+
+On an aircraft the agent sits on a companion computer wired to TELEM2; against SITL or the
+built-in simulator it is the SERIAL1 TCP port (5762). It never depends on the ground station:
+it sends its own companion HEARTBEAT and asks the autopilot itself for GLOBAL_POSITION_INT."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+COMPANION_COMPONENT_ID = 191  # MAV_COMP_ID_ONBOARD_COMPUTER
+POSITION_RATE_HZ = 4.0
+REQUEST_RETRY_S = 3.0  # wall seconds between stream requests while no position arrives
+
+
+@dataclass(frozen=True)
+class Position:
+    lat: float  # degrees
+    lon: float  # degrees
+    alt_m: float  # metres above home
+    time_boot_ms: int  # the autopilot's clock: a new value means a new fix
+
+
+class PositionSource(Protocol):
+    def latest(self) -> Position | None: ...
+
+    def close(self) -> None: ...
+
+
+class MavlinkPositionSource:
+    """Reads GLOBAL_POSITION_INT from the autopilot on ``url`` (pymavlink connection string,
+    e.g. ``tcp:127.0.0.1:5762`` or ``/dev/ttyAMA0,921600``) in a background thread."""
+
+    def __init__(self, url: str, system_id: int = 1, rate_hz: float = POSITION_RATE_HZ) -> None:
+        from pymavlink import mavutil
+
+        self._mavutil = mavutil
+        self._conn = mavutil.mavlink_connection(
+            url,
+            source_system=system_id,  # a companion shares its aircraft's system id
+            source_component=COMPANION_COMPONENT_ID,
+            autoreconnect=True,
+            dialect="ardupilotmega",
+        )
+        self._rate_hz = rate_hz
+        self._latest: Position | None = None
+        self._target: tuple[int, int] | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="mavlink-position", daemon=True)
+        self._thread.start()
+
+    def latest(self) -> Position | None:
+        with self._lock:
+            return self._latest
+
+    @property
+    def autopilot(self) -> tuple[int, int] | None:
+        """(system id, component id) of the autopilot once its heartbeat was seen."""
+        return self._target
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._conn.close()
+
+    def _run(self) -> None:
+        mavlink = self._mavutil.mavlink
+        next_heartbeat = 0.0
+        next_request = 0.0
+        last_position = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            try:
+                if now >= next_heartbeat:
+                    self._conn.mav.heartbeat_send(
+                        mavlink.MAV_TYPE_ONBOARD_CONTROLLER, mavlink.MAV_AUTOPILOT_INVALID, 0, 0,
+                        mavlink.MAV_STATE_ACTIVE,
+                    )  # fmt: skip
+                    next_heartbeat = now + 1.0
+                stale = now - last_position > REQUEST_RETRY_S
+                if self._target and stale and now >= next_request:
+                    self._request_position()
+                    next_request = now + REQUEST_RETRY_S
+                msg = self._conn.recv_match(
+                    type=["HEARTBEAT", "GLOBAL_POSITION_INT"], blocking=True, timeout=0.2
+                )
+            except (OSError, ConnectionError) as exc:  # autoreconnect handles TCP; keep trying
+                log.warning("MAVLink link error: %s", exc)
+                time.sleep(0.5)
+                continue
+            if msg is None:
+                continue
+            src = (msg.get_srcSystem(), msg.get_srcComponent())
+            if msg.get_type() == "HEARTBEAT":
+                if self._target is None and msg.autopilot != mavlink.MAV_AUTOPILOT_INVALID:
+                    self._target = src
+                    self._conn.mav.srcSystem = src[0]
+                    next_request = 0.0
+            elif self._target is None or src == self._target:
+                with self._lock:
+                    self._latest = Position(
+                        msg.lat / 1e7, msg.lon / 1e7, msg.relative_alt / 1000.0, msg.time_boot_ms
+                    )
+                last_position = time.monotonic()
+
+    def _request_position(self) -> None:
+        """Ask for GLOBAL_POSITION_INT both ways: MAV_CMD_SET_MESSAGE_INTERVAL and the older
+        REQUEST_DATA_STREAM (POSITION group); ArduPilot honours both."""
+        mavlink = self._mavutil.mavlink
+        sysid, compid = self._target or (1, 1)
+        self._conn.mav.command_long_send(
+            sysid, compid, mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, 0,
+            mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT, 1e6 / self._rate_hz, 0, 0, 0, 0, 0,
+        )  # fmt: skip
+        self._conn.mav.request_data_stream_send(
+            sysid, compid, mavlink.MAV_DATA_STREAM_POSITION, round(self._rate_hz), 1
+        )
