@@ -140,7 +140,7 @@ class SortieRunner:
             reasons = actions.prearm_reasons() or ["pre-arm checks failing (no reason given)"]
             raise LaunchError("; ".join(reasons))
         actions.arm()
-        self.record("state", "armed")
+        self.record("state", "armed", show=False)
         self._set_status("flying", started_at=utcnow())
         takeoff = next(
             (i for i in self.flying.items if i.command == mavlink.MAV_CMD_NAV_TAKEOFF), None
