@@ -58,16 +58,13 @@ def _rotate(geom: shapely.Geometry, m: np.ndarray) -> shapely.Geometry:
 Segment = tuple[int, float, float, float]  # band, x start, x end, y
 
 
-def sweep_segments(
-    area_rot: Area, spacing: float, blocking_rot: shapely.Geometry | None, merge: bool
-) -> list[Segment]:
+def sweep_segments(area_rot: Area, spacing: float) -> list[Segment]:
     """Sweep segments of a grid already turned so that lines run along x.
 
     Line k flies the centre of band k (bands ``spacing`` wide tile the grid's y extent) from the
     smallest to the largest x of the grid inside that band, so a footprint at least ``spacing``
-    wide sees the whole band: no strips are left along slanted or ragged edges. With ``merge``,
-    pieces of one band are joined across holes and bays unless the join would cross
-    ``blocking_rot`` (no-fly zones); pieces whose x ranges overlap are always joined.
+    wide sees the whole band: no strips are left along slanted or ragged edges. Pieces of a band
+    whose x ranges overlap are joined; the result is sorted by band, then x.
     """
     xmin, ymin, xmax, ymax = area_rot.bounds
     height = ymax - ymin
@@ -80,21 +77,29 @@ def sweep_segments(
     idx = idx[keep]
     order = np.lexsort((bounds[:, 0], idx))
     segs: list[Segment] = []
-    for k, xa, xb in zip(idx[order], bounds[order, 0], bounds[order, 2], strict=True):
-        y = float(yc[k])
-        if segs and segs[-1][0] == k:
-            pk, pa, pb, _ = segs[-1]
-            joined = xa <= pb + 1e-9
-            if not joined and merge:
-                gap = LineString([(pb, y), (xa, y)])
-                joined = blocking_rot is None or not shapely.intersects(gap, blocking_rot)
-            if joined:
-                segs[-1] = (pk, pa, max(pb, float(xb)), y)
-                continue
-        segs.append((int(k), float(xa), float(xb), y))
-    if blocking_rot is not None and not blocking_rot.is_empty:
-        segs = _cut_segments(segs, blocking_rot)
+    for k, xa, xb in zip(
+        idx[order].tolist(), bounds[order, 0].tolist(), bounds[order, 2].tolist(), strict=True
+    ):
+        if segs and segs[-1][0] == k and xa <= segs[-1][2] + 1e-9:
+            segs[-1] = (k, segs[-1][1], max(segs[-1][2], xb), segs[-1][3])
+        else:
+            segs.append((k, xa, xb, float(yc[k])))
     return segs
+
+
+def merge_gaps(segs: list[Segment], blocking_rot: shapely.Geometry | None) -> list[Segment]:
+    """Join the pieces of each band across holes and bays, unless the join would cross
+    ``blocking_rot`` (no-fly zones)."""
+    out: list[Segment] = []
+    for seg in segs:
+        if out and out[-1][0] == seg[0]:
+            k, a, b, y = out[-1]
+            gap = LineString([(b, y), (seg[1], y)])
+            if blocking_rot is None or not shapely.intersects(gap, blocking_rot):
+                out[-1] = (k, a, seg[2], y)
+                continue
+        out.append(seg)
+    return out
 
 
 def _cut_segments(segs: list[Segment], blocking_rot: shapely.Geometry) -> list[Segment]:
@@ -154,6 +159,9 @@ def _cell_path(cell: list[Segment], from_top: bool, from_right: bool) -> np.ndar
 
 def _chain_cells(cells: list[list[Segment]], speed: float) -> np.ndarray:
     """Visit all cells: try each start, then greedily the nearest corner of the nearest cell."""
+    if len(cells) == 1:  # the two starts at the bottom; the top ones are their reverses
+        paths = [_cell_path(cells[0], False, r) for r in (False, True)]
+        return min(paths, key=lambda p: path_cost(p, speed))
     corners = [(t, r) for t in (False, True) for r in (False, True)]
     paths = [[_cell_path(c, t, r) for t, r in corners] for c in cells]
     starts = range(len(cells)) if len(cells) <= 8 else range(4)
@@ -212,16 +220,21 @@ def coverage(
         m = _rotation(b)
         area_rot = _rotate(area, m)
         blocking_rot = _rotate(blocking, m) if blocking is not None else None
-        for merge in (True, False):
-            segs = sweep_segments(area_rot, spacing, blocking_rot, merge)
+        raw = sweep_segments(area_rot, spacing)
+        options = [raw]
+        merged = merge_gaps(raw, blocking_rot)
+        if len(merged) < len(raw):
+            options.insert(0, merged)
+        for segs in options:
+            if blocking_rot is not None:
+                segs = _cut_segments(segs, blocking_rot)
             if not segs:
                 continue
             cells = _cells(segs)
-            path_rot = _chain_cells(cells, speed)
-            cost = path_cost(path_rot, speed)
+            cost = path_cost(_chain_cells(cells, speed), speed)
             if best is None or cost < best[0] - 1e-6:
                 best = (cost, m, b, cells)
-            if len(cells) == 1 and merge:
+            if len(cells) == 1:
                 break  # splitting cannot beat a single cell
     if best is None:
         raise PlanningError("no sweep line fits inside the grid")

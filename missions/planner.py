@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon
+from shapely.validation import explain_validity
 
 from missions.camera import Camera
 from missions.emit import fence_items, fence_params, mission_items, rally_items
@@ -213,6 +214,10 @@ def _plan_grids(
     unreachable: list[str] = []
     notes: list[str] = []
     for grid in grids:
+        if not grid.polygon.is_valid:
+            raise PlanningError(
+                f"grid '{grid.name}' is not a valid polygon: {explain_validity(grid.polygon)}"
+            )
         notes += [f"grid '{grid.name}': repaired: {r}" for r in grid.repairs]
         local = frame.geom_to_local(grid.polygon)
         stat_area = local.difference(nofly) if nofly is not None else local

@@ -1,0 +1,187 @@
+"""Planner benchmark: a synthetic 300-grid township and single fields against a re-implemented
+Fields2Cover boustrophedon reference.
+
+Run: .venv/bin/python bench/plan.py
+
+The reference is NOT Fields2Cover itself (a C++ library not installable here) but a
+straightforward re-implementation of its default pipeline: brute-force sweep angle (1° steps)
+minimising the number of swaths, swaths placed by getSwathsDistribution (MIDDLE_OVERLAP: the
+first at half a width from the field's edge, then one width apart, floor(W/w) + 1 of them),
+clipped to the field, ordered boustrophedon (the best of its four start corners) and joined by
+straight turns; no headland.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+import numpy as np
+import shapely
+from shapely.affinity import rotate, translate
+from shapely.geometry import LineString, Point, Polygon, box
+
+from missions.flight import leg_lengths
+from missions.grids import Grid
+from missions.patterns import coverage
+from missions.planner import PlanSettings, plan_patrol
+from missions.projection import LocalFrame
+
+HOME = (27.57, 119.71)
+SPACING = 20.0
+SPEED = 8.0
+
+
+# ---- the reference ------------------------------------------------------------------------
+
+
+def f2c_reference(field: Polygon, width: float) -> np.ndarray:
+    """Boustrophedon route as Fields2Cover builds it by default (see the module docstring)."""
+    best_n, best_angle = math.inf, 0.0
+    for deg in range(360):
+        n = len(_f2c_swaths(field, width, math.radians(deg)))
+        if n < best_n:
+            best_n, best_angle = n, math.radians(deg)
+    swaths = _f2c_swaths(field, width, best_angle)
+    routes = []
+    for first_reversed in (False, True):
+        for order in (swaths, swaths[::-1]):
+            pts = []
+            for i, s in enumerate(order):
+                flip = (i % 2 == 1) != first_reversed
+                pts += s[::-1] if flip else s
+            routes.append(np.array(pts))
+    return min(routes, key=lambda r: leg_lengths(r).sum())
+
+
+def _f2c_swaths(field: Polygon, width: float, angle: float) -> list[list[tuple[float, float]]]:
+    rot = rotate(field, -angle + math.pi / 2, origin=(0, 0), use_radians=True)
+    xmin, ymin, xmax, ymax = rot.bounds
+    field_width = xmax - xmin
+    n = int(abs(field_width / width)) + 1  # MIDDLE_OVERLAP
+    out = []
+    for i in range(n):
+        x = xmin + 0.5 * width + i * width
+        line = LineString([(x, ymin - 1), (x, ymax + 1)])
+        for part in shapely.get_parts(line.intersection(rot)):
+            if part.geom_type == "LineString" and part.length > 1e-9:
+                back = rotate(part, angle - math.pi / 2, origin=(0, 0), use_radians=True)
+                out.append(list(back.coords))
+    return out
+
+
+def footprint_coverage(field: Polygon, route: np.ndarray, width: float) -> float:
+    seen = LineString(route).buffer(width / 2, cap_style="flat")
+    return 100 * field.intersection(seen).area / field.area
+
+
+# ---- single fields ------------------------------------------------------------------------
+
+
+def single_fields() -> dict[str, Polygon]:
+    hexagon = Polygon(
+        [(100 * math.cos(a), 100 * math.sin(a)) for a in np.radians(np.arange(0, 360, 60))]
+    )
+    return {
+        "rectangle 200x120 m": box(0, 0, 200, 120),
+        "L shape 200x200 m": Polygon([(0, 0), (200, 0), (200, 80), (80, 80), (80, 200), (0, 200)]),
+        "hexagon r=100 m": hexagon,
+        "rectangle with hole": box(0, 0, 200, 120).difference(Point(100, 60).buffer(30)),
+        "rotated rectangle 25°": rotate(box(0, 0, 200, 120), 25, origin=(0, 0)),
+    }
+
+
+def bench_single() -> None:
+    print(f"single fields, line spacing = footprint = {SPACING:g} m")
+    print(f"{'field':24} {'ours m':>8} {'cov %':>7} {'ms':>6}   {'F2C-ref m':>9} {'cov %':>7}")
+    for name, field in single_fields().items():
+        t0 = time.perf_counter()
+        path = coverage(field, SPACING, SPEED).path
+        ms = 1000 * (time.perf_counter() - t0)
+        ref = f2c_reference(field, SPACING)
+        print(
+            f"{name:24} {leg_lengths(path).sum():8.0f} "
+            f"{footprint_coverage(field, path, SPACING):7.2f} {ms:6.1f}   "
+            f"{leg_lengths(ref).sum():9.0f} {footprint_coverage(field, ref, SPACING):7.2f}"
+        )
+
+
+# ---- synthetic township -------------------------------------------------------------------
+
+
+def random_grid(rng: np.random.Generator) -> Polygon:
+    size = rng.uniform(20, 300)
+    kind = rng.integers(0, 5)
+    if kind == 0:
+        poly = box(0, 0, size, size * rng.uniform(0.3, 1))
+    elif kind == 1:  # L shape
+        a, b = size * rng.uniform(0.3, 0.6), size * rng.uniform(0.3, 0.6)
+        poly = Polygon([(0, 0), (size, 0), (size, b), (a, b), (a, size), (0, size)])
+    elif kind == 2:  # convex blob
+        pts = rng.uniform(0, size, (12, 2))
+        poly = shapely.MultiPoint(pts).convex_hull
+    elif kind == 3:  # star-ish concave
+        ang = (np.arange(9) + rng.uniform(-0.3, 0.3, 9)) * 2 * math.pi / 9
+        rad = size / 2 * rng.uniform(0.45, 1.0, 9)
+        poly = Polygon(np.column_stack([rad * np.cos(ang), rad * np.sin(ang)]))
+    else:  # with a pond
+        poly = box(0, 0, size, size * 0.8).difference(
+            Point(size / 2, size * 0.4).buffer(size * 0.15)
+        )
+    return rotate(poly, rng.uniform(0, 180), origin="centroid")
+
+
+def township(n: int = 300, seed: int = 7) -> tuple[list[Grid], list[Grid]]:
+    rng = np.random.default_rng(seed)
+    frame = LocalFrame(*HOME)
+    side = math.ceil(math.sqrt(n))
+    pitch = 330.0
+    grids = []
+    for i in range(n):
+        r, c = divmod(i, side)
+        poly = random_grid(rng)
+        cx, cy = poly.centroid.x, poly.centroid.y
+        x = (c - side / 2) * pitch + rng.uniform(-20, 20)
+        y = (r - side / 2) * pitch + rng.uniform(-20, 20)
+        local = translate(poly, x - cx, y - cy)
+        grids.append(Grid(f"grid-{i + 1}", frame.geom_to_geo(local)))
+    zones = []
+    for k in range(5):
+        x, y = rng.uniform(-side * pitch / 2.5, side * pitch / 2.5, 2)
+        shape = Point(x, y).buffer(rng.uniform(60, 150)) if k % 2 else box(x, y, x + 300, y + 90)
+        zones.append(Grid(f"no-fly-{k + 1}", frame.geom_to_geo(shape)))
+    return grids, zones
+
+
+def bench_township() -> None:
+    grids, zones = township()
+    settings = PlanSettings(spacing=30, speed=10, alt=40, endurance_min=25)
+    plan_patrol(grids[:5], settings, HOME, zones)  # warm up imports and caches
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        plan = plan_patrol(grids, settings, HOME, zones)
+        times.append(time.perf_counter() - t0)
+    cov = [g.coverage_pct for g in plan.grids]
+    print(
+        f"\ntownship: {len(grids)} grids 20-300 m (boxes, L shapes, convex, concave, ponds), "
+        f"5 no-fly zones, spacing 30 m, endurance 25 min"
+    )
+    print(
+        f"  planning time: median {statistics.median(times):.2f} s (best {min(times):.2f} s, "
+        f"3 runs)"
+    )
+    print(
+        f"  route {plan.length_m / 1000:.1f} km, {plan.flight_time_s / 3600:.1f} h in the air, "
+        f"{len(plan.sorties)} sorties, {plan.items} items, {len(plan.unreachable)} unreachable"
+    )
+    print(
+        f"  coverage per grid: min {min(cov):.2f} %, median {statistics.median(cov):.2f} %, "
+        f"grids below 99.5 %: {sum(c < 99.5 for c in cov)} (those touch no-fly zones)"
+    )
+
+
+if __name__ == "__main__":
+    bench_single()
+    bench_township()
