@@ -27,3 +27,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi
+
+# MAVProxy, the third-party ground station the interoperability test drives, lives in its own
+# environment: it pulls in opencv-python and more, which must not land in the project's .venv.
+MAVPROXY_VENV=.venv-mavproxy
+MAVPROXY_VERSION=1.8.75
+mavproxy_stamp="$MAVPROXY_VENV/.installed-$MAVPROXY_VERSION"
+if [ "${SKIP_MAVPROXY:-0}" != 1 ] && [ ! -f "$mavproxy_stamp" ]; then
+  echo "setup: installing MAVProxy $MAVPROXY_VERSION into $MAVPROXY_VENV"
+  [ -x "$MAVPROXY_VENV/bin/python" ] || python3 -m venv "$MAVPROXY_VENV"
+  "$MAVPROXY_VENV/bin/python" -m pip install -q --upgrade pip
+  "$MAVPROXY_VENV/bin/python" -m pip install -q "MAVProxy==$MAVPROXY_VERSION" "pymavlink==2.4.50"
+  touch "$mavproxy_stamp"
+fi

@@ -36,7 +36,13 @@ def parse_key(key: str | bytes | None) -> bytes | None:
 
 
 class SimFleet:
-    """``count`` copters; vehicle i has sysid i+1 and TCP ports base_port+10*i+(0, 2, 3)."""
+    """``count`` copters; vehicle i has sysid i+1 and TCP ports base_port+10*i+(0, 2, 3).
+
+    Time: one loop thread steps every vehicle at ``rate_hz`` of simulated time, with simulated
+    time = wall time x ``speedup`` (the clock slips, lowering the real-time factor, when the
+    machine cannot keep up). ``boot_time_scale`` shortens the boot milestones (GPS, home, EKF
+    position at 41.6 s in SITL); 1.0 keeps SITL's timing.
+    """
 
     def __init__(
         self,
@@ -49,6 +55,7 @@ class SimFleet:
         host: str = "127.0.0.1",
         signing_key: str | bytes | None = None,
         rate_hz: float = 50.0,
+        boot_time_scale: float = 1.0,
     ):
         if count < 1:
             raise ValueError("count must be at least 1")
@@ -72,7 +79,7 @@ class SimFleet:
         self.vehicles: list[Vehicle] = []
         try:
             for i in range(count):
-                vehicle = Vehicle(i, home, state, signing_key=key)
+                vehicle = Vehicle(i, home, state, signing_key=key, boot_time_scale=boot_time_scale)
                 handler = Handler(vehicle)
                 for n, off in enumerate(SERIAL_OFFSETS):
                     port = 0 if base_port == 0 else base_port + 10 * i + off

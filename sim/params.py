@@ -72,6 +72,7 @@ class ParamStore:
         self.values: dict[str, float] = dict(defaults)
         self.path = path
         self.listeners: list[Callable[[str, float], None]] = []
+        self.extra: dict = {}  # other persisted state (missions, signing key)
         for name, value in (overrides or {}).items():
             self.values[self.canonical(name) or name] = value
         self._load()
@@ -135,8 +136,6 @@ class ParamStore:
             if canon is not None and isinstance(value, int | float):
                 self.values[canon] = self.coerce(canon, float(value))
         self.extra = stored.get("extra", {})
-
-    extra: dict = {}  # noqa: RUF012 - replaced per instance on load/save
 
     def save(self) -> None:
         """Write the values that differ from the defaults (atomically) to the state file."""

@@ -33,8 +33,8 @@ def _ms(v: Vehicle) -> int:
 
 
 def sys_status(v: Vehicle) -> mavlink.MAVLink_message:
-    enabled = SENSORS_ENABLED if v.sim_time >= 22.5 else SENSORS_ENABLED_BOOT
-    health = SENSORS_HEALTH if v.sim_time >= 22.5 else SENSORS_HEALTH_BOOT
+    enabled = SENSORS_ENABLED if v.booted(22.5) else SENSORS_ENABLED_BOOT
+    health = SENSORS_HEALTH if v.booted(22.5) else SENSORS_HEALTH_BOOT
     if v.prearm_healthy():
         health |= PREARM_BIT
     if v.fence.breached:
@@ -70,7 +70,7 @@ def mission_current(v: Vehicle) -> mavlink.MAVLink_message:
 def gps_raw_int(v: Vehicle) -> mavlink.MAVLink_message:
     s = v.copter.state
     lat, lon = v.position()
-    fix = 0 if v.sim_time < 9.8 else (1 if v.faults.gps_loss else 6)
+    fix = 0 if not v.booted(9.8) else (1 if v.faults.gps_loss else 6)
     sats = 10 if fix > 1 else 0
     cog = (
         int((math.degrees(math.atan2(s.ve, s.vn)) % 360) * 100)

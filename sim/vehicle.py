@@ -42,7 +42,6 @@ BOOT_TEXTS = (
     (41.41, "EKF3 IMU0 is using GPS"),
     (41.62, "EKF3 IMU1 is using GPS"),
 )
-HOME_SET_S = 20.05
 PREARM_HEALTHY_S = 23.6
 EKF_POSITION_S = 41.62
 SPOOL_UP_S = 3.75
@@ -77,8 +76,10 @@ class Vehicle:
         home: tuple[float, float, float, float],
         state_dir: Path | None,
         signing_key: bytes | None = None,
+        boot_time_scale: float = 1.0,
     ):
         self.index = index
+        self.boot_time_scale = boot_time_scale
         path = state_dir / f"instance-{index}" / "params.json" if state_dir else None
         self.params = ParamStore(path, overrides={"MAV_SYSID": index + 1})
         if path is not None and not path.exists():
@@ -151,8 +152,13 @@ class Vehicle:
     def wall_epoch_us(self) -> int:
         return int((self.wall_epoch0 + self.sim_time) * 1e6)
 
+    def booted(self, sitl_s: float) -> bool:
+        """Whether the boot milestone SITL reaches at ``sitl_s`` has passed (scaled by
+        ``boot_time_scale``; 1.0 = SITL's timing)."""
+        return self.sim_time >= sitl_s * self.boot_time_scale
+
     def ekf_has_position(self) -> bool:
-        return self.sim_time >= EKF_POSITION_S and not self.faults.gps_loss
+        return self.booted(EKF_POSITION_S) and not self.faults.gps_loss
 
     @property
     def flying(self) -> bool:
@@ -285,17 +291,16 @@ class Vehicle:
     def prearm_failures(self, mode: int | None = None) -> list[str]:
         """ArduCopter's failing pre-arm checks, worded as its STATUSTEXT (without prefix)."""
         mode = self.mode if mode is None else mode
-        t = self.sim_time
         failures: list[str] = []
         checks = self.params.get("ARMING_CHECK") != 0
         if checks:
-            if t < PREARM_HEALTHY_S:
+            if not self.booted(PREARM_HEALTHY_S):
                 failures.append("Accels inconsistent")
-            if t < 5.33:
+            if not self.booted(5.33):
                 failures.append("EKF attitude is bad")
-            if t < 3.98:
+            if not self.booted(3.98):
                 failures.append("AHRS: not using configured AHRS type")
-            if self.faults.gps_loss and t >= PREARM_HEALTHY_S:
+            if self.faults.gps_loss and self.booted(PREARM_HEALTHY_S):
                 failures.append("GPS 1: Bad fix")
         if self.battery.failsafe:
             kind = "critical" if self.battery.failsafe == 2 else "low"
@@ -307,10 +312,10 @@ class Vehicle:
                 failures.append("Fences enabled, but none selected")
             elif self.fence.types & 6 and not self.ekf_has_position():
                 failures.append("Fence requires position")
-            elif self.fence.violations(0.0, 0.0, 0.0) and t >= PREARM_HEALTHY_S:
+            elif self.fence.violations(0.0, 0.0, 0.0) and self.booted(PREARM_HEALTHY_S):
                 failures.append("Vehicle breaching fence")
         if (
-            t >= PREARM_HEALTHY_S
+            self.booted(PREARM_HEALTHY_S)
             and mode in modes.NEEDS_POSITION
             and not self.ekf_has_position()
             and not failures
@@ -392,7 +397,7 @@ class Vehicle:
     def step(self, dt: float) -> None:
         self.sim_time += dt
         t = self.sim_time
-        while self.boot_index < len(BOOT_TEXTS) and BOOT_TEXTS[self.boot_index][0] <= t:
+        while self.boot_index < len(BOOT_TEXTS) and self.booted(BOOT_TEXTS[self.boot_index][0]):
             self.text(mavlink.MAV_SEVERITY_INFO, BOOT_TEXTS[self.boot_index][1])
             if BOOT_TEXTS[self.boot_index][1] == "EKF3 IMU0 origin set":
                 self._set_home()
@@ -621,7 +626,7 @@ class Vehicle:
             f.breached = bad
 
     def _ekf_failsafe(self) -> None:
-        lost = self.faults.gps_loss and self.sim_time >= EKF_POSITION_S
+        lost = self.faults.gps_loss and self.booted(EKF_POSITION_S)
         if lost and not self.ekf_failsafe and self.armed and self.flying:
             if self.mode in modes.NEEDS_POSITION:
                 self.ekf_failsafe = True

@@ -33,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--state-dir", type=Path, help="where params persist (default: data dir)")
     p.add_argument("--signing-key", metavar="KEY", help="MAVLink 2 signing key (hex or phrase)")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S wall seconds")
+    p.add_argument(
+        "--boot-time-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="scale SITL's boot timing (GPS/EKF position at 41.6 s); 1 = as SITL",
+    )
     faults = p.add_argument_group("fault injection (built-in simulator)")
     faults.add_argument("--packet-loss", type=float, default=0.0, metavar="PCT")
     faults.add_argument("--latency-ms", type=float, default=0.0, metavar="MS")
@@ -87,6 +94,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CommandError("--speedup must be positive")
     if not 0 <= args.port <= 65535 - 10 * args.count:
         raise CommandError(f"--port {args.port} leaves no room for {args.count} vehicles")
+    if not 0 < args.boot_time_scale <= 1:
+        raise CommandError("--boot-time-scale must be within (0, 1]")
     if not 0 <= args.packet_loss <= 100:
         raise CommandError("--packet-loss must be 0..100 percent")
 
@@ -123,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             gcs_udp=args.gcs_udp,
             host=args.host,
             signing_key=args.signing_key,
+            boot_time_scale=args.boot_time_scale,
         )
     except OSError as exc:
         raise CommandError(str(exc)) from None
