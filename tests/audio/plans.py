@@ -17,6 +17,15 @@ HOME = (27.57, 119.71)
 M_PER_DEG_LAT = 110_790.0
 
 
+def north_east(lat: float, lon: float, home: tuple[float, float] = HOME) -> tuple[float, float]:
+    """The inverse of ``offset``."""
+    lat0, lon0 = home
+    return (
+        (lat - lat0) * M_PER_DEG_LAT,
+        (lon - lon0) * M_PER_DEG_LAT * math.cos(math.radians(lat0)),
+    )
+
+
 def offset(north_m: float, east_m: float, home: tuple[float, float] = HOME) -> tuple[float, float]:
     """(lat, lon) ``north_m``/``east_m`` from ``home`` (flat earth: fine over a kilometre)."""
     lat0, lon0 = home
@@ -28,7 +37,13 @@ def offset(north_m: float, east_m: float, home: tuple[float, float] = HOME) -> t
 
 def square(north_m: float, east_m: float, size_m: float) -> dict:
     """GeoJSON polygon of a square whose south-west corner is ``north_m``/``east_m`` from home."""
-    corners = [(0, 0), (0, size_m), (size_m, size_m), (size_m, 0)]
+    return rect(north_m, east_m, size_m, size_m)
+
+
+def rect(north_m: float, east_m: float, height_m: float, width_m: float) -> dict:
+    """GeoJSON polygon of a rectangle whose south-west corner is ``north_m``/``east_m`` from
+    home."""
+    corners = [(0, 0), (0, width_m), (height_m, width_m), (height_m, 0)]
     ring = [offset(north_m + n, east_m + e) for n, e in corners]
     return mapping(Polygon([(lon, lat) for lat, lon in ring]))
 

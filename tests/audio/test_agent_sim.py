@@ -1,0 +1,151 @@
+"""The agent flown through zones on the built-in simulator (speedup 50): it reads the aircraft's
+position over its own MAVLink link (SERIAL1) while the test flies the copter over SERIAL0."""
+
+import json
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from audio.agent import BroadcastAgent
+from audio.clock import AgentClock
+from audio.position import MavlinkPositionSource
+from audio.sinks import DirSink
+from audio.wav import duration_s
+from sim import Faults, SimFleet
+from tests.audio.flight import GroundStation
+from tests.audio.plans import bundle, make_messages, north_east, offset, rect
+
+SPEEDUP = 50.0
+ALT = 30.0
+HYSTERESIS = 15.0
+A_SOUTH, A_NORTH = 60.0, 200.0
+B_SOUTH, B_NORTH = 240.0, 380.0
+SLACK_M = 6.0  # 4 Hz positions, the agent's tick and CPU shared with other tests
+
+
+def plan_spec(quiet_hours=()):
+    return {
+        "name": "sim",
+        "timezone": "Asia/Shanghai",
+        "quiet_hours": list(quiet_hours),
+        "hysteresis_m": HYSTERESIS,
+        "zones": [
+            {"name": "A", "geometry": rect(A_SOUTH, -150, A_NORTH - A_SOUTH, 300),
+             "messages": [1, 2], "gap_s": 1.0},
+            {"name": "B", "geometry": rect(B_SOUTH, -150, B_NORTH - B_SOUTH, 300),
+             "messages": [3], "gap_s": 0.5, "volume": 0.5},
+        ],
+    }  # fmt: skip
+
+
+class Flight:
+    """A simulator, the agent running in a thread, and a ground station for the test."""
+
+    def __init__(self, tmp_path, spec, clock_start: datetime) -> None:
+        self.tmp = tmp_path
+        messages = make_messages(tmp_path, {1: 3.0, 2: 4.0, 3: 2.0})
+        plan = bundle(tmp_path, spec, messages)
+        self.fleet = SimFleet(
+            count=1, home=(27.57, 119.71, 200.0, 0.0), speedup=SPEEDUP, base_port=0,
+            state_dir=tmp_path / "sim",
+        ).start()  # fmt: skip
+        self.vehicle = self.fleet.vehicles[0]
+        # SERIAL0 alone is the ground link: its faults must not touch SERIAL1 (the agent's).
+        self.ground_faults = Faults()
+        self.vehicle.channels[0].faults = self.ground_faults
+        clock = AgentClock(time_scale=SPEEDUP, start=clock_start)
+        self.source = MavlinkPositionSource(f"tcp:127.0.0.1:{self.vehicle.ports[1]}")
+        self.heard = tmp_path / "heard"
+        self.agent = BroadcastAgent(
+            plan, self.source, DirSink(self.heard, clock), tmp_path / "plays.jsonl",
+            tmp_path / "cache", clock,
+        )  # fmt: skip
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.agent.run, args=(self.stop,), daemon=True)
+        self.thread.start()
+        self.gcs = GroundStation(self.fleet, self.vehicle)
+
+    def north(self) -> float:
+        pose = self.vehicle.pose()
+        return north_east(pose.lat, pose.lon)[0]
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.gcs.close()
+        self.source.close()
+        self.fleet.stop()
+
+    def plays(self) -> list[dict]:
+        path = self.tmp / "plays.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def flight_factory(tmp_path):
+    flights = []
+
+    def make(spec, clock_start=datetime(2026, 7, 1, 1, 0, tzinfo=UTC)):
+        flights.append(Flight(tmp_path, spec, clock_start))
+        return flights[-1]
+
+    yield make
+    for f in flights:
+        f.close()
+
+
+def north_of(record, key):
+    return north_east(record[key]["lat"], record[key]["lon"])[0]
+
+
+def test_flown_through_zones_with_a_ground_link_outage(flight_factory):
+    f = flight_factory(plan_spec())
+    f.gcs.take_off(ALT)
+    f.gcs.send_target(*offset(450, 0), ALT)
+    f.fleet.wait_for(lambda: f.north() > 225, sim_timeout=400)
+    outage = (f.fleet.sim_time, f.fleet.sim_time + 10_000)
+    f.ground_faults.outages = [outage]
+    f.fleet.wait_for(lambda: f.north() > 445, sim_timeout=400)
+    dropped_before = f.vehicle.channels[0].dropped
+    f.fleet.wait_for(lambda: f.vehicle.channels[0].dropped > dropped_before, sim_timeout=5)
+    f.close()
+
+    log = f.plays()
+    in_a = [r for r in log if r["zone"] == "A"]
+    in_b = [r for r in log if r["zone"] == "B"]
+    assert len(in_a) >= 2 and len(in_b) >= 2 and len(log) == len(in_a) + len(in_b)
+    # Plays begin once the aircraft is 15 m inside a zone, never before.
+    assert north_of(in_a[0], "start_position") >= A_SOUTH + HYSTERESIS - 1
+    assert north_of(in_a[0], "start_position") <= A_SOUTH + HYSTERESIS + SLACK_M
+    assert north_of(in_b[0], "start_position") >= B_SOUTH + HYSTERESIS - 1
+    assert north_of(in_b[0], "start_position") <= B_SOUTH + HYSTERESIS + SLACK_M
+    for r in in_a:
+        assert A_SOUTH + HYSTERESIS - 1 <= north_of(r, "start_position") <= A_NORTH + HYSTERESIS
+    # A play still running when the aircraft leaves is cut 15 m past the border.
+    for r, north_border in ((in_a[-1], A_NORTH), (in_b[-1], B_NORTH)):
+        end = north_of(r, "end_position")
+        if r["reason"] == "left-zone":
+            assert north_border + HYSTERESIS - 1 <= end <= north_border + HYSTERESIS + SLACK_M
+        else:
+            assert r["reason"] == "completed" and end <= north_border + HYSTERESIS
+    assert [r["message_id"] for r in in_a] == [1, 2] * (len(in_a) // 2) + [1] * (len(in_a) % 2)
+    # Zone B was flown with the ground link out: the agent went on playing there.
+    during = [r for r in in_b if r["start_position"]["time_boot_ms"] / 1000 >= outage[0]]
+    assert len(during) >= 2 and any(r["finished"] for r in during)
+    # The dir sink holds what was heard, at the zone's volume.
+    files = sorted(f.heard.glob("*.wav"))
+    assert len(files) == len(log)
+    for path, r in zip(files, log, strict=True):
+        assert duration_s(path) == pytest.approx(r["heard_s"], abs=0.01)
+
+
+def test_quiet_hours_keep_the_speaker_silent(flight_factory):
+    # 22:00 in Shanghai, inside quiet hours 21:00-23:00.
+    f = flight_factory(plan_spec(["21:00-23:00"]), datetime(2026, 7, 1, 14, 0, tzinfo=UTC))
+    f.gcs.take_off(ALT)
+    f.gcs.go_to(*offset(150, 0), ALT)
+    assert f.agent._zone == "A"  # the agent knows where it is ...
+    f.close()
+    assert f.plays() == []  # ... and says nothing
+    assert list(f.heard.glob("*.wav")) == []
