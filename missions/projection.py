@@ -19,8 +19,8 @@ class LocalFrame:
     """
 
     def __init__(self, lat0: float, lon0: float) -> None:
-        self.lat0 = lat0
-        self.lon0 = lon0
+        self.lat0 = lat0 = float(lat0)
+        self.lon0 = lon0 = float(lon0)
         proj = f"+proj=tmerc +lat_0={lat0!r} +lon_0={lon0!r} +k=1 +x_0=0 +y_0=0 +ellps=WGS84"
         self._fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
         self._inv = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
