@@ -127,9 +127,16 @@ class Handler:
         if method is None:
             _ack(channel, msg, msg.command, UNSUPPORTED)
             return
-        result = method(channel, msg, is_int)
-        if result is not None:
-            _ack(channel, msg, msg.command, result)
+        v = self.v
+        v.deferred_texts = []
+        try:
+            result = method(channel, msg, is_int)
+            if result is not None:
+                _ack(channel, msg, msg.command, result)
+        finally:
+            texts, v.deferred_texts = v.deferred_texts, None
+            for severity, text in texts:
+                v.text(severity, text)
 
     @staticmethod
     def _p(msg, i: int) -> float:

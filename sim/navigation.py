@@ -110,6 +110,8 @@ class Nav:
         self.target = (s.n, s.e, climb_to)
 
     def enter_mode(self, mode: int) -> None:
+        if mode != modes.GUIDED:
+            self.taking_off = False
         self.paused = False
         self.landing = False
         self.rtl_phase = None
@@ -121,10 +123,8 @@ class Nav:
             self.land()
         elif mode in (modes.RTL, modes.SMART_RTL):
             self.rtl()
-        elif mode != modes.AUTO:
-            self.taking_off = self.taking_off and mode == modes.GUIDED
-            if not self.taking_off:
-                self.hold_here()
+        elif mode != modes.AUTO and not self.taking_off:
+            self.hold_here()
 
     def on_disarm(self) -> None:
         self.taking_off = False
@@ -151,7 +151,7 @@ class Nav:
             v.auto.step(dt)
         else:
             self.fly(dt)
-        if s.alt <= 0.0 and s.vu <= 0.0 and not self.taking_off:
+        if s.alt <= 0.0 and (s.vu < 0.0 or not self.taking_off):
             self._touch_down()
 
     def fly(self, dt: float) -> None:
@@ -228,6 +228,7 @@ class Nav:
     def _touch_down(self) -> None:
         v = self.v
         impact = v.copter.touch_down()
+        self.taking_off = False
         self.touched_down = self.landing or not v.armed
         self.landing = False
         self.target = None

@@ -116,6 +116,8 @@ class Vehicle:
         self.next_timesync = 9.5
         self.first_heartbeat = True
         self.param_queue: dict[Channel, int] = {}
+        # ArduPilot queues STATUSTEXT, so a command's ACK goes out before its texts
+        self.deferred_texts: list[tuple[int, str]] | None = None
         self.speed_override: float | None = None
         self.wall_epoch0 = time.time()
         self.listeners: list[Callable[[Vehicle], None]] = []
@@ -250,6 +252,9 @@ class Vehicle:
 
     def text(self, severity: int, text: str) -> None:
         """STATUSTEXT to every channel, split in 50-character chunks as ArduPilot does."""
+        if self.deferred_texts is not None:
+            self.deferred_texts.append((severity, text))
+            return
         data = text.encode()
         if len(data) <= 50:
             self.broadcast(mavlink.MAVLink_statustext_message(severity, data, 0, 0))

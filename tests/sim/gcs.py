@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -11,9 +12,11 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 class _SocketFile:
     def __init__(self, sock: socket.socket):
         self.sock = sock
+        self.lock = threading.Lock()
 
     def write(self, data: bytes) -> None:
-        self.sock.sendall(data)
+        with self.lock:
+            self.sock.sendall(data)
 
 
 class Gcs:
@@ -30,11 +33,33 @@ class Gcs:
             self.mav.signing.link_id = 1
             self.mav.signing.timestamp = int((time.time() - 1420070400) * 1e5)
         self.log: list = []
+        self._beating: threading.Event | None = None
         self._pos = 0
         self.target = 1
 
     def close(self) -> None:
+        self.stop_heartbeats()
         self.sock.close()
+
+    def start_heartbeats(self, period_wall_s: float) -> None:
+        """Send a GCS HEARTBEAT every ``period_wall_s`` from a thread (1 Hz of sim time is
+        1/speedup wall seconds)."""
+        stop = self._beating = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(period_wall_s):
+                try:
+                    self.heartbeat()
+                except OSError:
+                    return
+
+        self.heartbeat()
+        threading.Thread(target=beat, daemon=True).start()
+
+    def stop_heartbeats(self) -> None:
+        if self._beating is not None:
+            self._beating.set()
+            self._beating = None
 
     def send(self, msg) -> None:
         self.mav.send(msg)
@@ -80,6 +105,16 @@ class Gcs:
 
     def texts_since(self, index: int) -> list[str]:
         return [m.text for m in self.log[index:] if m.get_type() == "STATUSTEXT"]
+
+    def saw_text(self, text: str, since: int = 0, timeout: float = 2.0) -> bool:
+        """Whether STATUSTEXT ``text`` arrived after log index ``since`` (waits for it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if text in self.texts_since(since):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            self.pump()
 
     def heartbeat(self) -> None:
         self.send(mavlink.MAVLink_heartbeat_message(6, 8, 0, 0, 0, 3))

@@ -15,7 +15,7 @@ def test_upload_then_download_as_arducopter_stores_it(ready, gcs):
     items[2].param4 = math.nan  # NaN param4 on a waypoint is accepted and comes back as 0
     ack = gcs.upload(items)
     assert ack.type == mavlink.MAV_MISSION_ACCEPTED
-    assert "Flight plan received" in gcs.texts_since(0)
+    assert gcs.saw_text("Flight plan received")
     back = gcs.download()
     assert [m.command for m in back] == [16, 22, 16, 16, 16, 20]
     assert back[0].frame == 0 and back[0].x == round(HOME[0] * 1e7)  # seq 0 is the real home
@@ -56,7 +56,7 @@ def test_silent_upload_times_out_after_8s_and_keeps_the_old_mission(fleet, ready
     assert 7.9 <= elapsed <= 9.5
     requests = [m for m in gcs.log[first:] if m.get_type() == "MISSION_REQUEST"]
     assert 7 <= len(requests) <= 9  # first request plus one re-request per second
-    assert "Mission upload timeout" in gcs.texts_since(0)
+    assert gcs.saw_text("Mission upload timeout")
     assert len(gcs.download()) == 6
 
 
@@ -80,7 +80,7 @@ def test_set_current(ready, gcs):
 def test_no_space_beyond_650_items(ready, gcs):
     gcs.send(mavlink.MAVLink_mission_count_message(1, 1, 60000, 0))
     assert gcs.recv("MISSION_ACK").type == mavlink.MAV_MISSION_NO_SPACE
-    assert "Only 650 items are supported" in gcs.texts_since(0)
+    assert gcs.saw_text("Only 650 items are supported")
 
 
 def test_unsupported_item_keeps_what_arrived(ready, vehicle, gcs):
@@ -128,11 +128,11 @@ def test_legacy_mission_item_and_request(ready, gcs):
         for i in square_mission()
     ]
     assert gcs.upload(items).type == 0
-    assert "got MISSION_ITEM; GCS should send MISSION_ITEM_INT" in gcs.texts_since(0)
+    assert gcs.saw_text("got MISSION_ITEM; GCS should send MISSION_ITEM_INT")
     gcs.send(mavlink.MAVLink_mission_request_message(1, 1, 2, 0))
     back = gcs.recv("MISSION_ITEM")
     assert back.seq == 2 and abs(back.x - local(100, 0)[0]) < 1e-6
-    assert "got MISSION_REQUEST; use MISSION_REQUEST_INT!" in gcs.texts_since(0)
+    assert gcs.saw_text("got MISSION_REQUEST; use MISSION_REQUEST_INT!")
 
 
 def test_fence_and_rally_round_trip(ready, vehicle, gcs):
@@ -143,7 +143,7 @@ def test_fence_and_rally_round_trip(ready, vehicle, gcs):
     ]
     fence.append(item(4, 5003, HOME[0], HOME[1], p1=400, frame=0, mission_type=1))
     assert gcs.upload(fence, mission_type=1).type == 0
-    assert "Fence Indexed OK" in gcs.texts_since(0)
+    assert gcs.saw_text("Fence Indexed OK")
     rally = [item(i, 5100, *local(60, 60 * (1 - 2 * i)), 30, mission_type=2) for i in range(2)]
     assert gcs.upload(rally, mission_type=2).type == 0
     back = gcs.download(1)
