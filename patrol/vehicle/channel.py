@@ -85,7 +85,7 @@ class VehicleChannel:
         self.timebase = timebase or link.timebase
         self.rtt = RttEstimator(
             initial=max(0.1, self.timebase.wall(1.0)),
-            minimum=max(0.02, self.timebase.wall(0.05)),
+            minimum=max(0.005, self.timebase.wall(0.02)),
             maximum=max(0.5, self.timebase.wall(3.0)),
         )
         self._inboxes: list[Inbox] = []

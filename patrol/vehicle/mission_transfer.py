@@ -148,6 +148,12 @@ class MissionTransfer:
         ch = self.channel
         return lambda m: ch.for_us(m) and getattr(m, "mission_type", 0) == mission_type
 
+    def _backoff(self, tries: int) -> float:
+        """Wall seconds to wait after the ``tries``-th re-send of one message: the adaptive
+        timeout, doubled per unanswered re-send, capped at ArduPilot's 1 s re-request period."""
+        rto = self.channel.rtt.timeout
+        return min(rto * 2**tries, max(rto, self.channel.timebase.wall(1.0)))
+
     # -- upload -----------------------------------------------------------------------------
     def upload(self, items: list[MissionItem], mission_type: int = MISSION) -> TransferStats:
         """Upload ``items`` (for MISSION, items[0] is home). Raises MissionTransferError with
@@ -185,8 +191,9 @@ class MissionTransfer:
             ch.send(last_sent)
             sent_at = progress_at = time.monotonic()
             requested: set[int] = set()
+            tries = 0  # re-sends of last_sent without an answer: the wait doubles each time
             while True:
-                reply = box.get(ch.rtt.timeout)
+                reply = box.get(self._backoff(tries))
                 now = time.monotonic()
                 if reply is None:
                     if now - progress_at > stall:
@@ -195,6 +202,7 @@ class MissionTransfer:
                         return f"no request from vehicle {ch.sysid} for {self.stall_timeout:g} s"
                     ch.send(last_sent)  # our COUNT or item may have been lost
                     stats.resent += 1
+                    tries += 1
                     sent_at = now
                     continue
                 if reply.get_type() == "MISSION_ACK":
@@ -204,6 +212,10 @@ class MissionTransfer:
                         return None
                     if reply.type == mavlink.MAV_MISSION_INVALID_SEQUENCE:
                         continue  # an item out of order (our re-send); the vehicle re-requests
+                    if reply.type == mavlink.MAV_MISSION_ERROR and len(requested) == count:
+                        # our re-sent last item reached a vehicle no longer receiving: its
+                        # final ACK was lost. The read-back decides.
+                        return None
                     if reply.type == mavlink.MAV_MISSION_OPERATION_CANCELLED:
                         return f"vehicle {ch.sysid} cancelled the transfer (timeout on its side)"
                     raise MissionTransferError(
@@ -219,6 +231,7 @@ class MissionTransfer:
                     ch.rtt.sample(now - sent_at)
                 last_sent = self._item_msg(seq, items[seq], mission_type)
                 ch.send(last_sent)
+                tries = 0
                 sent_at = now
 
     # -- download ---------------------------------------------------------------------------
@@ -256,10 +269,12 @@ class MissionTransfer:
         """Send ``request`` until a wanted reply arrives; a MISSION_ACK error aborts."""
         ch = self.channel
         start = time.monotonic()
+        tries = 0
         while time.monotonic() - start < stall:
             sent_at = time.monotonic()
             ch.send(request)
-            deadline = sent_at + ch.rtt.timeout
+            deadline = sent_at + self._backoff(tries)
+            tries += 1
             while (reply := box.get_until(deadline)) is not None:
                 if reply.get_type() == "MISSION_ACK" and reply.type != mavlink.MAV_MISSION_ACCEPTED:
                     raise MissionTransferError(f"{error}: {result_name(reply.type)}")

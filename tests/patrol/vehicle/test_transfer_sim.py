@@ -1,0 +1,156 @@
+"""Mission transfer, parameters and actions against the simulator."""
+
+import time
+from pathlib import Path
+
+import pytest
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from missions.items import FENCE, MISSION, RALLY, MissionItem
+from patrol.link import Link
+from patrol.timebase import TimeBase
+from patrol.vehicle import Vehicle
+from patrol.vehicle.actions import CommandError
+from patrol.vehicle.mission_transfer import MissionTransferError, compare
+from patrol.vehicle.params import ParamError
+from sim import SimFleet
+from tests.patrol.simkit import HOME, M_LAT, M_LON
+
+
+def connect(fleet: SimFleet, speedup: float) -> tuple[Link, Vehicle]:
+    tb = TimeBase(speedup)
+    link = Link(f"tcp:127.0.0.1:{fleet.vehicles[0].port}", timebase=tb).start()
+    sysid = link.wait_vehicle(5.0)
+    assert sysid == 1
+    return link, Vehicle(link, sysid, timebase=tb)
+
+
+def big_mission(count: int) -> list[MissionItem]:
+    """Home, takeoff, then a zig-zag of waypoints with loiters and speed changes mixed in."""
+    items = [
+        MissionItem(16, frame=0, lat=HOME[0], lon=HOME[1], alt=HOME[2]),
+        MissionItem(mavlink.MAV_CMD_NAV_TAKEOFF, alt=20),
+    ]
+    for k in range(2, count):
+        lat = HOME[0] + (k % 50) * 10 * M_LAT
+        lon = HOME[1] + (k // 50) * 10 * M_LON
+        if k % 25 == 0:
+            items.append(MissionItem(mavlink.MAV_CMD_DO_CHANGE_SPEED, param1=1, param2=5 + k % 7))
+        elif k % 10 == 0:
+            items.append(
+                MissionItem(
+                    mavlink.MAV_CMD_NAV_LOITER_TIME, lat=lat, lon=lon, alt=25, param1=3,
+                )
+            )  # fmt: skip
+        else:
+            items.append(MissionItem(16, lat=lat, lon=lon, alt=20 + k % 5, param4=float("nan")))
+    return items
+
+
+def test_500_items_at_20_percent_loss_verified_identical(tmp_path: Path) -> None:
+    speedup = 40.0  # the vehicle's 8 s upload timeout is still 200 ms of wall time
+    with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
+        link, vehicle = connect(fleet, speedup)
+        try:
+            fleet.vehicles[0].faults.packet_loss = 0.2
+            items = big_mission(500)
+            started = time.monotonic()
+            stats = vehicle.missions.upload_verified(items, MISSION)
+            took = time.monotonic() - started
+            fleet.vehicles[0].faults.packet_loss = 0.0
+            assert compare(items, vehicle.missions.download(MISSION), MISSION) == []
+        finally:
+            link.close()
+    assert stats.resent > 0  # the loss was real and recovered from
+    assert took < 20, f"500 items at 20 % loss took {took:.1f} s"
+
+
+def test_fence_rally_round_trip_and_refusals(tmp_path: Path) -> None:
+    speedup = 40.0
+    with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
+        link, vehicle = connect(fleet, speedup)
+        try:
+            square = [(0, 0), (300, 0), (300, 300), (0, 300)]
+            fence = [
+                MissionItem(
+                    mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION,
+                    frame=0,
+                    lat=HOME[0] + n * M_LAT - 50 * M_LAT,
+                    lon=HOME[1] + e * M_LON - 50 * M_LON,
+                    param1=4,
+                    mission_type=FENCE,
+                )
+                for n, e in square
+            ] + [
+                MissionItem(
+                    mavlink.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION,
+                    frame=0,
+                    lat=HOME[0] + 100 * M_LAT,
+                    lon=HOME[1] + 100 * M_LON,
+                    param1=20,
+                    mission_type=FENCE,
+                )
+            ]
+            rally = [
+                MissionItem(
+                    mavlink.MAV_CMD_NAV_RALLY_POINT,
+                    lat=HOME[0] + 60 * M_LAT,
+                    lon=HOME[1] + 60 * M_LON,
+                    alt=30,
+                    mission_type=RALLY,
+                )
+            ]
+            vehicle.missions.upload_verified(fence, FENCE)
+            vehicle.missions.upload_verified(rally, RALLY)
+            assert compare(rally, vehicle.missions.download(RALLY), RALLY) == []
+            # an unsupported command in an item: refused with the MAV_MISSION_RESULT name
+            bad = [*big_mission(3), MissionItem(31010, param1=1)]
+            with pytest.raises(MissionTransferError, match="MAV_MISSION_UNSUPPORTED"):
+                vehicle.missions.upload(bad, MISSION)
+            with pytest.raises(MissionTransferError, match="MAV_MISSION_NO_SPACE"):
+                vehicle.missions.upload(big_mission(700), MISSION)
+            vehicle.missions.clear(RALLY)
+            assert vehicle.missions.download(RALLY) == []
+        finally:
+            link.close()
+
+
+def test_params_and_actions(tmp_path: Path) -> None:
+    speedup = 40.0
+    with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
+        link, vehicle = connect(fleet, speedup)
+        try:
+            vehicle.telemetry.request_streams()
+            assert vehicle.params.set("RTL_ALT", 2500) == 2500
+            assert vehicle.params.get("rtl_alt") == 2500
+            assert vehicle.params.ensure("RTL_ALT", 2500) == (2500, False)
+            with pytest.raises(ParamError, match="stored 1"):
+                vehicle.params.set("FS_GCS_ENABLE", 1.7)  # INT8: the vehicle truncates
+            with pytest.raises(ParamError, match="NO_SUCH_PARAM"):
+                vehicle.params.get("NO_SUCH_PARAM")
+            # arming before the position estimate: refused with the vehicle's reasons
+            vehicle.actions.set_mode("GUIDED")
+            with pytest.raises(CommandError, match=r"arming refused: Arm: "):
+                vehicle.actions.arm()
+            with pytest.raises(CommandError, match="unknown mode"):
+                vehicle.actions.set_mode("HOVER")
+            fleet.wait_for(lambda: fleet.vehicles[0].ekf_has_position(), sim_timeout=80)
+            deadline = time.monotonic() + 5
+            while vehicle.telemetry.state.prearm_ok is False and time.monotonic() < deadline:
+                time.sleep(0.02)
+            vehicle.actions.arm()
+            vehicle.actions.takeoff(15)
+            assert vehicle.actions.wait_altitude(14, 30)
+            target = (HOME[0] + 60 * M_LAT, HOME[1] + 40 * M_LON)
+            vehicle.actions.goto(*target, 18)
+            fleet.wait_for(
+                lambda: abs(fleet.vehicles[0].pose().lat - target[0]) < 3 * M_LAT, sim_timeout=40
+            )
+            vehicle.actions.pause("BRAKE")
+            assert vehicle.telemetry.state.mode_name == "BRAKE"
+            vehicle.actions.land()
+            fleet.wait_for(lambda: not fleet.vehicles[0].armed, sim_timeout=80)
+            with pytest.raises(CommandError, match="MAV_RESULT_FAILED"):
+                vehicle.actions.takeoff(10)  # disarmed
+        finally:
+            link.close()
