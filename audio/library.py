@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from audio.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, decode
 from audio.loudness import DEFAULT_TARGET_LUFS
 from audio.mastering import Mastered, master
+from audio.plan import PlanMessage
 from audio.tts import DEFAULT_RATE, speak
 from audio.wav import write_wav
 
@@ -196,6 +197,11 @@ class MessageLibrary:
             if row is None:
                 raise LibraryError(f"no message {ref!r} in the library")
             return self._message(row)
+
+    def plan_message(self, ref: int | str) -> PlanMessage:
+        """A message as a broadcast plan refers to it (a resolver for ``build_plan``)."""
+        m = self.get(ref)
+        return PlanMessage(m.id, m.title, m.duration_s, m.sha256, m.path)
 
     def _message(self, row: MessageRow) -> Message:
         created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)

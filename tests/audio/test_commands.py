@@ -1,0 +1,132 @@
+"""``patrol audio ...`` and ``patrol broadcast-agent`` as an operator runs them."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from audio.loudness import measure_lufs, peak_dbfs
+from audio.wav import read_wav
+from patrol.cli import main
+from sim import SimFleet
+from tests.audio.flight import GroundStation
+from tests.audio.media import encode
+from tests.audio.plans import bundle, make_messages, offset, rect
+
+ROOT = Path(__file__).resolve().parents[2]
+GRIDS = ROOT / "data" / "sample" / "township.geojson"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def test_say_writes_a_normalised_wav(tmp_path, capsys):
+    out = tmp_path / "notice.wav"
+    assert main(["audio", "say", "请注意，明天停水。", "--lang", "cmn", "--rate", "140",
+                 "--volume", "0.5", "-o", str(out)]) == 0  # fmt: skip
+    samples, rate = read_wav(out)
+    assert rate == 48_000
+    assert abs(measure_lufs(samples, rate) - (-16 - 6.02)) <= 1.0
+    assert peak_dbfs(samples) <= -1.0
+    assert "LUFS" in capsys.readouterr().out
+
+
+def test_say_refuses_bad_settings(capsys):
+    assert main(["audio", "say", "你好", "--rate", "20", "--title", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("patrol audio: rate 20 wpm is outside 80-450")
+    assert main(["audio", "say", "你好"]) == 2
+
+
+def test_import_list_and_refusal(tmp_path, capsys):
+    rec = encode(tmp_path / "wenzhou.webm", "webm", seconds=2.0)
+    assert main(["audio", "import", str(rec), "--dialect", "wuu", "--title", "温州话",
+                 "--by", "lin"]) == 0  # fmt: skip
+    junk = tmp_path / "photo.m4a"
+    junk.write_bytes(b"\xff\xd8\xff\xe0 not audio" * 50)
+    assert main(["audio", "import", str(junk), "--dialect", "wuu", "--title", "x"]) == 2
+    assert "photo.m4a: the file has no audio stream" in capsys.readouterr().err  # a JPEG
+    assert main(["audio", "list", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["title"], r["language"], r["source"], r["created_by"]) for r in rows] == [
+        ("温州话", "wuu", "recording", "lin")
+    ]
+
+
+def test_plan_from_sample_grids_with_audibility(tmp_path, capsys):
+    rec = encode(tmp_path / "r.ogg", "ogg", seconds=2.0)
+    assert main(["audio", "import", str(rec), "--dialect", "nan", "--title", "通知"]) == 0
+    spec = {
+        "quiet_hours": ["21:30-07:00"],
+        "zones": [
+            {"grid": "上洋村 Shangyang", "messages": ["通知"], "alt_m": 40},
+            {"grid": "下洋村 Xiayang", "messages": [1], "count": 2, "alt_m": 200},
+        ],
+    }
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "plan.zip"
+    args = ["audio", "plan", str(spec_path), "--grids", str(GRIDS), "--speaker-spl", "110"]
+    assert main([*args, "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "zone '上洋村 Shangyang'" in printed and out.is_file()
+    assert "warning: zone '下洋村 Xiayang'" in printed and "TOO HIGH" in printed
+    spec["zones"][1]["grid"] = "no such village"
+    spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    assert main(args) == 2
+    assert "no grid named 'no such village'" in capsys.readouterr().err
+
+
+def test_plan_refuses_bad_json(tmp_path, capsys):
+    bad = tmp_path / "spec.json"
+    bad.write_text("{zones: ")
+    assert main(["audio", "plan", str(bad)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_agent_refuses_bad_arguments(tmp_path, capsys):
+    assert main(["broadcast-agent", "--connect", "tcp:127.0.0.1:9", "--plan",
+                 str(tmp_path / "none.zip")]) == 2  # fmt: skip
+    assert "no such plan bundle" in capsys.readouterr().err
+    zone = {"name": "A", "geometry": rect(0, 0, 100, 100), "messages": [1]}
+    plan = bundle(tmp_path, {"zones": [zone]}, make_messages(tmp_path, {1: 1.0}))
+    assert main(["broadcast-agent", "--connect", "tcp:127.0.0.1:9", "--plan", str(plan),
+                 "--sink", "speaker"]) == 2  # fmt: skip
+    assert "unknown sink 'speaker'" in capsys.readouterr().err
+
+
+def test_agent_command_on_the_simulator(tmp_path, data_dir):
+    spec = {"zones": [{"name": "A", "geometry": rect(60, -100, 200, 200), "messages": [1],
+                       "gap_s": 0.5}]}  # fmt: skip
+    plan = bundle(tmp_path, spec, make_messages(tmp_path, {1: 2.0}))
+    heard = tmp_path / "heard"
+    with SimFleet(count=1, speedup=50.0, base_port=0, state_dir=tmp_path / "sim") as fleet:
+        vehicle = fleet.vehicles[0]
+        env = {**os.environ, "PATROL_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "patrol.cli", "broadcast-agent", "--connect",
+             f"tcp:127.0.0.1:{vehicle.ports[1]}", "--plan", str(plan), "--sink", f"dir:{heard}",
+             "--time-scale", "50", "--start-time", "2026-07-01T10:00+08:00"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        gcs = GroundStation(fleet, vehicle)
+        try:
+            gcs.take_off(30)
+            gcs.go_to(*offset(320, 0), 30)
+        finally:
+            gcs.close()
+            agent.send_signal(signal.SIGTERM)
+            output = agent.communicate(timeout=20)[0]
+    assert agent.returncode == 0, output
+    log = [json.loads(line) for line in (heard / "plays.jsonl").read_text().splitlines()]
+    assert len(log) >= 3 and {r["zone"] for r in log} == {"A"}
+    assert sum(r["finished"] for r in log) >= 2
+    assert len(list(heard.glob("*.wav"))) == len(log)
+    assert log[0]["start"].startswith("2026-07-01T10:")
