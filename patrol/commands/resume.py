@@ -18,6 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(takeoff, speed, remaining items), upload it and fly it.",
     )
     parser.add_argument("patrol_id", type=int, metavar="PATROL_ID")
+    parser.add_argument(
+        "--connect",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="new connection for each unfinished sortie, in order (default: as stored)",
+    )
     add_link_options(parser)
     parser.set_defaults(func=run)
 
@@ -33,4 +40,10 @@ def run(args: argparse.Namespace) -> int:
     todo = [s.connect for s in patrol.sorties if s.status != "completed"]
     if not todo:
         raise CommandError(f"patrol {args.patrol_id} is already completed")
-    return run_patrol(args, todo, lambda run: run.resume(args.patrol_id))
+    if args.connect and len(args.connect) != len(todo):
+        raise CommandError(
+            f"patrol {args.patrol_id} has {len(todo)} unfinished sortie(s); "
+            f"give one --connect for each (got {len(args.connect)})"
+        )
+    connects = args.connect or todo
+    return run_patrol(args, connects, lambda run: run.resume(args.patrol_id, args.connect))

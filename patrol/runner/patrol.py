@@ -67,7 +67,9 @@ class PatrolRun:
         self.say(f"patrol {patrol.id}: {len(specs)} sortie(s)")
         return self._run(patrol.sorties, resume=False)
 
-    def resume(self, patrol_id: int) -> list[Outcome]:
+    def resume(self, patrol_id: int, connects: Sequence[str] = ()) -> list[Outcome]:
+        """Continue the unfinished sorties of ``patrol_id``; ``connects`` (one per unfinished
+        sortie, in order) replaces their stored connections, e.g. after a battery swap."""
         patrol = self.store.get_patrol(patrol_id)
         if patrol is None:
             raise LookupError(f"no patrol {patrol_id} in the store")
@@ -75,6 +77,15 @@ class PatrolRun:
         todo = [s for s in patrol.sorties if s.status != "completed"]
         if not todo:
             raise LookupError(f"patrol {patrol_id} is already completed")
+        if connects:
+            if len(connects) != len(todo):
+                raise LookupError(
+                    f"patrol {patrol_id} has {len(todo)} unfinished sortie(s) but "
+                    f"{len(connects)} connection(s) were given"
+                )
+            for sortie, connect in zip(todo, connects, strict=True):
+                self.store.update_sortie(sortie.id, connect=connect)
+                sortie.connect = connect
         return self._run(todo, resume=True)
 
     # -- threads ----------------------------------------------------------------------------

@@ -309,12 +309,13 @@ class SortieRunner:
         age = self.vehicle.telemetry.heartbeat_age()
         lost = age is None or age > self.profile.link_lost_after
         if lost and self._link_lost_at is None:
-            self._link_lost_at = time.monotonic()
+            # the silence began with the last heartbeat heard
+            self._link_lost_at = self.vehicle.telemetry.state.heartbeat_at or time.monotonic()
             self.record("link", "link lost: the aircraft follows its own failsafe; retrying")
         elif not lost and self._link_lost_at is not None:
             gap = self.vehicle.timebase.vehicle(time.monotonic() - self._link_lost_at)
             self._link_lost_at = None
-            self.record("link", f"link restored after {gap:.1f} s")
+            self.record("link", f"link restored after {gap:.1f} s of silence")
             self.vehicle.telemetry.state.mission_seq = None  # wait for a fresh MISSION_CURRENT
             self.vehicle.telemetry.request_streams()
             self._resync = True
