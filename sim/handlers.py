@@ -134,9 +134,7 @@ class Handler:
             if result is not None:
                 _ack(channel, msg, msg.command, result)
         finally:
-            texts, v.deferred_texts = v.deferred_texts, None
-            for severity, text in texts:
-                v.text(severity, text)
+            v.flush_texts()
 
     @staticmethod
     def _p(msg, i: int) -> float:

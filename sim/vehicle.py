@@ -400,6 +400,20 @@ class Vehicle:
 
     # -- time -------------------------------------------------------------------------------
     def step(self, dt: float) -> None:
+        """Advance ``dt`` simulated seconds. STATUSTEXT raised meanwhile goes out after the
+        step's other messages, as ArduPilot's text queue does."""
+        self.deferred_texts = []
+        try:
+            self._step(dt)
+        finally:
+            self.flush_texts()
+
+    def flush_texts(self) -> None:
+        texts, self.deferred_texts = self.deferred_texts or [], None
+        for severity, text in texts:
+            self.text(severity, text)
+
+    def _step(self, dt: float) -> None:
         self.sim_time += dt
         t = self.sim_time
         while self.boot_index < len(BOOT_TEXTS) and self.booted(BOOT_TEXTS[self.boot_index][0]):
