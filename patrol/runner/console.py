@@ -22,14 +22,13 @@ def load_plan(path: str | Path) -> Mission:
     path = Path(path)
     if not path.is_file():
         raise CommandError(f"plan {path}: no such file")
-    try:
-        from missions.formats import read_mission
-    except ImportError as exc:
-        raise CommandError(f"plan {path}: cannot read plan files ({exc})") from None
+    from missions.errors import PlanningError
+    from missions.formats import read_mission
+
     try:
         mission = read_mission(path)
-    except Exception as exc:  # the reader's own message names the field and line
-        raise CommandError(f"plan {path}: {exc}") from None
+    except PlanningError as exc:  # its message names the file, field and line
+        raise CommandError(str(exc)) from None
     if not mission.items:
         raise CommandError(f"plan {path}: no mission items")
     return mission

@@ -47,14 +47,15 @@ class SiteProfile:
     link_lost_after: float = 3.0  # vehicle s without a HEARTBEAT
 
     def params_for(self, mission: Mission) -> dict[str, float]:
-        """Parameters to enforce for this plan: the profile's, the fence from the plan
-        (ceiling, polygon when the plan has one) and any the plan itself sets."""
-        out = dict(self.params)
-        if out.get("FENCE_ENABLE"):
-            out.setdefault("FENCE_ALT_MAX", fence_alt_max(mission))
-            fence_type = FENCE_TYPE_ALT_MAX | (FENCE_TYPE_POLYGON if mission.fence else 0)
-            out.setdefault("FENCE_TYPE", fence_type)
+        """Parameters to enforce for this plan: the fence the plan asks for (its ``params``;
+        else a ceiling above its highest item and the polygon when it has one), then the
+        profile's failsafes, which win: the site decides what a lost link or a low battery do."""
+        out: dict[str, float] = {}
+        if self.params.get("FENCE_ENABLE"):
+            out["FENCE_ALT_MAX"] = fence_alt_max(mission)
+            out["FENCE_TYPE"] = FENCE_TYPE_ALT_MAX | (FENCE_TYPE_POLYGON if mission.fence else 0)
         out.update(getattr(mission, "params", None) or {})
+        out.update(self.params)
         return out
 
 

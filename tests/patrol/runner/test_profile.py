@@ -26,6 +26,14 @@ def test_default_profile_enforces_failsafes_and_fence_from_plan() -> None:
     assert load_profile(None).params_for(mission(with_fence=False))["FENCE_TYPE"] == 1
 
 
+def test_plan_sets_the_fence_but_the_profile_owns_the_failsafes() -> None:
+    m = mission(with_fence=True)
+    m.params.update({"FENCE_ALT_MAX": 80, "FENCE_TYPE": 7, "FENCE_ACTION": 0})
+    params = load_profile(None).params_for(m)
+    assert params["FENCE_ALT_MAX"] == 80 and params["FENCE_TYPE"] == 7
+    assert params["FENCE_ACTION"] == 1
+
+
 def test_profile_file_overrides(tmp_path: Path) -> None:
     toml = tmp_path / "site.toml"
     toml.write_text("[params]\nbatt_low_volt = 14.4\n[checks]\nmin_voltage = 15.2\n")

@@ -1,0 +1,113 @@
+"""``patrol fly`` / ``resume`` / ``status`` from the command line, including a controller killed
+mid-flight and restarted."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from missions.formats import write_mission
+from patrol.cli import main
+from patrol.store.patrols import PatrolStore
+from sim import SimFleet
+from tests.patrol.simkit import HOME, square_plan, wait_until
+
+PATROL = str(Path(sys.executable).parent / "patrol")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    monkeypatch.setenv("PATROL_DATA_DIR", str(path))
+    return path
+
+
+def test_operator_errors_are_one_clear_line(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    plan = tmp_path / "a.plan"
+    write_mission(plan, square_plan())
+    cases = [
+        (["fly", str(tmp_path / "none.plan"), "--connect", "tcp:127.0.0.1:5760"], "no such file"),
+        (["fly", str(plan), "--connect", "tcp:x"], "expected tcp:HOST:PORT"),
+        (["fly", str(plan), str(plan), "--connect", "tcp:127.0.0.1:1"], "2 plan(s) but 1"),
+        (["fly", str(plan), "--connect", "tcp:127.0.0.1:1", "--require-signing"], "needs"),
+        (["fly", str(plan), "--connect", "tcp:127.0.0.1:1", "--speedup", "0"], "positive"),
+        (["resume", "42"], "no patrol 42"),
+        (["status", "42"], "no patrol 42"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(f"patrol {argv[0]}: ") and message in err, err
+        assert "Traceback" not in err
+    bad = tmp_path / "bad.waypoints"
+    bad.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\tnorth\t119.71\t200\t1\n")
+    assert main(["fly", str(bad), "--connect", "tcp:127.0.0.1:1"]) == 2
+    assert "bad.waypoints" in capsys.readouterr().err
+    profile = tmp_path / "site.toml"
+    profile.write_text("[checks]\nmax_hdp = 1\n")
+    argv = ["fly", str(plan), "--connect", "tcp:127.0.0.1:1", "--profile", str(profile)]
+    assert main(argv) == 2
+    assert "unknown check 'max_hdp'" in capsys.readouterr().err
+
+
+def test_no_vehicle_fails_the_sortie_clearly(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    plan = tmp_path / "a.plan"
+    write_mission(plan, square_plan())
+    assert main(["fly", str(plan), "--connect", "tcp:127.0.0.1:9", "--wait", "0.3"]) == 4
+    out = capsys.readouterr().out
+    assert "no vehicle heard on tcp:127.0.0.1:9 in 0.3 s" in out
+    assert main(["status"]) == 0
+    assert "failed" in capsys.readouterr().out
+
+
+def test_controller_killed_mid_flight_reattaches_and_completes(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    speedup = 20.0
+    plan = tmp_path / "square.plan"
+    write_mission(plan, square_plan(150))
+    profile = tmp_path / "site.toml"
+    # the restart takes about a second: 20 s of vehicle time at this speedup
+    profile.write_text("[params]\nFS_GCS_TIMEOUT = 60\n")
+    env = {**os.environ, "PATROL_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    common = ["--speedup", str(speedup), "--profile", str(profile)]
+    with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
+        sim = fleet.vehicles[0]
+        url = f"tcp:127.0.0.1:{sim.port}"
+        store = PatrolStore(url=f"sqlite:///{data_dir / 'gridpatrol.db'}")
+        first = subprocess.Popen(
+            [PATROL, "fly", str(plan), "--connect", url, *common],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            wait_until(lambda: 3 in store.reached_seqs(1), timeout=60, poll=0.05)
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        assert sim.armed and sim.mode == 3  # flying AUTO with no controller
+        killed_at = time.monotonic()
+        second = subprocess.run(
+            [PATROL, "resume", "1", *common], env=env, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert not sim.armed
+    out = second.stdout + second.stderr
+    assert second.returncode == 0, out
+    assert "re-attached to vehicle 1 (mode AUTO)" in out
+    assert "patrol 1: completed" in out
+    sortie = store.get_patrol(1).sorties[0]
+    assert sortie.status == "completed"
+    assert {3, 4, 5, 6} <= set(store.reached_seqs(sortie.id))
+    # the new controller sent no arm or mode command: the aircraft flew on by itself
+    details = [e.detail for e in store.events(sortie.id)]
+    assert details.count("mission started (AUTO)") == 1
+    assert time.monotonic() - killed_at < 60
