@@ -16,7 +16,7 @@ from pathlib import Path
 from audio.clock import AgentClock
 from audio.plan import BroadcastPlan, PlanError, PriorityMessage, load_bundle
 from audio.position import Position, PositionSource
-from audio.sinks import Playback, Sink
+from audio.sinks import Playback, Sink, SinkError
 from audio.zones import TrackedZone, ZoneTracker
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ class BroadcastAgent:
         if self._current is not None:
             self._stop_current("plan-reloaded")
         self.plan = plan
+        self._quiet = plan.quiet
         self._tracker = ZoneTracker(
             [TrackedZone(z.name, z.polygon, z.priority) for z in plan.zones], plan.hysteresis_m
         )
@@ -153,24 +154,35 @@ class BroadcastAgent:
         if zone != self._zone:
             self._zone = zone
             self._cursor = _Cursor(next_at=now)
-        quiet = self.plan.quiet.is_quiet(self.clock.now())
+        quiet = self._quiet.is_quiet(self.clock.now())
 
         if self._current is not None:
             cur = self._current
-            if cur.playback.finished():
-                self._finish_current(now)
+            try:
+                done = cur.playback.finished()
+            except SinkError as exc:  # the speaker failed: log it and carry on
+                log.error("playback of %r failed: %s", cur.record["title"], exc)
+                self._log(cur, finished=False, reason=f"sink-error: {exc}", heard_s=0.0)
+                self._current = None
+                self._cursor.next_at = now + self.plan.zone(cur.zone).playlist.gap_s
             else:
-                reason = None
-                if zone != cur.zone:
-                    reason = "left-zone" if self._position_fresh(now) else "position-lost"
-                elif quiet and not (cur.priority and cur.priority.override_quiet):
-                    reason = "quiet-hours"
-                elif cur.priority is None and self._due_priority(zone, quiet):
-                    reason = "priority"
-                if reason:
-                    self._stop_current(reason)
+                if done:
+                    self._finish_current(now)
+                else:
+                    self._check_interrupt(cur, zone, quiet, now)
         if self._current is None and zone is not None:
             self._start_next(zone, quiet, now)
+
+    def _check_interrupt(self, cur: _Current, zone: str | None, quiet: bool, now: float) -> None:
+        reason = None
+        if zone != cur.zone:
+            reason = "left-zone" if self._position_fresh(now) else "position-lost"
+        elif quiet and not (cur.priority and cur.priority.override_quiet):
+            reason = "quiet-hours"
+        elif cur.priority is None and self._due_priority(zone, quiet):
+            reason = "priority"
+        if reason:
+            self._stop_current(reason)
 
     def _locate(self, now: float) -> str | None:
         assert self._tracker is not None
