@@ -9,6 +9,7 @@ import logging
 import selectors
 import socket
 import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from sim.faults import Faults
 log = logging.getLogger(__name__)
 
 MAX_OUTBUF = 4 * 1024 * 1024  # a client that stops reading loses packets beyond this
+SIGNING_EPOCH = 1420070400  # 2015-01-01 UTC, MAVLink 2 signing timestamps
 UNSIGNED_OK = {mavlink.MAVLINK_MSG_ID_RADIO_STATUS, mavlink.MAVLINK_MSG_ID_RADIO}
 
 MessageHandler = Callable[["Channel", mavlink.MAVLink_message], None]
@@ -103,7 +105,9 @@ class Channel:
         self.mav.signing.sign_outgoing = key is not None
         self.mav.signing.link_id = self.index
         if key is not None:
-            self.mav.signing.timestamp = max(self.mav.signing.timestamp, timestamp)
+            # 10 µs units since 2015-01-01, from the (simulated) real-time clock
+            now = int((time.time() - SIGNING_EPOCH) * 1e5)
+            self.mav.signing.timestamp = max(self.mav.signing.timestamp, timestamp, now)
         for client in self.clients:
             self._apply_signing(client.parser)
 

@@ -1,0 +1,192 @@
+"""Per-port MAVLink channels: stream rates, message intervals, faults, signing, UDP output."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from sim import SimFleet
+from tests.sim.conftest import HOME
+from tests.sim.gcs import Gcs
+
+KEY = bytes(range(32))
+
+
+def rate(fleet, msgs, msg_type):
+    """Messages per simulated second, from their time_boot_ms."""
+    times = [m.time_boot_ms for m in msgs if m.get_type() == msg_type]
+    assert len(times) > 3, msg_type
+    return (len(times) - 1) / ((times[-1] - times[0]) / 1000.0)
+
+
+def test_fresh_link_gets_only_heartbeats_and_texts(ready, gcs):
+    kinds = {m.get_type() for m in gcs.collect(0.2)}
+    assert "HEARTBEAT" in kinds
+    assert kinds <= {"HEARTBEAT", "STATUSTEXT", "PARAM_VALUE", "TIMESYNC"}
+
+
+def test_request_data_stream_rates_and_groups(fleet, ready, gcs):
+    gcs.send(mavlink.MAVLink_request_data_stream_message(1, 1, 6, 4, 1))  # POSITION
+    gcs.send(mavlink.MAVLink_request_data_stream_message(1, 1, 10, 10, 1))  # EXTRA1
+    gcs.send(mavlink.MAVLink_request_data_stream_message(1, 1, 2, 2, 1))  # EXTENDED_STATUS
+    msgs = gcs.collect(0.4)  # ~20 s of sim time
+    assert abs(rate(fleet, msgs, "GLOBAL_POSITION_INT") - 4) < 0.3
+    assert abs(rate(fleet, msgs, "ATTITUDE") - 10) < 0.6
+    kinds = {m.get_type() for m in msgs}
+    assert {"SYS_STATUS", "GPS_RAW_INT", "MISSION_CURRENT", "LOCAL_POSITION_NED"} <= kinds
+    assert "VFR_HUD" not in kinds
+    assert ready.params["MAV1_POSITION"] == 4  # written like SITL's MAVn_* params
+    gcs.send(mavlink.MAVLink_request_data_stream_message(1, 1, 6, 0, 0))
+    gcs.collect(0.05)
+    later = gcs.collect(0.2)
+    assert not any(m.get_type() == "GLOBAL_POSITION_INT" for m in later)
+
+
+def test_set_message_interval_and_request_message(fleet, ready, gcs):
+    ack = gcs.command(511, 245, 1_000_000)  # EXTENDED_SYS_STATE at 1 Hz
+    assert ack.result == 0
+    msgs = gcs.collect(0.3)
+    states = [m for m in msgs if m.get_type() == "EXTENDED_SYS_STATE"]
+    assert 12 <= len(states) <= 17 and states[0].landed_state == 1
+    assert gcs.command(512, 242).result == 0
+    home = gcs.recv("HOME_POSITION")
+    assert home.latitude == round(HOME[0] * 1e7) and home.altitude == 200000
+    assert gcs.command(512, 148).result == 0
+    version = gcs.recv("AUTOPILOT_VERSION")
+    assert version.flight_sw_version == 67567616 and version.capabilities == 64495
+
+
+def test_unsupported_command(ready, gcs):
+    assert gcs.command(31010).result == mavlink.MAV_RESULT_UNSUPPORTED
+    assert gcs.command_int(31010, 6).result == mavlink.MAV_RESULT_UNSUPPORTED
+
+
+def test_param_protocol(ready, gcs):
+    gcs.send(mavlink.MAVLink_param_request_read_message(1, 1, b"WPNAV_SPEED", -1))
+    value = gcs.recv("PARAM_VALUE", cond=lambda m: m.param_id == "WPNAV_SPEED")
+    assert (value.param_value, value.param_index, value.param_count) == (1000, 65535, 1354)
+    gcs.send(mavlink.MAVLink_param_request_read_message(1, 1, b"", 0))
+    assert gcs.recv("PARAM_VALUE", cond=lambda m: m.param_index == 0).param_id == "FORMAT_VERSION"
+    gcs.send(mavlink.MAVLink_param_request_read_message(1, 1, b"NOT_A_PARAM", -1))
+    gcs.send(mavlink.MAVLink_param_request_read_message(1, 1, b"", 30000))
+    echo = gcs.set_param("rtl_alt", 1800)
+    assert (echo.param_id, echo.param_value, echo.param_type) == ("RTL_ALT", 1800, 6)
+    echo = gcs.set_param("SYSID_THISMAV", 1)
+    assert echo is None or echo.param_id == "MAV_SYSID"
+    got = gcs.collect(0.05)
+    assert not any(m.get_type() == "PARAM_VALUE" and m.param_id == "NOT_A_PARAM" for m in got)
+
+
+def test_param_request_list_streams_all_in_index_order(fleet, ready, gcs):
+    gcs.send(mavlink.MAVLink_param_request_list_message(1, 1))
+    fleet.wait_for(lambda: ready.param_queue, sim_timeout=2)
+    start = fleet.sim_time
+    fleet.wait_for(lambda: not ready.param_queue, sim_timeout=3)
+    assert fleet.sim_time - start < 1.2  # the whole list in ~1 s of sim time, as SITL
+    values = []
+    while len(values) < 1354:
+        msg = gcs.recv("PARAM_VALUE", 5, lambda m: m.param_index != 65535)
+        assert msg is not None
+        values.append(msg)
+    assert [m.param_index for m in values] == list(range(1354))
+    assert gcs.saw_text("Frame: QUAD/PLUS")
+
+
+def test_serial1_is_an_independent_channel(fleet, ready, gcs):
+    companion = Gcs(ready.ports[1], sysid=1, compid=191)
+    try:
+        companion.send(mavlink.MAVLink_request_data_stream_message(1, 1, 6, 5, 1))
+        assert companion.recv("GLOBAL_POSITION_INT") is not None
+        assert not any(m.get_type() == "GLOBAL_POSITION_INT" for m in gcs.collect(0.1))
+        assert companion.saw_text("Arming motors", timeout=0) is False
+        gcs.command(176, 1, 4)
+        gcs.command(400, 1)
+        assert companion.saw_text("Arming motors")  # texts go to every port
+    finally:
+        companion.close()
+
+
+def test_packet_loss_and_outage_windows(fleet, ready, gcs):
+    gcs.send(mavlink.MAVLink_request_data_stream_message(1, 1, 6, 10, 1))
+    assert gcs.recv("GLOBAL_POSITION_INT") is not None
+    ready.faults.packet_loss = 0.5
+    msgs = [m for m in gcs.collect(0.4) if m.get_type() == "GLOBAL_POSITION_INT"]
+    ready.faults.packet_loss = 0.0
+    sim_span = (msgs[-1].time_boot_ms - msgs[0].time_boot_ms) / 1000
+    delivered = len(msgs) / (sim_span * 10)
+    assert 0.3 < delivered < 0.7
+    now = fleet.sim_time
+    ready.faults.outages = [(now + 1, now + 6)]
+    msgs = [m for m in gcs.collect(0.3) if m.get_type() == "GLOBAL_POSITION_INT"]
+    stamps = [m.time_boot_ms / 1000 for m in msgs]
+    assert not any(now + 1.05 < t < now + 5.95 for t in stamps)
+    assert any(t > now + 6 for t in stamps)
+
+
+def test_latency_delays_replies(fleet, ready, gcs):
+    ready.faults.latency_s = 2.0
+    start = fleet.sim_time
+    ack = gcs.command(176, 1, 4)
+    assert ack.result == 0
+    assert fleet.sim_time - start >= 3.9  # 2 s each way, in simulated time
+
+
+def test_signing_rejects_unsigned_once_a_key_is_set(tmp_path):
+    with SimFleet(count=1, speedup=50, base_port=0, state_dir=tmp_path, signing_key=KEY.hex(),
+                  boot_time_scale=0.1) as fleet:  # fmt: skip
+        v = fleet.vehicles[0]
+        plain = Gcs(v.port)
+        signed = Gcs(v.port, key=KEY)
+        try:
+            hb = signed.recv("HEARTBEAT")
+            assert hb is not None and hb._signed
+            assert plain.command(176, 1, 4, timeout=0.3) is None  # unsigned: ignored
+            assert signed.command(176, 1, 4).result == 0
+        finally:
+            plain.close()
+            signed.close()
+    with SimFleet(count=1, speedup=50, base_port=0, state_dir=tmp_path) as fleet:
+        assert fleet.vehicles[0].signing_key == KEY  # persisted with the params
+
+
+def test_setup_signing_message_enables_and_disables(ready, gcs):
+    gcs.send(mavlink.MAVLink_setup_signing_message(1, 1, list(KEY), 1))
+    gcs.collect(0.05)
+    assert ready.signing_key == KEY
+    assert gcs.command(176, 1, 4, timeout=0.3) is None
+    signed = Gcs(ready.port, key=KEY)
+    try:
+        assert signed.command(176, 1, 5).result == 0
+        signed.send(mavlink.MAVLink_setup_signing_message(1, 1, [0] * 32, 0))
+        signed.collect(0.05)
+        assert ready.signing_key is None
+        assert gcs.command(176, 1, 4).result == 0
+    finally:
+        signed.close()
+
+
+def test_gcs_udp_output(tmp_path):
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(2)
+    port = rx.getsockname()[1]
+    with SimFleet(count=2, speedup=50, base_port=0, state_dir=tmp_path,
+                  gcs_udp=f"127.0.0.1:{port}"):  # fmt: skip
+        parser = mavlink.MAVLink(None)
+        systems = set()
+        while len(systems) < 2:
+            data, _ = rx.recvfrom(65536)
+            for msg in parser.parse_buffer(data) or []:
+                if msg.get_type() == "HEARTBEAT":
+                    systems.add(msg.get_srcSystem())
+    rx.close()
+    assert systems == {1, 2}
+
+
+@pytest.mark.parametrize("bad", [{"count": 0}, {"speedup": 0}])
+def test_fleet_rejects_bad_options(bad, tmp_path):
+    options = {"count": 1, "speedup": 1, "base_port": 0, "state_dir": tmp_path} | bad
+    with pytest.raises(ValueError):
+        SimFleet(**options)
