@@ -266,10 +266,13 @@ class MissionTransfer:
         return items
 
     def _exchange(self, box, request: Message, stall: float, error: str, want=None) -> Message:
-        """Send ``request`` until a wanted reply arrives; a MISSION_ACK error aborts."""
+        """Send ``request`` until a wanted reply arrives. A MISSION_ACK error is remembered but
+        not final: it may answer an earlier message (a re-sent item after a lost final ACK);
+        the vehicle's real refusal repeats until the stall timeout, which names it."""
         ch = self.channel
         start = time.monotonic()
         tries = 0
+        refused = ""
         while time.monotonic() - start < stall:
             sent_at = time.monotonic()
             ch.send(request)
@@ -277,22 +280,25 @@ class MissionTransfer:
             tries += 1
             while (reply := box.get_until(deadline)) is not None:
                 if reply.get_type() == "MISSION_ACK" and reply.type != mavlink.MAV_MISSION_ACCEPTED:
-                    raise MissionTransferError(f"{error}: {result_name(reply.type)}")
+                    refused = result_name(reply.type)
+                    continue
                 if want is None or want(reply):
                     ch.rtt.sample(time.monotonic() - sent_at)
                     return reply
-        raise MissionTransferError(f"{error} from vehicle {ch.sysid} in {self.stall_timeout:g} s")
+        answered = f" (vehicle answered {refused})" if refused else ""
+        raise MissionTransferError(
+            f"{error} from vehicle {ch.sysid} in {self.stall_timeout:g} s{answered}"
+        )
 
     # -- clear and verified upload ----------------------------------------------------------
     def clear(self, mission_type: int = MISSION) -> None:
+        """Remove every item of ``mission_type`` (MISSION_CLEAR_ALL until ACK accepted)."""
         ch = self.channel
         with ch.inbox("MISSION_ACK", predicate=self._ours(mission_type)) as box:
             request = mavlink.MAVLink_mission_clear_all_message(ch.sysid, ch.compid, mission_type)
-            reply = self._exchange(
-                box, request, ch.timebase.wall(self.stall_timeout), "clear: no MISSION_ACK"
+            self._exchange(
+                box, request, ch.timebase.wall(self.stall_timeout), "clear: not acknowledged"
             )
-        if reply.type != mavlink.MAV_MISSION_ACCEPTED:
-            raise MissionTransferError(f"clear refused: {result_name(reply.type)}")
 
     def upload_verified(
         self, items: list[MissionItem], mission_type: int = MISSION
