@@ -121,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
         timer = threading.Timer(args.duration / args.time_scale, stop.set)
         timer.daemon = True
         timer.start()
-    print(f"broadcast agent: plan {agent.plan.name!r}, sink {args.sink}, log {log_path}")
+    print(
+        f"broadcast agent: plan {agent.plan.name!r}, sink {args.sink}, log {log_path}", flush=True
+    )
     try:
         agent.run(stop)
     finally:

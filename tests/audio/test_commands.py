@@ -116,6 +116,11 @@ def test_agent_command_on_the_simulator(tmp_path, data_dir):
              "--time-scale", "50", "--start-time", "2026-07-01T10:00+08:00"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
+        banner = []  # wait until the agent runs (signal handlers set) before flying
+        while not any(line.startswith("broadcast agent:") for line in banner):
+            line = agent.stdout.readline()
+            assert line, "the agent exited early:\n" + "".join(banner)
+            banner.append(line)
         gcs = GroundStation(fleet, vehicle)
         try:
             gcs.take_off(30)
@@ -123,7 +128,7 @@ def test_agent_command_on_the_simulator(tmp_path, data_dir):
         finally:
             gcs.close()
             agent.send_signal(signal.SIGTERM)
-            output = agent.communicate(timeout=20)[0]
+            output = "".join(banner) + agent.communicate(timeout=20)[0]
     assert agent.returncode == 0, output
     log = [json.loads(line) for line in (heard / "plays.jsonl").read_text().splitlines()]
     assert len(log) >= 3 and {r["zone"] for r in log} == {"A"}
