@@ -234,8 +234,6 @@ def coverage(
             cost = path_cost(_chain_cells(cells, speed), speed)
             if best is None or cost < best[0] - 1e-6:
                 best = (cost, m, b, cells)
-            if len(cells) == 1:
-                break  # splitting cannot beat a single cell
     if best is None:
         raise PlanningError("no sweep line fits inside the grid")
     _, m, b, cells = best

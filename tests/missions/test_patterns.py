@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point, Polygon, box
+
+from missions.errors import PlanningError
+from missions.flight import leg_lengths
+from missions.patterns import coverage, hover_points, perimeter
+from tests.missions.strategies import any_polygon
+
+
+def covered_pct(area, path, width) -> float:
+    seen = LineString(path).buffer(width / 2, cap_style="flat")
+    return 100 * area.intersection(seen).area / area.area
+
+
+def test_rectangle_is_swept_along_its_long_side():
+    field = box(0, 0, 200, 120)
+    p = coverage(field, 20, 8)
+    assert p.bearing == pytest.approx(90.0)  # lines run east-west
+    assert len(p.path) == 12  # six lines of 200 m
+    assert leg_lengths(p.path).sum() == pytest.approx(6 * 200 + 5 * 20)
+    assert covered_pct(field, p.path, 20) == pytest.approx(100.0)
+
+
+def test_variants_are_reverse_pairs():
+    p = coverage(box(0, 0, 200, 120), 20, 8)
+    assert len(p.variants) % 2 == 0
+    for a, b in zip(p.variants[::2], p.variants[1::2], strict=True):
+        np.testing.assert_allclose(a[::-1], b)
+
+
+def test_fixed_angle_is_kept():
+    p = coverage(box(0, 0, 200, 120), 20, 8, bearing=30.0)
+    assert p.bearing == 30.0
+    d = np.diff(p.path[:2], axis=0)[0]
+    assert np.degrees(np.arctan2(d[0], d[1])) % 180 == pytest.approx(30.0)
+
+
+def test_u_shape_is_split_into_cells_instead_of_crossing_the_bay_each_line():
+    u = Polygon(
+        [(0, 0), (300, 0), (300, 300), (220, 300), (220, 60), (80, 60), (80, 300), (0, 300)]
+    )
+    p = coverage(u, 20, 8, bearing=90.0)  # lines across the bay
+    bay = box(85, 65, 215, 300)
+    crossings = sum(LineString(p.path[i : i + 2]).intersects(bay) for i in range(len(p.path) - 1))
+    assert crossings <= 2  # once over and at most once back, not once per line
+    assert covered_pct(u, p.path, 20) == pytest.approx(100.0)
+
+
+def test_pond_is_flown_over_when_that_is_shorter():
+    field = box(0, 0, 200, 120).difference(Point(100, 60).buffer(30))
+    p = coverage(field, 20, 8)
+    assert leg_lengths(p.path).sum() == pytest.approx(1300, abs=1)
+    assert covered_pct(field, p.path, 20) == pytest.approx(100.0)
+
+
+def test_lines_stop_at_no_fly_zones():
+    field = box(0, 0, 200, 100)
+    school = box(80, -10, 120, 110)  # cuts the field in two
+    p = coverage(field.difference(school.buffer(10)), 20, 8, bearing=90.0, blocking=school)
+    assert not any(school.buffer(9).contains(Point(xy)) for xy in p.path)
+    legs = [LineString(p.path[i : i + 2]) for i in range(len(p.path) - 1)]
+    # one side, then the other: a single transit across, which the planner routes around
+    assert sum(leg.intersects(school) for leg in legs) == 1
+
+
+def test_bad_spacing():
+    with pytest.raises(PlanningError, match="spacing"):
+        coverage(box(0, 0, 10, 10), 0, 8)
+
+
+def test_perimeter_inset():
+    field = box(0, 0, 200, 100)
+    p = perimeter(field, 10)
+    ring = Polygon(p.path)
+    assert ring.equals_exact(box(10, 10, 190, 90), tolerance=1) or ring.area == pytest.approx(
+        180 * 80, rel=0.01
+    )
+    assert np.allclose(p.path[0], p.path[-1])
+
+
+def test_perimeter_too_narrow_falls_back_with_a_note():
+    p = perimeter(box(0, 0, 10, 100), 10)
+    assert p.notes and "inset" in p.notes[0]
+
+
+def test_hover_points_lattice_and_given():
+    field = box(0, 0, 600, 300)
+    lattice = hover_points(field, 300)
+    assert lattice.hover and len(lattice.path) == 2
+    given = np.array([[50.0, 50.0], [700.0, 50.0], [500.0, 250.0]])
+    chosen = hover_points(field, 300, given)
+    assert len(chosen.path) == 2 and "1 hover point" in chosen.notes[0]
+    small = hover_points(box(0, 0, 40, 40), 300)
+    assert len(small.path) == 1 and field.contains(Point(small.path[0]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(any_polygon(), st.floats(8, 40))
+def test_coverage_of_random_polygons(area, spacing):
+    p = coverage(area, spacing, 8)
+    assert covered_pct(area, p.path, spacing) >= 99.5
+    # every waypoint stays near the grid (at most a line spacing outside it)
+    near = area.buffer(spacing + 1e-6)
+    assert all(near.contains(Point(xy)) for xy in p.path)

@@ -1,0 +1,177 @@
+"""``patrol plan`` through patrol.cli.main, with PATROL_DATA_DIR in a temporary directory."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from missions.formats import read_mission
+from patrol.cli import main
+from tests.missions.conftest import SAMPLE, feature, polygon, square
+
+HOME = "27.5700,119.7100"
+TOWNSHIP = str(SAMPLE / "township.geojson")
+NO_FLY = str(SAMPLE / "no-fly.geojson")
+
+
+def test_demo_command_prints_table_and_writes_sorties(tmp_path, capsys):
+    out = tmp_path / "township.plan"
+    args = [
+        "plan",
+        TOWNSHIP,
+        "--no-fly",
+        NO_FLY,
+        "--home",
+        HOME,
+        "--pattern",
+        "coverage",
+        "--alt",
+        "30",
+        "--speed",
+        "8",
+        "--spacing",
+        "40",
+        "--endurance",
+        "20",
+        "-o",
+        str(out),
+    ]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "上洋村 Shangyang" in text and "coverage %" in text and "sortie 2:" in text
+    files = sorted(tmp_path.glob("township-*.plan"))
+    assert len(files) >= 2 and not out.exists()
+    for f in files:
+        assert str(f) in text
+        m = read_mission(f)
+        assert m.items[-1].command == 20 and m.params["FENCE_ENABLE"] == 1
+
+
+def test_json_output_keys(tmp_path, capsys):
+    out = tmp_path / "x.waypoints"
+    args = [
+        "plan",
+        TOWNSHIP,
+        "--grid",
+        "Xincun",
+        "--grid",
+        "坑口村 Kengkou",
+        "--home",
+        HOME,
+        "--spacing",
+        "30",
+        "--json",
+        "-o",
+        str(out),
+    ]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"length_m", "flight_time_s", "items", "sorties", "grids"} <= set(doc)
+    assert [g["name"] for g in doc["grids"]] == ["新村 Xincun", "坑口村 Kengkou"]
+    assert set(doc["grids"][0]) == {"name", "area_m2", "coverage_pct", "length_m"}
+    assert doc["sorties"] == 1 and doc["files"] == [str(out)]
+    assert out.read_text().startswith("QGC WPL 110\n")
+
+
+def test_default_output_goes_to_the_data_dir(data_dir, capsys):
+    assert main(["plan", TOWNSHIP, "--grid", "Xincun", "--home", HOME, "--spacing", "30"]) == 0
+    assert (data_dir / "plans" / "township.plan").exists()
+
+
+def test_geojson_output_and_camera(tmp_path, capsys):
+    out = tmp_path / "r.geojson"
+    args = [
+        "plan",
+        TOWNSHIP,
+        "--grid",
+        "Xincun",
+        "--home",
+        HOME,
+        "--camera",
+        "mavic3e",
+        "--overlap",
+        "30",
+        "--alt",
+        "60",
+        "-o",
+        str(out),
+    ]
+    assert main(args) == 0
+    assert "camera mavic3e" in capsys.readouterr().out
+    assert json.loads(out.read_text())["features"][0]["properties"]["kind"] == "route"
+
+
+def run_error(args, capsys) -> str:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("patrol plan: ") and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--alt", "150"], "--allow-altitude"),
+        (["--alt", "3"], "--allow-altitude"),
+        (["--grid", "Nowhere"], "no grid named 'Nowhere'"),
+        (["--home", "119.71,27.57"], "swapped"),
+        (["--home", "abc"], "--home expects LAT,LON"),
+        (["--angle", "north"], "--angle expects auto or degrees"),
+        (["-o", "x.kml"], "use a .plan, .waypoints or .geojson"),
+        (["--endurance", "0.5"], "too short"),
+    ],
+)
+def test_operator_errors(tmp_path, capsys, extra, message):
+    args = ["plan", TOWNSHIP, "--home", HOME, "--spacing", "30", "-o", str(tmp_path / "o.plan")]
+    assert message in run_error([*args, *extra], capsys)
+
+
+def test_coverage_without_spacing(capsys):
+    assert "--spacing M or --camera NAME" in run_error(["plan", TOWNSHIP, "--home", HOME], capsys)
+
+
+def test_bad_grid_file_lists_every_problem_and_repair(tmp_path, write_geojson, capsys):
+    bowtie = [(0, 0), (100, 100), (100, 0), (0, 100)]
+    path = write_geojson(
+        [feature("蝴蝶村", polygon(bowtie)), feature("好村", polygon(square(200, 0, 80)))]
+    )
+    out = tmp_path / "o.plan"
+    err = run_error(["plan", str(path), "--home", HOME, "--spacing", "20", "-o", str(out)], capsys)
+    assert "feature 1 '蝴蝶村'" in err and "self-intersection" in err and not out.exists()
+    assert (
+        main(["plan", str(path), "--home", HOME, "--spacing", "20", "-o", str(out), "--repair"])
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert "repaired" in captured.err and out.exists()
+
+
+def test_unreachable_grid_is_a_warning(tmp_path, write_geojson, capsys):
+    grids = write_geojson(
+        [
+            feature("校内", polygon(square(300, 300, 40))),
+            feature("外村", polygon(square(-300, 0, 80))),
+        ]
+    )
+    zone = write_geojson([feature("学校", polygon(square(250, 250, 150)))], "zone.geojson")
+    out = tmp_path / "o.plan"
+    assert (
+        main(
+            [
+                "plan",
+                str(grids),
+                "--no-fly",
+                str(zone),
+                "--home",
+                HOME,
+                "--spacing",
+                "20",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "warning: grid '校内' cannot be reached" in err
