@@ -1,0 +1,78 @@
+"""The agent's own MAVLink link, against a scripted autopilot on a TCP socket."""
+
+import socket
+import time
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from audio.position import COMPANION_COMPONENT_ID, MavlinkPositionSource
+
+
+class FakeAutopilot:
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.conn: socket.socket | None = None
+        self.mav = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
+        self.parser = mavlink.MAVLink(None)
+        self.parser.robust_parsing = True
+        self.received: list = []
+
+    def accept(self) -> None:
+        self.server.settimeout(10)
+        self.conn, _ = self.server.accept()
+        self.conn.settimeout(0.05)
+
+    def send(self, msg) -> None:
+        self.conn.sendall(msg.pack(self.mav))
+
+    def pump(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                data = self.conn.recv(4096)
+            except TimeoutError:
+                continue
+            self.received += [m for m in self.parser.parse_buffer(data) or [] if m]
+
+    def close(self) -> None:
+        if self.conn:
+            self.conn.close()
+        self.server.close()
+
+
+def test_companion_heartbeat_stream_request_and_position():
+    ap = FakeAutopilot()
+    source = MavlinkPositionSource(f"tcp:127.0.0.1:{ap.port}")
+    try:
+        ap.accept()
+        ap.send(mavlink.MAVLink_heartbeat_message(2, 3, 81, 0, 3, 3))  # a copter, ArduPilot
+        ap.pump(1.5)
+        heartbeats = [m for m in ap.received if m.get_type() == "HEARTBEAT"]
+        assert heartbeats and heartbeats[0].type == mavlink.MAV_TYPE_ONBOARD_CONTROLLER
+        assert {(m.get_srcSystem(), m.get_srcComponent()) for m in heartbeats} == {
+            (1, COMPANION_COMPONENT_ID)
+        }
+        intervals = [m for m in ap.received if m.get_type() == "COMMAND_LONG"]
+        assert intervals and intervals[0].command == mavlink.MAV_CMD_SET_MESSAGE_INTERVAL
+        assert intervals[0].param1 == mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT
+        assert intervals[0].param2 == 250_000  # 4 Hz
+        streams = [m for m in ap.received if m.get_type() == "REQUEST_DATA_STREAM"]
+        assert streams and streams[0].req_stream_id == mavlink.MAV_DATA_STREAM_POSITION
+        assert (streams[0].req_message_rate, streams[0].start_stop) == (4, 1)
+
+        ap.send(mavlink.MAVLink_global_position_int_message(
+            61_000, 275_712_345, 1_197_123_456, 230_000, 30_500, 0, 0, 0, 0))  # fmt: skip
+        deadline = time.monotonic() + 5
+        while source.latest() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        pos = source.latest()
+        assert (pos.lat, pos.lon, pos.alt_m, pos.time_boot_ms) == (
+            27.5712345,
+            119.7123456,
+            30.5,
+            61_000,
+        )
+    finally:
+        source.close()
+        ap.close()
