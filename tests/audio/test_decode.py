@@ -79,3 +79,16 @@ def _has(codec: str) -> bool:
     except Exception:
         return False
     return True
+
+
+def test_stereo_is_downmixed(tmp_path):
+    import soundfile as sf
+
+    t = np.arange(44_100) / 44_100
+    left = 0.9 * np.sin(2 * np.pi * 440 * t)
+    sf.write(tmp_path / "stereo.wav", np.column_stack([left, left]), 44_100, subtype="PCM_16")
+    decoded = decode(tmp_path / "stereo.wav")
+    assert decoded.duration_s == pytest.approx(1.0, abs=0.01)
+    # FFmpeg's downmix adds the channels at -3 dB each; in float nothing clips (mastering
+    # brings the level back down).
+    assert np.max(np.abs(decoded.samples)) == pytest.approx(0.9 * 2**0.5, abs=0.02)

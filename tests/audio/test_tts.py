@@ -86,3 +86,15 @@ def test_bad_settings_are_refused():
         speak("你好", "cmn", volume=1.5)
     with pytest.raises(ValueError, match="empty"):
         speak("  ", "cmn")
+
+
+def test_mandarin_voice_reads_characters_not_english_tone_numbers():
+    # espeak-ng 1.51's plain cmn voice switches to English for characters ("(en)...Tri:..." =
+    # "three"); the voice we use must read them as Mandarin syllables.
+    def phonemes(voice):
+        args = ["espeak-ng", "-q", "-x", "-v", voice, "下午三点开会"]
+        return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+    assert "(en)" in phonemes("cmn")
+    ours = phonemes(VOICES["cmn"])
+    assert "(en)" not in ours and "s'a55n" in ours  # sān, first tone
