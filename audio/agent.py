@@ -113,8 +113,7 @@ class BroadcastAgent:
         try:
             plan = load_bundle(self.plan_path, self.cache_dir)
         except PlanError as exc:
-            log.error("broadcast plan %s not loaded, keeping the previous one: %s",
-                      self.plan_path, exc)  # fmt: skip
+            log.error("plan %s not loaded, keeping the one in use: %s", self.plan_path, exc)
             return False
         if self._current is not None:
             self._stop_current("plan-reloaded")
@@ -210,12 +209,14 @@ class BroadcastAgent:
 
     def _start_next(self, zone: str, quiet: bool, now: float) -> None:
         assert self.plan is not None
+        if now < self._cursor.next_at:  # the gap after the last play
+            return
         pending = self._due_priority(zone, quiet)
         if pending is not None:
             self._start(pending.message.message, zone, pending.message)
             return
         playlist = self.plan.zone(zone).playlist
-        if quiet or now < self._cursor.next_at:
+        if quiet:
             return
         if not playlist.loop and self._cursor.passes >= playlist.count:
             return

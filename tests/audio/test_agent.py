@@ -159,6 +159,8 @@ def test_priority_interrupts_and_repeats(tmp_path, messages):
     in_b = [r for r in log if r["zone"] == "B"]
     assert [r["message_id"] for r in in_b[:3]] == [4, 4, 3]
     assert [r["priority_id"] for r in in_b[:2]] == ["flood", "flood"]
+    gap = datetime.fromisoformat(in_b[1]["start"]) - datetime.fromisoformat(in_b[0]["end"])
+    assert gap.total_seconds() == pytest.approx(0.5, abs=TICK + 1e-6)  # B's gap_s
     assert all(r["priority_id"] is None for r in log if r["zone"] == "A")
 
 
