@@ -97,7 +97,7 @@ def bench_single() -> None:
     print(f"{'field':24} {'ours m':>8} {'cov %':>7} {'ms':>6}   {'F2C-ref m':>9} {'cov %':>7}")
     for name, field in single_fields().items():
         t0 = time.perf_counter()
-        path = coverage(field, SPACING, SPEED).path
+        path = coverage(field, SPACING, SPEED).final()
         ms = 1000 * (time.perf_counter() - t0)
         ref = f2c_reference(field, SPACING)
         print(

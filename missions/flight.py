@@ -37,7 +37,16 @@ def turn_times(points: np.ndarray, speed: float, accel: float = ACCEL) -> np.nda
 
 def path_time(points: np.ndarray, speed: float) -> float:
     """Seconds to fly an (N, 2) path in metres at ``speed``, corners included."""
-    return float(leg_lengths(points).sum() / speed + turn_times(points, speed).sum())
+    if len(points) < 2:
+        return 0.0
+    d = points[1:] - points[:-1]
+    n = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    total = float(n.sum()) / speed
+    if len(points) > 2:
+        n[n == 0] = 1.0
+        cos = (d[:-1, 0] * d[1:, 0] + d[:-1, 1] * d[1:, 1]) / (n[:-1] * n[1:])
+        total += float((1.0 - np.clip(cos, -1.0, 1.0)).sum()) * speed / ACCEL / 2.0
+    return total
 
 
 def path_cost(points: np.ndarray, speed: float) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_ROUNDS = 20
+MAX_ROUNDS = 6
 
 
 def _d(p: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ the grid ordering can flip a grid by flipping its variant.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,8 @@ from missions.flight import path_cost
 Area = Polygon | MultiPolygon
 ANGLE_STEP_DEG = 15.0
 ANGLE_CANDIDATES = 5
+# Share of a grid the camera must still see after sweep ends are trimmed
+TRIM_TARGET = 0.996
 
 
 @dataclass
@@ -28,10 +31,17 @@ class Pattern:
     hover: bool = False
     bearing: float | None = None  # sweep-line bearing (degrees from north), coverage only
     notes: list[str] = field(default_factory=list)
+    # Final touch for the variant chosen by the grid ordering (trimming sweep ends)
+    refine: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def path(self) -> np.ndarray:
         return self.variants[0]
+
+    def final(self, variant: int = 0) -> np.ndarray:
+        """The path flown for ``variant``."""
+        path = self.variants[variant]
+        return self.refine(path) if self.refine else path
 
 
 def _with_reverses(paths: list[np.ndarray]) -> list[np.ndarray]:
@@ -58,7 +68,43 @@ def _rotate(geom: shapely.Geometry, m: np.ndarray) -> shapely.Geometry:
 Segment = tuple[int, float, float, float]  # band, x start, x end, y
 
 
-def sweep_segments(area_rot: Area, spacing: float) -> list[Segment]:
+def _band_centres(area_rot: Area, spacing: float, shift: float = 0.0) -> np.ndarray:
+    """Centre lines of the bands tiling the grid's y extent, shifted by ``shift`` (within the
+    slack the last band leaves)."""
+    _, ymin, _, ymax = area_rot.bounds
+    height = ymax - ymin
+    n = max(1, math.ceil(height / spacing - 1e-9))
+    return ymin + height / 2 + shift + (np.arange(n) - (n - 1) / 2) * spacing
+
+
+def _best_shift(area_rot: Area, spacing: float) -> float:
+    """Shift of the bands (centred, flush with the bottom or the top) with the shortest centre
+    lines: the length the trimmed route flies."""
+    _, ymin, _, ymax = area_rot.bounds
+    n = max(1, math.ceil((ymax - ymin) / spacing - 1e-9))
+    slack = n * spacing - (ymax - ymin)
+    if slack < 0.5:
+        return 0.0
+    xmin, _, xmax, _ = area_rot.bounds
+    best, best_len = 0.0, math.inf
+    for shift in (0.0, -slack / 2, slack / 2):
+        yc = _band_centres(area_rot, spacing, shift)
+        lines = shapely.linestrings(
+            np.stack(
+                [
+                    np.column_stack([np.full(n, xmin - 1), yc]),
+                    np.column_stack([np.full(n, xmax + 1), yc]),
+                ],
+                axis=1,
+            )
+        )
+        total = shapely.length(shapely.intersection(lines, area_rot)).sum()
+        if total < best_len - 0.5:
+            best, best_len = shift, total
+    return best
+
+
+def sweep_segments(area_rot: Area, spacing: float, shift: float = 0.0) -> list[Segment]:
     """Sweep segments of a grid already turned so that lines run along x.
 
     Line k flies the centre of band k (bands ``spacing`` wide tile the grid's y extent) from the
@@ -66,10 +112,8 @@ def sweep_segments(area_rot: Area, spacing: float) -> list[Segment]:
     wide sees the whole band: no strips are left along slanted or ragged edges. Pieces of a band
     whose x ranges overlap are joined; the result is sorted by band, then x.
     """
-    xmin, ymin, xmax, ymax = area_rot.bounds
-    height = ymax - ymin
-    n = max(1, math.ceil(height / spacing - 1e-9))
-    yc = ymin + height / 2 + (np.arange(n) - (n - 1) / 2) * spacing
+    xmin, _, xmax, _ = area_rot.bounds
+    yc = _band_centres(area_rot, spacing, shift)
     boxes = shapely.box(xmin - 1, yc - spacing / 2, xmax + 1, yc + spacing / 2)
     parts, idx = shapely.get_parts(shapely.intersection(boxes, area_rot), return_index=True)
     keep = shapely.area(parts) > 1e-6
@@ -100,6 +144,20 @@ def merge_gaps(segs: list[Segment], blocking_rot: shapely.Geometry | None) -> li
                 continue
         out.append(seg)
     return out
+
+
+def _sweep_cells(
+    segs: list[Segment], blocking_rot: shapely.Geometry | None, merge: bool
+) -> list[list[Segment]] | None:
+    """Cells of sweep segments; with ``merge`` None when no gap could be merged."""
+    if merge:
+        merged = merge_gaps(segs, blocking_rot)
+        if len(merged) == len(segs):
+            return None
+        segs = merged
+    if blocking_rot is not None:
+        segs = _cut_segments(segs, blocking_rot)
+    return _cells(segs) if segs else []
 
 
 def _cut_segments(segs: list[Segment], blocking_rot: shapely.Geometry) -> list[Segment]:
@@ -164,7 +222,7 @@ def _chain_cells(cells: list[list[Segment]], speed: float) -> np.ndarray:
         return min(paths, key=lambda p: path_cost(p, speed))
     corners = [(t, r) for t in (False, True) for r in (False, True)]
     paths = [[_cell_path(c, t, r) for t, r in corners] for c in cells]
-    starts = range(len(cells)) if len(cells) <= 8 else range(4)
+    starts = range(len(cells)) if len(cells) <= 3 else (0, 1, len(cells) - 1)
     best: np.ndarray | None = None
     best_cost = math.inf
     for first in starts:
@@ -205,43 +263,109 @@ def coverage(
     speed: float,
     bearing: float | None = None,
     blocking: shapely.Geometry | None = None,
+    footprint: float | None = None,
 ) -> Pattern:
     """Boustrophedon coverage of ``area`` with lines ``spacing`` apart.
 
     The sweep bearing is searched to minimise flight time (straight length plus corners) over
     the hull-edge directions and every 15°, unless ``bearing`` is given. Each bearing is tried
     both flying across holes and bays and split into boustrophedon cells; the faster wins.
+    ``footprint`` is the camera's ground width (the spacing if not given).
     """
     if spacing <= 0:
         raise PlanningError(f"line spacing must be positive, not {spacing:g} m")
-    bearings = [bearing] if bearing is not None else _hull_bearings(area)[:ANGLE_CANDIDATES]
-    best: tuple[float, np.ndarray, float, list[list[Segment]]] | None = None
+    if bearing is not None:
+        bearings = [bearing]
+    else:
+        bearings = _hull_bearings(area)
+        # small grids (a few lines) gain little from a wide search
+        few = max(area.bounds[2] - area.bounds[0], area.bounds[3] - area.bounds[1]) < 4 * spacing
+        bearings = bearings[: 3 if few else ANGLE_CANDIDATES]
+    if blocking is not None:
+        near = area.envelope.buffer(2 * spacing)
+        blocking = blocking.intersection(near) if blocking.intersects(near) else None
+    best: tuple[float, float, bool] | None = None
     for b in bearings:
         m = _rotation(b)
         area_rot = _rotate(area, m)
         blocking_rot = _rotate(blocking, m) if blocking is not None else None
-        raw = sweep_segments(area_rot, spacing)
-        options = [raw]
-        merged = merge_gaps(raw, blocking_rot)
-        if len(merged) < len(raw):
-            options.insert(0, merged)
-        for segs in options:
-            if blocking_rot is not None:
-                segs = _cut_segments(segs, blocking_rot)
-            if not segs:
-                continue
-            cells = _cells(segs)
-            cost = path_cost(_chain_cells(cells, speed), speed)
+        segs = sweep_segments(area_rot, spacing)
+        for merge in (True, False):
+            cells = _sweep_cells(segs, blocking_rot, merge)
+            if cells is None:
+                continue  # nothing to merge: the same as the other option
+            cost = path_cost(_chain_cells(cells, speed), speed) if cells else math.inf
             if best is None or cost < best[0] - 1e-6:
-                best = (cost, m, b, cells)
-    if best is None:
+                best = (cost, b, merge)
+    if best is None or not math.isfinite(best[0]):
         raise PlanningError("no sweep line fits inside the grid")
-    _, m, b, cells = best
+    _, b, merge = best
+    m = _rotation(b)
+    area_rot = _rotate(area, m)
+    blocking_rot = _rotate(blocking, m) if blocking is not None else None
+    shift = _best_shift(area_rot, spacing)
+    segs = sweep_segments(area_rot, spacing, shift)
+    cells = _sweep_cells(segs, blocking_rot, merge) or _sweep_cells(segs, blocking_rot, False)
+    assert cells
     if len(cells) == 1:
         base = [_cell_path(cells[0], False, False), _cell_path(cells[0], False, True)]
     else:
         base = [_chain_cells(cells, speed)]
-    return Pattern([p @ m for p in _with_reverses(base)], bearing=b)
+    area_rot = _rotate(area, m)
+    width = spacing if footprint is None else max(footprint, spacing)
+
+    def refine(path: np.ndarray) -> np.ndarray:
+        return _trim_ends(path @ m.T, area_rot, spacing, width, TRIM_TARGET) @ m
+
+    return Pattern([p @ m for p in _with_reverses(base)], bearing=b, refine=refine)
+
+
+def _trim_ends(
+    path: np.ndarray, area_rot: Area, spacing: float, width: float, target: float
+) -> np.ndarray:
+    """Shorten sweep lines to where their centre line leaves the grid, as long as the camera,
+    filming all along the route (turns included), still sees ``target`` of the grid.
+
+    Lines span their whole band so that each sees its band alone. Near slanted edges the turn
+    legs run along the edge and film the corners, so most ends can stop at the centre line.
+    Ends are first all cut back; then, while the route sees less than ``target``, the end next
+    to each missed piece is pushed out just far enough to reach it. If that does not get there
+    the untrimmed path is kept.
+    """
+    n = len(path) // 2
+    if n == 0 or len(path) % 2:
+        return path
+    lo_x = np.minimum(path[0::2, 0], path[1::2, 0])
+    hi_x = np.maximum(path[0::2, 0], path[1::2, 0])
+    y = path[0::2, 1]
+    lines = shapely.linestrings(
+        np.stack([np.column_stack([lo_x, y]), np.column_stack([hi_x, y])], axis=1)
+    )
+    cb = shapely.bounds(shapely.intersection(lines, area_rot))
+    trimmed = path.copy()
+    high = path[0::2, 0] >= path[1::2, 0]  # does line j start at its high-x end?
+    ok = ~np.isnan(cb[:, 0])
+    start_x = np.where(high, cb[:, 2], cb[:, 0])
+    end_x = np.where(high, cb[:, 0], cb[:, 2])
+    trimmed[0::2, 0] = np.where(ok, start_x, path[0::2, 0])
+    trimmed[1::2, 0] = np.where(ok, end_x, path[1::2, 0])
+    area = area_rot.area
+    for _ in range(4):
+        seen = LineString(trimmed).buffer(width / 2, cap_style="flat")
+        missed = shapely.difference(area_rot, seen)
+        if missed.area <= (1 - target) * area:
+            return trimmed
+        pieces = [p for p in shapely.get_parts(missed) if p.area > 1e-9 * area]
+        for piece in sorted(pieces, key=lambda p: -p.area):
+            x0, y0, x1, y1 = piece.bounds
+            j = int(np.clip(np.argmin(np.abs(y - (y0 + y1) / 2)), 0, n - 1))
+            i0, i1 = 2 * j, 2 * j + 1
+            hi_i, lo_i = (i0, i1) if high[j] else (i1, i0)
+            if (x0 + x1) / 2 >= (lo_x[j] + hi_x[j]) / 2:
+                trimmed[hi_i, 0] = min(max(trimmed[hi_i, 0], x1), path[hi_i, 0])
+            else:
+                trimmed[lo_i, 0] = max(min(trimmed[lo_i, 0], x0), path[lo_i, 0])
+    return path
 
 
 # ---- perimeter and points ----------------------------------------------------------------

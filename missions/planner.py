@@ -151,6 +151,7 @@ class _Planned:
     grid: Grid
     stat_area: Polygon | MultiPolygon  # grid minus no-fly zones, local metres
     pattern: Pattern
+    flown: np.ndarray | None = None  # the path chosen by the ordering, as flown
 
 
 def plan_patrol(
@@ -255,7 +256,7 @@ def _pattern(
     keep_out: shapely.Geometry | None,
 ) -> Pattern:
     if s.pattern == "coverage":
-        return coverage(area, s.line_spacing, s.speed, s.angle, keep_out)
+        return coverage(area, s.line_spacing, s.speed, s.angle, keep_out, s.footprint_width)
     if s.pattern == "perimeter":
         return perimeter(area, s.inset)
     given = grid.properties.get("hover_points")
@@ -278,7 +279,7 @@ def _route(
     hover = [np.zeros(1)]
     owner = [np.full(1, -1)]
     for g, v in order:
-        path = planned[g].pattern.variants[v]
+        path = planned[g].flown = planned[g].pattern.final(v)
         pts.append(path)
         hover.append(np.full(len(path), s.loiter if planned[g].pattern.hover else 0.0))
         owner.append(np.full(len(path), g))
@@ -341,6 +342,8 @@ def _split_sorties(
         start = fixed + to_home(a) + h[a] - t[a]  # outbound equals the way back
 
         def fits(b: int, start: float = start) -> bool:
+            if start + t[b] + float(np.hypot(*p[b])) / s.speed > budget:
+                return False  # not even in a straight line home
             return start + t[b] + to_home(b) <= budget
 
         if not fits(a):
@@ -396,7 +399,7 @@ def _emit(
 
 
 def _grid_stats(p: _Planned, s: PlanSettings) -> GridStats:
-    path = p.pattern.path
+    path = p.flown if p.flown is not None else p.pattern.final()
     w = s.footprint_width
     seen = [LineString(path).buffer(w / 2, cap_style="flat")] if len(path) > 1 else []
     if p.pattern.hover:

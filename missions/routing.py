@@ -34,7 +34,7 @@ class Router:
         # Simplifying by a tenth of the clearance keeps every chord outside ``blocking`` while
         # dropping the many vertices of round zones (fewer nodes, faster queries).
         inflated = shapely.union_all([z.buffer(clearance, quad_segs=2) for z in zones]).simplify(
-            clearance * 0.05
+            clearance * 0.1
         )
         corners = [
             np.asarray(p.exterior.coords)[:-1]

@@ -103,7 +103,23 @@ def test_hover_points_lattice_and_given():
 @given(any_polygon(), st.floats(8, 40))
 def test_coverage_of_random_polygons(area, spacing):
     p = coverage(area, spacing, 8)
-    assert covered_pct(area, p.path, spacing) >= 99.5
-    # every waypoint stays near the grid (at most a line spacing outside it)
     near = area.buffer(spacing + 1e-6)
-    assert all(near.contains(Point(xy)) for xy in p.path)
+    for variant in range(len(p.variants)):
+        flown = p.final(variant)  # sweep ends trimmed for this entry corner
+        assert covered_pct(area, flown, spacing) >= 99.5
+        assert leg_lengths(flown).sum() <= leg_lengths(p.variants[variant]).sum() + 1e-6
+        # every waypoint stays near the grid (at most a line spacing outside it)
+        assert all(near.contains(Point(xy)) for xy in flown)
+
+
+def test_trimmed_hexagon_matches_boustrophedon_centre_lines():
+    import math
+
+    hexagon = Polygon(
+        [(100 * math.cos(a), 100 * math.sin(a)) for a in np.radians(np.arange(0, 360, 60))]
+    )
+    p = coverage(hexagon, 20, 8)
+    full, flown = p.path, p.final()
+    assert leg_lengths(flown).sum() < leg_lengths(full).sum() - 50
+    assert covered_pct(hexagon, flown, 20) >= 99.6
+    assert covered_pct(hexagon, full, 20) == pytest.approx(100.0)
