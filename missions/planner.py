@@ -6,6 +6,7 @@ around the no-fly zones -> split into sorties by endurance -> emit items, fence 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,16 +186,27 @@ def plan_patrol(
     costs = [[path_cost(v, settings.speed) for v in p.pattern.variants] for p in planned]
     order = order_grids(origin, [p.pattern.variants for p in planned], costs)
     points, hover, owner = _route(order, planned, router, settings)
-    pieces = _split_sorties(points, hover, owner, router, settings, planned)
+
+    def sortie_time(pts: np.ndarray, hov: np.ndarray) -> float:
+        return path_time(pts, settings.speed) + float(hov.sum()) + vertical_time(settings.alt)
+
+    budget = settings.endurance_min * 60.0 if settings.endurance_min else None
+    margin = 0.0
+    for _ in range(5):  # detour corners on the way out and home are only estimated: re-cut
+        pieces = _split_sorties(points, hover, owner, router, settings, planned, margin)
+        over = max(sortie_time(*piece) for piece in pieces) - (budget or math.inf)
+        if over <= 0:
+            break
+        margin += over + 1.0
+    else:
+        raise PlanningError("could not cut the patrol into sorties that fit the endurance")
 
     sorties, lengths, times = [], [], []
     nofly_geo = [z.polygon for z in no_fly or []]
     rally_local = [np.array(frame.to_local(lon, lat)) for lat, lon in settings.rally]
     for n, (pts, hov) in enumerate(pieces, 1):
         lengths.append(float(leg_lengths(pts).sum()))
-        times.append(
-            path_time(pts, settings.speed) + float(hov.sum()) + vertical_time(settings.alt)
-        )
+        times.append(sortie_time(pts, hov))
         sorties.append(_emit(pts, hov, frame, settings, nofly_geo, rally_local, home, n))
         if len(pieces) > 1:
             sorties[-1].name = f"{settings.name}-{n}"
@@ -315,12 +327,13 @@ def _split_sorties(
     router: Router,
     s: PlanSettings,
     planned: list[_Planned],
+    margin: float = 0.0,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Cut the patrol into sorties from and back to home that each fit the endurance,
-    preferably between grids, otherwise inside a grid."""
+    """Cut the patrol into sorties from and back to home that each fit the endurance (less
+    ``margin`` seconds), preferably between grids, otherwise inside a grid."""
     if s.endurance_min is None:
         return [(p, h)]
-    budget = s.endurance_min * 60.0
+    budget = s.endurance_min * 60.0 - margin
     fixed = vertical_time(s.alt) + 2 * s.speed / ACCEL  # climb, descent, the two home corners
     turns = np.concatenate([[0.0], turn_times(p, s.speed), [0.0]])
     # t[i]: time from the first point after home to point i, turns and hovers on the way

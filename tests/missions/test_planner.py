@@ -183,19 +183,29 @@ def test_perimeter_pattern():
     assert plan.grids[0].length_m == pytest.approx(2 * (180 + 80), rel=0.01)
 
 
-@settings(max_examples=30, deadline=None)
-@given(any_polygon(), st.floats(10, 40), st.floats(-200, 200), st.floats(-200, 200))
-def test_random_grids_with_a_no_fly_zone(area, spacing, zx, zy):
+@settings(max_examples=40, deadline=None)
+@given(
+    any_polygon(),
+    st.floats(10, 40),
+    st.floats(-200, 200),
+    st.floats(-200, 200),
+    st.sampled_from(["coverage", "coverage", "perimeter", "points"]),
+    st.sampled_from([None, 4.0]),
+)
+def test_random_grids_with_a_no_fly_zone(area, spacing, zx, zy, pattern, endurance):
     placed = translate(area, 400 - area.centroid.x, 100 - area.centroid.y)
     zone = box(0, 0, 60, 40)
     zone = translate(zone, placed.centroid.x + zx - 30, placed.centroid.y + zy - 20)
     if zone.distance(Point(0, 0)) < 15:
         zone = translate(zone, 0, 200)
     other = grid("b", box(-300, -300, -200, -150))
-    plan = plan_patrol(
-        [grid("a", placed), other], PlanSettings(spacing=spacing), HOME, [grid("z", zone)]
-    )
+    settings_ = PlanSettings(pattern=pattern, spacing=spacing, endurance_min=endurance)
+    plan = plan_patrol([grid("a", placed), other], settings_, HOME, [grid("z", zone)])
     check_safe(plan, [zone])
+    if endurance:
+        assert max(plan.sortie_times) <= endurance * 60
+    if pattern != "coverage":
+        return
     # sweep ends may reach up to a line spacing past the grid; there the clearance cuts them
     if placed.distance(zone) > 10 + spacing and "a" in {g.name for g in plan.grids}:
         assert next(g for g in plan.grids if g.name == "a").coverage_pct >= 99.5
