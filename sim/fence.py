@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from shapely.geometry import Point, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 from sim.geo import ne_between
 from sim.mission import Item
@@ -35,6 +35,7 @@ class Fence:
         self.breach_count = 0
         self.breach_type = 0
         self.breach_time = 0.0
+        self.recovery_until: float | None = None  # end of a manual recovery window
 
     def configure(self, params, home: tuple[float, float, float]) -> None:
         self.enabled = params.get("FENCE_ENABLE") >= 1
@@ -86,6 +87,33 @@ class Fence:
             if outside:
                 bad |= POLYGON
         return bad
+
+    def distance_along(self, n: float, e: float, dn: float, de: float, reach: float = 500.0):
+        """Metres from (n, e) to the first horizontal fence edge in direction (dn, de), or
+        None when no edge lies within ``reach``."""
+        norm = math.hypot(dn, de)
+        if norm < 1e-9:
+            return None
+        un, ue = dn / norm, de / norm
+        best = None
+        if self.types & CIRCLE:
+            # ray from inside a circle of radius R centred on home
+            b = n * un + e * ue
+            c = n * n + e * e - self.radius**2
+            disc = b * b - c
+            if disc >= 0:
+                t = -b + math.sqrt(disc)
+                if t >= 0:
+                    best = t
+        if self.types & POLYGON:
+            ray = LineString([(e, n), (e + ue * reach, n + un * reach)])
+            origin = Point(e, n)
+            for poly in self.inclusions + self.exclusions:
+                hit = ray.intersection(poly.exterior)
+                if not hit.is_empty:
+                    d = origin.distance(hit)
+                    best = d if best is None else min(best, d)
+        return best if best is not None and best <= reach else None
 
     def allows(self, n: float, e: float, alt: float) -> bool:
         """Whether an enabled fence lets a guided target at this position be accepted."""

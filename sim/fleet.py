@@ -126,43 +126,63 @@ class SimFleet:
         self.stop()
 
     # -- the loop ---------------------------------------------------------------------------------
+    def _handle_input(self, events) -> None:
+        for key, _ in events:
+            channel, client = key.data
+            try:
+                channel.on_readable(client)
+            except Exception:  # bad input must not stop the fleet
+                log.exception("sysid %d: handling input failed", channel.sysid)
+
+    def _step_all(self) -> None:
+        self.sim_time += self.dt
+        self.steps += 1
+        for vehicle in self.vehicles:
+            try:
+                vehicle.step(self.dt)
+            except Exception:  # one faulty vehicle must not stop the fleet
+                log.exception("sysid %d: step failed", vehicle.sysid)
+
+    def _pump_all(self) -> None:
+        for vehicle in self.vehicles:
+            for channel in vehicle.channels:
+                channel.pump()
+
     def _run(self) -> None:
         dt = self.dt
         max_catch_up = max(1, int(0.25 * self.speedup / dt))  # at most 0.25 wall s of backlog
+        wait = 0.0  # input first: a client connected before start() sees the first heartbeat
         while not self._stop.is_set():
-            target = (time.monotonic() - self._wall_start) * self.speedup
+            events = self.selector.select(timeout=wait)
             with self.lock:
+                self._handle_input(events)
+                target = (time.monotonic() - self._wall_start) * self.speedup
                 n = 0
                 while self.sim_time + dt <= target and n < max_catch_up:
-                    self.sim_time += dt
-                    for vehicle in self.vehicles:
-                        try:
-                            vehicle.step(dt)
-                        except Exception:  # one faulty vehicle must not stop the fleet
-                            log.exception("sysid %d: step failed", vehicle.sysid)
+                    self._step_all()
                     n += 1
-                self.steps += n
                 if n == max_catch_up and self.sim_time + dt <= target:
                     # cannot keep up: slip the clock rather than burst (real-time factor drops)
                     behind = (target - self.sim_time) / self.speedup
                     self._wall_start += behind
                     self.lag_s += behind
-                for vehicle in self.vehicles:
-                    for channel in vehicle.channels:
-                        channel.pump()
-            wait = (self.sim_time + dt - target) / self.speedup
-            events = self.selector.select(timeout=min(max(wait, 0.0), 0.02))
-            if events:
-                with self.lock:
-                    for key, _ in events:
-                        channel, client = key.data
-                        try:
-                            channel.on_readable(client)
-                        except Exception:
-                            log.exception("sysid %d: handling input failed", channel.sysid)
-                    for vehicle in self.vehicles:
-                        for channel in vehicle.channels:
-                            channel.pump()
+                self._pump_all()
+            now = (time.monotonic() - self._wall_start) * self.speedup
+            wait = min(max((self.sim_time + dt - now) / self.speedup, 0.0), 0.02)
+
+    def advance(self, sim_seconds: float) -> None:
+        """Lock-step mode: run ``sim_seconds`` of simulated time from the calling thread, as
+        fast as the CPU allows, handling socket input between steps. Deterministic; only for a
+        fleet whose loop thread was not started."""
+        if self._thread is not None:
+            raise RuntimeError("advance() is for a fleet that was not start()ed")
+        end = self.sim_time + sim_seconds
+        while self.sim_time + self.dt <= end + 1e-9:
+            self._handle_input(self.selector.select(timeout=0))
+            self._step_all()
+            self._pump_all()
+        self._handle_input(self.selector.select(timeout=0))
+        self._pump_all()
 
     # -- helpers for tests ---------------------------------------------------------------------
     def wait_for(

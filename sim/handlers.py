@@ -49,15 +49,20 @@ class Handler:
         if target is not None and target not in (0, v.sysid):
             return
         method = getattr(self, f"on_{mtype.lower()}", None)
-        if method is not None:
+        if method is None:
+            return
+        v.deferred_texts = []  # texts queue behind the direct replies, as in ArduPilot
+        try:
             method(channel, msg)
+        finally:
+            v.flush_texts()
 
     # -- parameters -------------------------------------------------------------------------
     def on_param_request_list(self, channel: Channel, msg) -> None:
         v = self.v
         for text in VERSION_TEXTS[:1]:
             v.text(mavlink.MAV_SEVERITY_INFO, text)
-        v.text(mavlink.MAV_SEVERITY_INFO, f"{0x3D1219C7:08X}{0xC4C5404A:08X}{v.sysid:016X}")
+        v.text(mavlink.MAV_SEVERITY_INFO, f"{0x3D1219C7C4C5404A:016x}{v.sysid:016x}")  # board id
         v.text(mavlink.MAV_SEVERITY_INFO, VERSION_TEXTS[1])
         v.param_queue[channel] = 0
 
@@ -127,14 +132,9 @@ class Handler:
         if method is None:
             _ack(channel, msg, msg.command, UNSUPPORTED)
             return
-        v = self.v
-        v.deferred_texts = []
-        try:
-            result = method(channel, msg, is_int)
-            if result is not None:
-                _ack(channel, msg, msg.command, result)
-        finally:
-            v.flush_texts()
+        result = method(channel, msg, is_int)
+        if result is not None:
+            _ack(channel, msg, msg.command, result)
 
     @staticmethod
     def _p(msg, i: int) -> float:
@@ -149,7 +149,7 @@ class Handler:
         if msg.param1 == 1:
             return ACCEPTED if v.arm(force) else FAILED
         if msg.param1 == 0:
-            if v.armed and v.nav.taking_off and not force:
+            if v.armed and (v.nav.taking_off or v.nav.pilot_takeoff) and not force:
                 return FAILED
             return ACCEPTED if v.disarm(force) else FAILED
         return DENIED
@@ -172,7 +172,8 @@ class Handler:
             v.nav.takeoff(alt)
             return ACCEPTED
         if v.mode in (modes.LOITER, modes.ALT_HOLD, modes.POSHOLD):
-            return ACCEPTED  # accepted, but these modes need pilot throttle to climb
+            v.nav.pilot_takeoff = True  # accepted, but these modes need pilot throttle to climb
+            return ACCEPTED
         return FAILED
 
     def cmd_176(self, channel, msg, is_int):  # DO_SET_MODE

@@ -32,6 +32,7 @@ DO_COMMANDS = {
 FENCE_COMMANDS = {5000, 5001, 5002, 5003, 5004}
 RALLY_COMMANDS = {5100}
 LOITER_COMMANDS = {17, 18, 19, 31}
+LOCATIONLESS_NAV = {20, 93}  # RTL, DELAY: stored without a location, sent back in frame 0
 FRAME_GLOBAL_RELATIVE = mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT
 
 
@@ -111,7 +112,7 @@ def stored_form(item: Item) -> Item:
             setattr(stored, name, 0.0)
     if item.mission_type == MISSION:
         stored.autocontinue = 1
-        if item.command in NAV_COMMANDS:
+        if item.command in NAV_COMMANDS and item.command not in LOCATIONLESS_NAV:
             stored.frame = FRAME_GLOBAL_RELATIVE
         else:
             stored.frame = mavlink.MAV_FRAME_GLOBAL

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 SPOOL_UP_S = 3.75
 ARRIVE_RTL_M = 2.0
 DISARMED_FALL_MS = 5.0
+AVOID_CREEP_MS = 0.3
 
 COMMAND_NAMES = {
     16: "WP",
@@ -51,6 +52,7 @@ class Nav:
         self.velocity_until = 0.0
         self.speed: float | None = None
         self.taking_off = False
+        self.pilot_takeoff = False  # NAV_TAKEOFF accepted in a pilot mode, waiting for throttle
         self.takeoff_start = 0.0
         self.landing = False
         self.land_point: tuple[float, float] = (0.0, 0.0)
@@ -82,6 +84,7 @@ class Nav:
 
     def takeoff(self, alt: float) -> None:
         s = self.v.copter.state
+        self.pilot_takeoff = False
         self.taking_off = True
         self.touched_down = False
         self.takeoff_start = self.v.sim_time
@@ -128,6 +131,7 @@ class Nav:
 
     def on_disarm(self) -> None:
         self.taking_off = False
+        self.pilot_takeoff = False
         self.landing = False
         self.rtl_phase = None
         self.target = None
@@ -172,7 +176,7 @@ class Nav:
             if v.sim_time > self.velocity_until:
                 self.hold_here()
             else:
-                v.copter.fly_velocity(*self.velocity, lim, dt)
+                v.copter.fly_velocity(*self._avoid(self.velocity, lim), lim, dt)
                 return
         if self.target is None:
             self.hold_here()
@@ -180,6 +184,26 @@ class Nav:
             remaining = v.copter.fly_to(*self.target, lim, dt)
             if self.taking_off and (s.alt >= self.target[2] - 0.1 or remaining < 0.1):
                 self.taking_off = False
+
+    def _avoid(self, velocity, lim):
+        """AC_Avoid (AVOID_ENABLE bit 0): slow a velocity request so the copter can stop at
+        FENCE_MARGIN before an enabled fence; it still creeps at AVOID_CREEP_MS, as SITL
+        did (it breached at ~0.3 m/s)."""
+        v = self.v
+        vn, ve, vu = velocity
+        f = v.fence
+        if not f.enabled or not int(v.params.get("AVOID_ENABLE")) & 1:
+            return velocity
+        s = v.copter.state
+        dist = f.distance_along(s.n, s.e, vn, ve)
+        speed = math.hypot(vn, ve)
+        if dist is None or speed < 1e-6:
+            return velocity
+        allowed = max(math.sqrt(2 * lim.accel * max(dist - f.margin, 0.0)), AVOID_CREEP_MS)
+        if speed <= allowed:
+            return velocity
+        k = allowed / speed
+        return vn * k, ve * k, vu
 
     def _land_step(self, dt: float) -> None:
         v = self.v
@@ -297,12 +321,13 @@ class AutoMission:
             self.state = mavlink.MISSION_STATE_NOT_STARTED
 
     def on_disarm(self) -> None:
-        if self.v.mode != modes.AUTO or self.state != mavlink.MISSION_STATE_ACTIVE:
-            return
         items = self.items()
-        if 0 < self.current < len(items) and items[self.current].command in (20, 21):
+        active = self.v.mode == modes.AUTO and self.state == mavlink.MISSION_STATE_ACTIVE
+        if active and 0 < self.current < len(items) and items[self.current].command in (20, 21):
             self._reached_message(self.current)
             self._complete()
+        elif self.state != mavlink.MISSION_STATE_COMPLETE:
+            self.mission_changed()  # ArduCopter resets the mission on disarm
 
     def _reached_message(self, seq: int) -> None:
         self.v.broadcast(mavlink.MAVLink_mission_item_reached_message(seq))

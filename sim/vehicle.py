@@ -21,20 +21,21 @@ from sim.mission import FENCE, MISSION, RALLY, Item, MissionStore
 from sim.navigation import AutoMission, Nav
 from sim.params import ParamStore
 
-# Boot STATUSTEXT recorded from SITL (sim seconds, text); all severity INFO.
+# Boot STATUSTEXT recorded from SITL (sim seconds, as most recorded runs show; 01 was ~0.5 s
+# earlier for the EKF lines); all severity INFO.
 BOOT_TEXTS = (
     (1.45, "Barometer 1 calibration complete"),
     (1.45, "Barometer 2 calibration complete"),
     (1.96, "ArduPilot Ready"),
     (1.97, "AHRS: DCM active"),
     (2.27, "RC7: SaveWaypoint LOW"),
-    (3.95, "EKF3 IMU0 initialised"),
-    (3.96, "EKF3 IMU1 initialised"),
-    (3.98, "AHRS: EKF3 active"),
-    (5.33, "EKF3 IMU0 tilt alignment complete"),
-    (5.33, "EKF3 IMU1 tilt alignment complete"),
-    (5.42, "EKF3 IMU0 MAG0 initial yaw alignment complete"),
-    (5.42, "EKF3 IMU1 MAG0 initial yaw alignment complete"),
+    (4.44, "EKF3 IMU0 initialised"),
+    (4.44, "EKF3 IMU1 initialised"),
+    (4.45, "AHRS: EKF3 active"),
+    (5.79, "EKF3 IMU0 tilt alignment complete"),
+    (5.79, "EKF3 IMU1 tilt alignment complete"),
+    (5.89, "EKF3 IMU0 MAG0 initial yaw alignment complete"),
+    (5.89, "EKF3 IMU1 MAG0 initial yaw alignment complete"),
     (9.30, "GPS 1: probing for u-blox at 230400 baud"),
     (9.33, "GPS 1: detected u-blox"),
     (20.05, "EKF3 IMU0 origin set"),
@@ -42,10 +43,11 @@ BOOT_TEXTS = (
     (41.41, "EKF3 IMU0 is using GPS"),
     (41.62, "EKF3 IMU1 is using GPS"),
 )
-PREARM_HEALTHY_S = 23.6
+PREARM_HEALTHY_S = 23.5  # 23.56-23.6 s in the recordings
 EKF_POSITION_S = 41.62
 SPOOL_UP_S = 3.75
 LANDED_DISARM_S = 2.0
+FENCE_RECOVERY_S = 10.0
 FORCE_DISARM = 21196
 VERSION_TEXTS = ("ArduCopter V4.7.0-dev (90700977)", "Frame: QUAD/PLUS")
 
@@ -115,9 +117,11 @@ class Vehicle:
         self.next_heartbeat = 0.5
         self.next_timesync = 9.5
         self.first_heartbeat = True
+        self.liftoff_at: float | None = None
+        self.yaw_aligned = False
         self.param_queue: dict[Channel, int] = {}
         # ArduPilot queues STATUSTEXT, so a command's ACK goes out before its texts
-        self.deferred_texts: list[tuple[int, str]] | None = None
+        self.deferred_texts: list[tuple[int | None, str]] | None = None
         self.speed_override: float | None = None
         self.wall_epoch0 = time.time()
         self.listeners: list[Callable[[Vehicle], None]] = []
@@ -301,9 +305,9 @@ class Vehicle:
         if checks:
             if not self.booted(PREARM_HEALTHY_S):
                 failures.append("Accels inconsistent")
-            if not self.booted(5.33):
+            if not self.booted(5.79):
                 failures.append("EKF attitude is bad")
-            if not self.booted(3.98):
+            if not self.booted(4.45):
                 failures.append("AHRS: not using configured AHRS type")
             if self.faults.gps_loss and self.booted(PREARM_HEALTHY_S):
                 failures.append("GPS 1: Bad fix")
@@ -344,7 +348,14 @@ class Vehicle:
         self.armed = True
         self.ever_armed = True
         self.landed_since = self.sim_time
+        self.nav.touched_down = False
         self.text(mavlink.MAV_SEVERITY_INFO, "Arming motors")
+        if not self.flying and self.home_set:
+            # ArduCopter moves home to where it is armed
+            lat, lon = self.position()
+            self.relocate_home(lat, lon, self.alt_amsl())
+            self.broadcast(telemetry.gps_global_origin(self))
+            self.broadcast(telemetry.home_position(self))
         return True
 
     def disarm(self, force: bool = False) -> bool:
@@ -360,7 +371,7 @@ class Vehicle:
         return True
 
     # -- modes ------------------------------------------------------------------------------
-    def set_mode(self, mode: int, failsafe: bool = False) -> bool:
+    def set_mode(self, mode: int) -> bool:
         if mode not in modes.NAMES:
             return False
         if self.armed and mode in modes.NEEDS_POSITION and not self.ekf_has_position():
@@ -375,17 +386,23 @@ class Vehicle:
             return False
         previous = self.mode
         self.mode = mode
+        self.queue_heartbeat()  # ArduCopter announces a new mode at once
         self.speed_override = None
         if previous == modes.AUTO:
             self.auto.on_exit()
         self.nav.enter_mode(mode)
         if mode == modes.AUTO:
             self.auto.on_enter()
-        if self.fence.breach_count and self.armed and self.flying:
-            self.text(mavlink.MAV_SEVERITY_INFO, "Manual recovery started")
-        if failsafe:
-            self.broadcast(self.heartbeat())
+        self._fence_manual_recovery()
         return True
+
+    def _fence_manual_recovery(self) -> None:
+        """A mode change while breached starts AC_Fence's manual recovery: new breaches are
+        not acted on for 10 s."""
+        f = self.fence
+        if f.enabled and self.armed and self.flying and f.breached:
+            self.text(mavlink.MAV_SEVERITY_INFO, "Manual recovery started")
+            f.recovery_until = self.sim_time + FENCE_RECOVERY_S
 
     def failsafe_mode(self, preferred: tuple[int, ...]) -> None:
         """Switch to the first mode of ``preferred`` that can be entered (ArduCopter's
@@ -394,9 +411,9 @@ class Vehicle:
             self.disarm(force=True)
             return
         for mode in preferred:
-            if self.mode == mode or self.set_mode(mode, failsafe=True):
+            if self.mode == mode or self.set_mode(mode):
                 return
-        self.set_mode(modes.LAND, failsafe=True)
+        self.set_mode(modes.LAND)
 
     # -- time -------------------------------------------------------------------------------
     def step(self, dt: float) -> None:
@@ -409,9 +426,20 @@ class Vehicle:
             self.flush_texts()
 
     def flush_texts(self) -> None:
+        """Send what was queued: a HEARTBEAT first if a mode changed (ArduPilot sends it at
+        once), then the STATUSTEXTs in order."""
         texts, self.deferred_texts = self.deferred_texts or [], None
+        if (None, "") in texts:
+            self.broadcast(self.heartbeat())
         for severity, text in texts:
-            self.text(severity, text)
+            if severity is not None:
+                self.text(severity, text)
+
+    def queue_heartbeat(self) -> None:
+        if self.deferred_texts is None:
+            self.broadcast(self.heartbeat())
+        elif (None, "") not in self.deferred_texts:
+            self.deferred_texts.append((None, ""))
 
     def _step(self, dt: float) -> None:
         self.sim_time += dt
@@ -422,6 +450,15 @@ class Vehicle:
                 self._set_home()
             self.boot_index += 1
         self.nav.step(dt)
+        if self.liftoff_at is None and self.flying:
+            self.liftoff_at = t
+        if self.liftoff_at is not None and not self.yaw_aligned and t >= self.liftoff_at + 1.85:
+            self.yaw_aligned = True
+            for imu in (0, 1):
+                self.text(
+                    mavlink.MAV_SEVERITY_INFO,
+                    f"EKF3 IMU{imu} MAG0 in-flight yaw alignment complete",
+                )
         self._land_detector()
         self._battery(dt)
         self._gcs_failsafe()
@@ -445,7 +482,7 @@ class Vehicle:
         self.broadcast(telemetry.gps_global_origin(self))
         self.broadcast(telemetry.home_position(self))
         self.text(mavlink.MAV_SEVERITY_INFO, f"Field Elevation Set: {round(self.home[2])}m")
-        self.send_param_value("MIS_TOTAL", float(self.missions.count()))
+        self.send_param_value("MIS_TOTAL", float(max(self.missions.count(), 1)))  # home
 
     def _streams(self, channel: Channel, t: float) -> None:
         due = channel.next_due
@@ -494,7 +531,7 @@ class Vehicle:
     def _land_detector(self) -> None:
         if not self.armed:
             return
-        if self.flying or self.nav.taking_off:
+        if self.flying or self.nav.taking_off or self.nav.pilot_takeoff:
             self.landed_since = None
             self.disarm_at = None
             return
@@ -605,44 +642,41 @@ class Vehicle:
         self.failsafe_mode(chains.get(int(p.get("FS_GCS_ENABLE")), (modes.RTL, modes.LAND)))
 
     def _fence_check(self) -> None:
+        """AC_Fence: act on a new breach (outside a manual-recovery window), report when the
+        copter is back inside."""
         f = self.fence
         if not f.enabled or not self.armed or not self.ekf_has_position():
-            if f.breached and not f.enabled:
+            if not f.enabled:
                 f.breached = 0
             return
         s = self.copter.state
         bad = f.violations(s.n, s.e, s.alt) if self.flying else 0
         new = bad & ~f.breached
-        if new:
-            f.breach_count += 1
-            f.breach_time = self.sim_time
-            f.breach_type = BREACH_MAXALT if new & 1 and not new & 6 else BREACH_BOUNDARY
-            names = []
-            if new & 4:
-                names.append("Polygon")
-            if new & 2:
-                names.append("Circle")
-            if new & 1:
-                names.append("Max alt")
-            f.breached = bad
-            self.text(mavlink.MAV_SEVERITY_NOTICE, f"{' '.join(names)} fence breached")
-            action = int(self.params.get("FENCE_ACTION"))
-            chains = {
-                1: (modes.RTL, modes.LAND),
-                2: (modes.LAND,),
-                3: (modes.SMART_RTL, modes.RTL, modes.LAND),
-                4: (modes.BRAKE, modes.LAND),
-                5: (modes.SMART_RTL, modes.LAND),
-            }
-            if action in chains:
-                for mode in chains[action]:
-                    if self.set_mode(mode, failsafe=True):
-                        break
-        elif f.breached and not bad:
+        recovering = f.recovery_until is not None and self.sim_time < f.recovery_until
+        if f.breached and not bad:
             f.breached = 0
             self.text(mavlink.MAV_SEVERITY_NOTICE, "Fence breach cleared")
-        else:
-            f.breached = bad
+            return
+        f.breached = bad
+        if not new:
+            return
+        f.breach_count += 1
+        f.breach_time = self.sim_time
+        f.breach_type = BREACH_MAXALT if new & 1 and not new & 6 else BREACH_BOUNDARY
+        if recovering:
+            return  # counted, but a pilot/GCS recovering is left alone
+        names = [name for bit, name in ((4, "Polygon"), (2, "Circle"), (1, "Max alt")) if new & bit]
+        self.text(mavlink.MAV_SEVERITY_NOTICE, f"{' '.join(names)} fence breached")
+        chains = {
+            1: (modes.RTL, modes.LAND),
+            2: (modes.LAND,),
+            3: (modes.SMART_RTL, modes.RTL, modes.LAND),
+            4: (modes.BRAKE, modes.LAND),
+            5: (modes.SMART_RTL, modes.LAND),
+        }
+        for mode in chains.get(int(self.params.get("FENCE_ACTION")), ()):
+            if self.set_mode(mode):
+                break
 
     def _ekf_failsafe(self) -> None:
         lost = self.faults.gps_loss and self.booted(EKF_POSITION_S)
@@ -652,7 +686,7 @@ class Vehicle:
                 self.text(mavlink.MAV_SEVERITY_CRITICAL, "EKF variance")
                 self.mode = modes.LAND
                 self.nav.enter_mode(modes.LAND)
-                self.broadcast(self.heartbeat())
+                self.queue_heartbeat()
                 self.text(mavlink.MAV_SEVERITY_CRITICAL, "EKF Failsafe: changed to LAND Mode")
         elif not lost and self.ekf_failsafe:
             self.ekf_failsafe = False

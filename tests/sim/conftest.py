@@ -9,16 +9,15 @@ from sim.geo import offset
 from tests.sim.gcs import Gcs, item
 
 HOME = (27.57, 119.71, 200.0, 0.0)
-SPEEDUP = 50.0
 
 
 @pytest.fixture
 def fleet(tmp_path):
-    """One copter with SITL's boot timing shortened ten times (GPS/EKF position at ~4 s)."""
-    with SimFleet(
-        count=1, home=HOME, speedup=SPEEDUP, base_port=0, state_dir=tmp_path, boot_time_scale=0.1
-    ) as f:
-        yield f
+    """One copter in lock-step (the test's ground station advances simulated time), with
+    SITL's boot timing shortened ten times (GPS/EKF position at ~4 s)."""
+    f = SimFleet(count=1, home=HOME, base_port=0, state_dir=tmp_path, boot_time_scale=0.1)
+    yield f
+    f.stop()
 
 
 @pytest.fixture
@@ -27,8 +26,8 @@ def vehicle(fleet):
 
 
 @pytest.fixture
-def gcs(vehicle):
-    g = Gcs(vehicle.port)
+def gcs(fleet, vehicle):
+    g = Gcs(vehicle.port, fleet=fleet)
     yield g
     g.close()
 
@@ -36,7 +35,7 @@ def gcs(vehicle):
 @pytest.fixture
 def ready(fleet, vehicle, gcs):
     """A vehicle whose EKF has a position, seen by a connected GCS."""
-    fleet.wait_for(vehicle.ekf_has_position, sim_timeout=60)
+    gcs.wait_for(vehicle.ekf_has_position, 60)
     gcs.drain()
     return vehicle
 
@@ -58,4 +57,4 @@ def take_off(fleet, vehicle, gcs, alt: float = 20.0) -> None:
     assert gcs.command(176, 1, 4).result == 0
     assert gcs.command(400, 1).result == 0
     assert gcs.command(22, 0, 0, 0, 0, 0, 0, alt).result == 0
-    fleet.wait_for(lambda: vehicle.pose().alt_rel > alt - 0.3, sim_timeout=40)
+    gcs.wait_for(lambda: vehicle.pose().alt_rel > alt - 0.3, 40)

@@ -1,4 +1,8 @@
-"""A minimal scripted ground station for the simulator tests: raw TCP + pymavlink parser."""
+"""A minimal scripted ground station for the simulator tests: raw TCP + pymavlink parser.
+
+With ``fleet=`` a fleet that was not started, it runs in lock-step: whenever it waits it
+advances the fleet itself, all timeouts are simulated seconds, and it sends its own 1 Hz
+HEARTBEAT when asked to. Tests are then deterministic whatever the machine's load."""
 
 from __future__ import annotations
 
@@ -22,9 +26,20 @@ class _SocketFile:
 class Gcs:
     """Talks to one simulated vehicle; keeps everything it received in ``self.log``."""
 
-    def __init__(self, port: int, sysid: int = 255, compid: int = 190, key: bytes | None = None):
+    def __init__(
+        self,
+        port: int,
+        sysid: int = 255,
+        compid: int = 190,
+        key: bytes | None = None,
+        fleet=None,
+    ):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.sock.settimeout(0.05)
+        self.lockstep = fleet if fleet is not None and fleet._thread is None else None
+        if self.lockstep is not None:
+            self.sock.setblocking(False)
+        else:
+            self.sock.settimeout(0.05)
         self.mav = mavlink.MAVLink(_SocketFile(self.sock), srcSystem=sysid, srcComponent=compid)
         self.mav.robust_parsing = True
         if key is not None:
@@ -33,34 +48,42 @@ class Gcs:
             self.mav.signing.link_id = 1
             self.mav.signing.timestamp = int((time.time() - 1420070400) * 1e5)
         self.log: list = []
-        self._beating: threading.Event | None = None
         self._pos = 0
         self.target = 1
+        self.heartbeats = False  # lock-step: send a GCS HEARTBEAT every simulated second
+        self._next_beat = 0.0
 
     def close(self) -> None:
-        self.stop_heartbeats()
         self.sock.close()
 
-    def start_heartbeats(self, period_wall_s: float) -> None:
-        """Send a GCS HEARTBEAT every ``period_wall_s`` from a thread (1 Hz of sim time is
-        1/speedup wall seconds)."""
-        stop = self._beating = threading.Event()
+    # -- time -------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.lockstep.sim_time if self.lockstep else time.monotonic()
 
-        def beat() -> None:
-            while not stop.wait(period_wall_s):
-                try:
-                    self.heartbeat()
-                except OSError:
-                    return
+    def _idle(self) -> None:
+        """Let time pass: one simulation step in lock-step, else a blocking read."""
+        if self.lockstep is None:
+            self.pump()
+            return
+        fleet = self.lockstep
+        if self.heartbeats and fleet.sim_time >= self._next_beat:
+            self._next_beat = fleet.sim_time + 1.0
+            self.heartbeat()
+        fleet.advance(fleet.dt)
+        self.pump_all()
 
-        self.heartbeat()
-        threading.Thread(target=beat, daemon=True).start()
+    def wait_for(self, predicate, timeout: float):
+        """Wait (simulated seconds in lock-step) until ``predicate()``; TimeoutError if not."""
+        deadline = self.now() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if self.now() > deadline:
+                raise TimeoutError(f"condition not met within {timeout} s")
+            self._idle()
 
-    def stop_heartbeats(self) -> None:
-        if self._beating is not None:
-            self._beating.set()
-            self._beating = None
-
+    # -- input ------------------------------------------------------------------------------
     def send(self, msg) -> None:
         self.mav.send(msg)
 
@@ -75,31 +98,38 @@ class Gcs:
             if msg.get_type() != "BAD_DATA":
                 self.log.append(msg)
 
+    def pump_all(self) -> None:
+        """Read everything already delivered."""
+        before = -1
+        while before != len(self.log):
+            before = len(self.log)
+            self.pump()
+
     def recv(self, types, timeout: float = 5.0, cond=None):
         """The next not-yet-consumed message of ``types`` (matching ``cond``) or None."""
         if isinstance(types, str):
             types = (types,)
-        deadline = time.monotonic() + timeout
+        deadline = self.now() + timeout
         while True:
             for i in range(self._pos, len(self.log)):
                 msg = self.log[i]
                 if msg.get_type() in types and (cond is None or cond(msg)):
                     self._pos = i + 1
                     return msg
-            if time.monotonic() > deadline:
+            if self.now() > deadline:
                 return None
-            self.pump()
+            self._idle()
 
     def drain(self) -> None:
         """Forget everything received so far."""
-        self.pump()
+        self.pump_all()
         self._pos = len(self.log)
 
     def collect(self, seconds: float) -> list:
         start = len(self.log)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self.pump()
+        deadline = self.now() + seconds
+        while self.now() < deadline:
+            self._idle()
         self._pos = len(self.log)
         return self.log[start:]
 
@@ -108,14 +138,15 @@ class Gcs:
 
     def saw_text(self, text: str, since: int = 0, timeout: float = 2.0) -> bool:
         """Whether STATUSTEXT ``text`` arrived after log index ``since`` (waits for it)."""
-        deadline = time.monotonic() + timeout
+        deadline = self.now() + timeout
         while True:
             if text in self.texts_since(since):
                 return True
-            if time.monotonic() > deadline:
+            if self.now() > deadline:
                 return False
-            self.pump()
+            self._idle()
 
+    # -- output -------------------------------------------------------------------------------
     def heartbeat(self) -> None:
         self.send(mavlink.MAVLink_heartbeat_message(6, 8, 0, 0, 0, 3))
 

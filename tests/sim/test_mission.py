@@ -19,7 +19,8 @@ def test_upload_then_download_as_arducopter_stores_it(ready, gcs):
     back = gcs.download()
     assert [m.command for m in back] == [16, 22, 16, 16, 16, 20]
     assert back[0].frame == 0 and back[0].x == round(HOME[0] * 1e7)  # seq 0 is the real home
-    assert all(m.frame == 3 for m in back[1:])  # nav items come back relative (frame 3)
+    assert all(m.frame == 3 for m in back[1:5])  # nav items come back relative (frame 3)
+    assert back[5].frame == 0  # RTL has no location
     assert back[2].param4 == 0.0
     assert back[3].x == items[3].x and back[3].y == items[3].y and back[3].z == 20.0
     assert ready.missions.count() == 6

@@ -11,16 +11,15 @@ from tests.sim.conftest import HOME, local, square_mission, take_off
 from tests.sim.gcs import item
 
 
-def sample(fleet, vehicle, until, sim_timeout):
-    """Poses every step until ``until()``."""
+def sample(gcs, vehicle, until, sim_timeout):
+    """The pose at every simulation step until ``until()``."""
     poses = []
-    deadline = fleet.sim_time + sim_timeout
 
     def record():
         poses.append(vehicle.pose())
-        return until() or fleet.sim_time > deadline
+        return until()
 
-    fleet.wait_for(record, sim_timeout=sim_timeout + 5, poll_s=0.0005)
+    gcs.wait_for(record, sim_timeout)
     return poses
 
 
@@ -35,8 +34,8 @@ def test_auto_mission_texts_items_and_landing(fleet, ready, gcs):
     gcs.drain()
     mark = len(gcs.log)
     assert gcs.command(176, 1, 3).result == 0
-    fleet.wait_for(lambda: not ready.armed, sim_timeout=300)
-    gcs.collect(0.1)
+    gcs.wait_for(lambda: not ready.armed, 300)
+    gcs.collect(1)
     events = [
         m.text if m.get_type() == "STATUSTEXT" else f"REACHED {m.seq}"
         for m in gcs.log[mark:]
@@ -74,7 +73,7 @@ def test_waypoint_leg_speed_and_acceptance(fleet, ready, gcs):
     take_off(fleet, ready, gcs)
     assert gcs.command(176, 1, 3).result == 0
     start = fleet.sim_time
-    poses = sample(fleet, ready, lambda: ready.auto.current != 2 and fleet.sim_time > start + 1, 60)
+    poses = sample(gcs, ready, lambda: ready.auto.current != 2 and fleet.sim_time > start + 1, 60)
     leg = fleet.sim_time - start
     peak = max(math.hypot(p.vn, p.ve) for p in poses)
     assert 9.5 < peak <= 10.01  # WPNAV_SPEED 1000 cm/s
@@ -87,9 +86,9 @@ def test_rtl_climbs_returns_and_lands_with_sitl_descent_rates(fleet, ready, gcs)
     take_off(fleet, ready, gcs, alt=15)
     lat, lon = local(60, 0)
     assert gcs.command_int(192, 6, -1, 0, 0, 0, round(lat * 1e7), round(lon * 1e7), 15).result == 0
-    fleet.wait_for(lambda: distance(lat, lon, *ready.position()) < 1, sim_timeout=40)
+    gcs.wait_for(lambda: distance(lat, lon, *ready.position()) < 1, 40)
     assert gcs.command(20).result == 0
-    poses = sample(fleet, ready, lambda: not ready.armed, 200)
+    poses = sample(gcs, ready, lambda: not ready.armed, 200)
     assert max(p.alt_rel for p in poses) > 29.8  # climbed to RTL_ALT first
     descent = [(p.vd, p.alt_rel) for p in poses if p.vd > 0.05]
     high = [v for v, alt in descent if 13 < alt < 28]
@@ -105,9 +104,9 @@ def test_land_then_disarm_two_seconds_after_touchdown(fleet, ready, gcs):
     take_off(fleet, ready, gcs, alt=12)
     assert gcs.command(21).result == 0
     assert ready.mode == 9
-    fleet.wait_for(lambda: not ready.flying, sim_timeout=60)
+    gcs.wait_for(lambda: not ready.flying, 60)
     touchdown = fleet.sim_time
-    fleet.wait_for(lambda: not ready.armed, sim_timeout=10)
+    gcs.wait_for(lambda: not ready.armed, 10)
     assert 1.8 < fleet.sim_time - touchdown < 2.4
 
 
@@ -120,13 +119,13 @@ def test_guided_goto_global_int_and_reposition(fleet, ready, gcs):
         )
     )
     start = fleet.sim_time
-    fleet.wait_for(lambda: distance(lat, lon, *ready.position()) < 0.5, sim_timeout=30)
+    gcs.wait_for(lambda: distance(lat, lon, *ready.position()) < 0.5, 30)
     assert 11 < fleet.sim_time - start < 17  # SITL: ~14 s for 80 m
     lat, lon = local(80, 80)
     assert gcs.command(192, -1, 1, 0, 0, lat, lon, 25).result == mavlink.MAV_RESULT_UNSUPPORTED
     ack = gcs.command_int(192, 6, -1, 1, 0, 0, round(lat * 1e7), round(lon * 1e7), 25)
     assert ack.result == 0
-    fleet.wait_for(lambda: distance(lat, lon, *ready.position()) < 0.5, sim_timeout=30)
+    gcs.wait_for(lambda: distance(lat, lon, *ready.position()) < 0.5, 30)
     assert abs(ready.pose().alt_rel - 25) < 0.5
 
 
@@ -135,15 +134,15 @@ def test_pause_and_continue_in_auto(fleet, ready, gcs):
     assert gcs.upload(items).type == 0
     take_off(fleet, ready, gcs)
     assert gcs.command(176, 1, 3).result == 0
-    fleet.wait_for(lambda: math.hypot(ready.pose().vn, ready.pose().ve) > 9, sim_timeout=20)
+    gcs.wait_for(lambda: math.hypot(ready.pose().vn, ready.pose().ve) > 9, 20)
     assert gcs.command(193, 0).result == 0
-    fleet.wait_for(lambda: math.hypot(ready.pose().vn, ready.pose().ve) < 0.05, sim_timeout=10)
+    gcs.wait_for(lambda: math.hypot(ready.pose().vn, ready.pose().ve) < 0.05, 10)
     held = ready.pose().lat
-    fleet.wait_for(lambda: False or fleet.sim_time > 0, sim_timeout=1)
+    gcs.collect(1)
     assert gcs.recv("HEARTBEAT") is not None
     assert abs(ready.pose().lat - held) < 1e-6
     assert gcs.command(193, 1).result == 0
-    fleet.wait_for(lambda: ready.auto.current != 2, sim_timeout=60)
+    gcs.wait_for(lambda: ready.auto.current != 2, 60)
 
 
 def test_do_change_speed_slows_the_next_leg(fleet, ready, gcs):
@@ -156,7 +155,7 @@ def test_do_change_speed_slows_the_next_leg(fleet, ready, gcs):
     assert gcs.upload(items).type == 0
     take_off(fleet, ready, gcs)
     assert gcs.command(176, 1, 3).result == 0
-    poses = sample(fleet, ready, lambda: ready.auto.current not in (1, 2, 3), 80)
+    poses = sample(gcs, ready, lambda: ready.auto.current not in (1, 2, 3), 80)
     assert 3.9 < max(math.hypot(p.vn, p.ve) for p in poses) <= 4.01
 
 
@@ -165,7 +164,7 @@ def test_mis_restart_resumes_or_restarts(fleet, ready, gcs):
     assert gcs.upload(items).type == 0
     take_off(fleet, ready, gcs)
     assert gcs.command(176, 1, 3).result == 0
-    fleet.wait_for(lambda: ready.auto.current == 3, sim_timeout=60)
+    gcs.wait_for(lambda: ready.auto.current == 3, 60)
     assert gcs.command(176, 1, 4).result == 0
     assert gcs.command(176, 1, 3).result == 0
     assert ready.auto.current == 3  # MIS_RESTART 0: resume
@@ -181,9 +180,9 @@ def test_rtl_goes_to_the_closest_rally_point(fleet, ready, gcs):
     take_off(fleet, ready, gcs)
     lat, lon = local(70, 70)
     assert gcs.command_int(192, 6, -1, 0, 0, 0, round(lat * 1e7), round(lon * 1e7), 20).result == 0
-    fleet.wait_for(lambda: distance(lat, lon, *ready.position()) < 1, sim_timeout=40)
+    gcs.wait_for(lambda: distance(lat, lon, *ready.position()) < 1, 40)
     assert gcs.command(176, 1, 6).result == 0
-    poses = sample(fleet, ready, lambda: not ready.armed, 200)
+    poses = sample(gcs, ready, lambda: not ready.armed, 200)
     assert max(p.alt_rel for p in poses) > 29.8  # rally altitude
     assert distance(*local(60, 60), poses[-1].lat, poses[-1].lon) < 1
 
@@ -193,4 +192,4 @@ def test_mission_start_command(fleet, ready, gcs):
     take_off(fleet, ready, gcs)
     assert gcs.command(300).result == 0
     assert ready.mode == 3
-    fleet.wait_for(lambda: ready.auto.current >= 2, sim_timeout=20)
+    gcs.wait_for(lambda: ready.auto.current >= 2, 20)

@@ -14,22 +14,23 @@ FAILED = mavlink.MAV_RESULT_FAILED
 
 @pytest.fixture
 def sitl_timed(tmp_path):
-    """SITL's own boot timing (EKF position at 41.6 s)."""
-    with SimFleet(count=1, home=HOME, speedup=25, base_port=0, state_dir=tmp_path) as fleet:
-        gcs = Gcs(fleet.vehicles[0].port)
-        yield fleet, fleet.vehicles[0], gcs
-        gcs.close()
+    """SITL's own boot timing (EKF position at 41.6 s), lock-step."""
+    fleet = SimFleet(count=1, home=HOME, base_port=0, state_dir=tmp_path)
+    gcs = Gcs(fleet.vehicles[0].port, fleet=fleet)
+    yield fleet, fleet.vehicles[0], gcs
+    gcs.close()
+    fleet.stop()
 
 
 def test_boot_prearm_sequence_matches_sitl(sitl_timed):
-    fleet, v, gcs = sitl_timed
-    fleet.wait_for(lambda: v.sim_time > 2.5, sim_timeout=10)
+    _, v, gcs = sitl_timed
+    gcs.wait_for(lambda: v.sim_time > 2.5, 10)
     mark = len(gcs.log)
     assert gcs.command(400, 1).result == FAILED
     texts = [t for t in gcs.texts_since(mark) if t.startswith("Arm:")]
     assert texts[:2] == ["Arm: Accels inconsistent", "Arm: EKF attitude is bad"]
     # in the gap between PREARM-healthy (23.6 s) and EKF using GPS (41.6 s)
-    fleet.wait_for(lambda: v.sim_time > 25, sim_timeout=30)
+    gcs.wait_for(lambda: v.sim_time > 25, 30)
     assert gcs.command(176, 1, 4).result == 0
     mark = len(gcs.log)
     assert gcs.command(400, 1).result == FAILED
@@ -41,7 +42,7 @@ def test_boot_prearm_sequence_matches_sitl(sitl_timed):
     assert gcs.command(176, 1, 0).result == 0
     assert gcs.command(400, 1).result == 0  # STABILIZE arms without a position
     assert gcs.command(400, 0).result == 0
-    fleet.wait_for(v.ekf_has_position, sim_timeout=30)
+    gcs.wait_for(v.ekf_has_position, 30)
     assert 41 < v.sim_time < 43
     assert gcs.command(176, 1, 4).result == 0
     assert gcs.command(400, 1).result == 0
@@ -61,14 +62,14 @@ def test_arm_twice_disarm_in_air_refused_and_auto_disarm(fleet, ready, gcs):
     assert gcs.command(400, 1).result == 0
     assert gcs.command(400, 1).result == 0
     armed_at = fleet.sim_time
-    fleet.wait_for(lambda: not ready.armed, sim_timeout=15)
+    gcs.wait_for(lambda: not ready.armed, 15)
     assert 9.5 < fleet.sim_time - armed_at < 11  # DISARM_DELAY 10 s without a takeoff
     assert gcs.saw_text("Disarming motors")
     take_off(fleet, ready, gcs)
     assert gcs.command(400, 0).result == FAILED
     assert ready.armed
     assert gcs.command(400, 0, 21196).result == 0  # forced disarm: it falls
-    fleet.wait_for(lambda: not ready.flying, sim_timeout=20)
+    gcs.wait_for(lambda: not ready.flying, 20)
 
 
 def test_takeoff_rules(fleet, ready, gcs):
@@ -77,9 +78,9 @@ def test_takeoff_rules(fleet, ready, gcs):
     assert gcs.command(400, 1).result == 0
     start = fleet.sim_time
     assert gcs.command(22, 0, 0, 0, 0, 0, 0, 20).result == 0
-    fleet.wait_for(lambda: ready.flying, sim_timeout=10)
+    gcs.wait_for(lambda: ready.flying, 10)
     assert 3.5 < fleet.sim_time - start < 4.3  # motor spool-up before liftoff
-    fleet.wait_for(lambda: ready.pose().alt_rel > 19.7, sim_timeout=30)
+    gcs.wait_for(lambda: ready.pose().alt_rel > 19.7, 30)
     assert 11 < fleet.sim_time - start < 15  # SITL: 13.3 s to 20 m
     assert gcs.command(22, 0, 0, 0, 0, 0, 0, 30).result == FAILED  # already flying
 
@@ -122,9 +123,9 @@ def test_auto_mode_needs_takeoff_item_when_on_ground(fleet, ready, gcs):
 
 def test_gcs_failsafe_rtl_and_recovery(fleet, ready, gcs):
     assert gcs.set_param("FS_GCS_ENABLE", 1).param_value == 1
-    gcs.start_heartbeats(1 / fleet.speedup)
+    gcs.heartbeats = True
     take_off(fleet, ready, gcs)
-    gcs.stop_heartbeats()
+    gcs.heartbeats = False
     gcs.heartbeat()
     last = fleet.sim_time
     hb = gcs.recv("HEARTBEAT", 5, lambda m: m.custom_mode == 6)
@@ -134,21 +135,21 @@ def test_gcs_failsafe_rtl_and_recovery(fleet, ready, gcs):
     gcs.heartbeat()
     gcs.recv("STATUSTEXT", 3, lambda m: m.text == "GCS Failsafe Cleared")
     assert ready.mode == 6  # stays in RTL
-    fleet.wait_for(lambda: not ready.armed, sim_timeout=120)
+    gcs.wait_for(lambda: not ready.armed, 120)
 
 
 def test_gcs_failsafe_ignores_other_systems(fleet, ready, gcs):
     gcs.set_param("FS_GCS_ENABLE", 1)
-    other = Gcs(ready.port, sysid=42)
+    other = Gcs(ready.port, sysid=42, fleet=fleet)
     try:
-        gcs.start_heartbeats(1 / fleet.speedup)
+        gcs.heartbeats = True
         take_off(fleet, ready, gcs)
-        gcs.stop_heartbeats()
+        gcs.heartbeats = False
         gcs.heartbeat()
         start = fleet.sim_time
         while fleet.sim_time - start < 8:
             other.heartbeat()  # not MAV_GCS_SYSID (255): does not count
-            other.collect(0.02)
+            other.collect(1)
         assert ready.gcs_failsafe and ready.mode == 6
     finally:
         other.close()
@@ -169,7 +170,7 @@ def test_battery_failsafe(fleet, ready, gcs):
     assert gcs.recv("HEARTBEAT", 3, lambda m: m.custom_mode == 6).system_status == 5
     batt = gcs.recv("BATTERY_STATUS", 3, lambda m: m.charge_state == 2)
     assert batt.voltages[0] == 10799
-    fleet.wait_for(lambda: not ready.armed, sim_timeout=120)
+    gcs.wait_for(lambda: not ready.armed, 120)
     mark = len(gcs.log)
     assert gcs.command(176, 1, 4).result == 0
     assert gcs.command(400, 1).result == FAILED
@@ -185,7 +186,7 @@ def test_battery_sag_fault_and_drain(fleet, ready, gcs):
     ready.faults.battery_sag_v = 0.0
     take_off(fleet, ready, gcs)
     used = ready.battery.consumed_mah
-    fleet.wait_for(lambda: ready.battery.consumed_mah > used + 50, sim_timeout=20)
+    gcs.wait_for(lambda: ready.battery.consumed_mah > used + 50, 20)
     assert 25 < ready.battery.current < 40  # hover current as SITL reports (28-34 A)
 
 
@@ -220,20 +221,24 @@ def test_fence_breach_rtl_and_guided_targets_outside(fleet, ready, gcs):
             0, 1, 1, 6, 0x0DF8, round(lat * 1e7), round(lon * 1e7), 20, 0, 0, 0, 0, 0, 0, 0, 0
         )
     )
-    gcs.collect(0.1)
+    gcs.collect(2)
     assert ready.nav.target[0] < 1  # ignored: still holding over home
-    for _ in range(40):
+    speeds = []
+    for _ in range(90):  # 5 m/s north, re-sent every second as the recorder did
         gcs.send(
             mavlink.MAVLink_set_position_target_local_ned_message(
                 0, 1, 1, 1, 0x0DC7, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0
             )
         )
-        if gcs.recv("STATUSTEXT", 0.02, lambda m: m.text == "Polygon fence breached"):
+        speeds.append((ready.copter.state.n, ready.pose().vn))
+        if gcs.recv("STATUSTEXT", 1, lambda m: m.text == "Polygon fence breached"):
             break
     assert ready.mode == 6
+    assert max(v for _, v in speeds) > 4.9
+    assert all(v < 0.5 for n, v in speeds if n > 98.5)  # fence avoidance slowed it
     assert ready.pose().lat > local(99, 0)[0]
     gcs.recv("STATUSTEXT", 5, lambda m: m.text == "Fence breach cleared")
-    fleet.wait_for(lambda: not ready.armed, sim_timeout=120)
+    gcs.wait_for(lambda: not ready.armed, 120)
 
 
 def test_gps_loss_triggers_ekf_failsafe_and_blocks_arming(fleet, ready, gcs):
@@ -241,7 +246,7 @@ def test_gps_loss_triggers_ekf_failsafe_and_blocks_arming(fleet, ready, gcs):
     ready.faults.gps_loss = True
     gcs.recv("STATUSTEXT", 3, lambda m: m.text == "EKF Failsafe: changed to LAND Mode")
     assert ready.mode == 9
-    fleet.wait_for(lambda: not ready.armed, sim_timeout=120)
+    gcs.wait_for(lambda: not ready.armed, 120)
     assert gcs.command(176, 1, 0).result == 0
     assert gcs.command(400, 1).result == FAILED
     gcs.recv("STATUSTEXT", 2, lambda m: m.text.startswith("Arm:"))
