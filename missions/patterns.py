@@ -20,9 +20,9 @@ from missions.flight import path_cost
 
 Area = Polygon | MultiPolygon
 ANGLE_STEP_DEG = 15.0
-ANGLE_CANDIDATES = 5
-# Share of a grid the camera must still see after sweep ends are trimmed
-TRIM_TARGET = 0.996
+ANGLE_CANDIDATES = 4
+# Default share of a grid (percent) the camera must still see after sweep ends are trimmed
+MIN_COVERAGE_PCT = 99.5
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _band_centres(area_rot: Area, spacing: float, shift: float = 0.0) -> np.ndar
     slack the last band leaves)."""
     _, ymin, _, ymax = area_rot.bounds
     height = ymax - ymin
-    n = max(1, math.ceil(height / spacing - 1e-9))
+    n = max(1, math.ceil(height / spacing - 1e-6))
     return ymin + height / 2 + shift + (np.arange(n) - (n - 1) / 2) * spacing
 
 
@@ -81,7 +81,7 @@ def _best_shift(area_rot: Area, spacing: float) -> float:
     """Shift of the bands (centred, flush with the bottom or the top) with the shortest centre
     lines: the length the trimmed route flies."""
     _, ymin, _, ymax = area_rot.bounds
-    n = max(1, math.ceil((ymax - ymin) / spacing - 1e-9))
+    n = max(1, math.ceil((ymax - ymin) / spacing - 1e-6))
     slack = n * spacing - (ymax - ymin)
     if slack < 0.5:
         return 0.0
@@ -114,6 +114,8 @@ def sweep_segments(area_rot: Area, spacing: float, shift: float = 0.0) -> list[S
     """
     xmin, _, xmax, _ = area_rot.bounds
     yc = _band_centres(area_rot, spacing, shift)
+    if _is_convex(area_rot):
+        return _convex_segments(area_rot, yc, spacing)
     boxes = shapely.box(xmin - 1, yc - spacing / 2, xmax + 1, yc + spacing / 2)
     parts, idx = shapely.get_parts(shapely.intersection(boxes, area_rot), return_index=True)
     keep = shapely.area(parts) > 1e-6
@@ -129,6 +131,44 @@ def sweep_segments(area_rot: Area, spacing: float, shift: float = 0.0) -> list[S
         else:
             segs.append((k, xa, xb, float(yc[k])))
     return segs
+
+
+def _is_convex(area: Area) -> bool:
+    return (
+        isinstance(area, Polygon)
+        and not area.interiors
+        and area.area >= area.convex_hull.area * (1 - 1e-9)
+    )
+
+
+def _convex_segments(area: Polygon, yc: np.ndarray, spacing: float) -> list[Segment]:
+    """Band extents of a convex polygon straight from its edges clipped to each band (the
+    same as intersecting the bands, without the overlay)."""
+    pts = np.asarray(area.exterior.coords)
+    p1, p2 = pts[:-1], pts[1:]
+    ylo = (yc - spacing / 2)[:, None]
+    yhi = (yc + spacing / 2)[:, None]
+    dy = p2[:, 1] - p1[:, 1]
+    flat = np.abs(dy) < 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ta = (ylo - p1[:, 1]) / dy
+        tb = (yhi - p1[:, 1]) / dy
+    t0 = np.clip(np.minimum(ta, tb), 0.0, 1.0)
+    t1 = np.clip(np.maximum(ta, tb), 0.0, 1.0)
+    inside = (t1 > t0) | ((t1 == t0) & (np.minimum(ta, tb) <= t0) & (np.maximum(ta, tb) >= t0))
+    inside = np.where(flat, (p1[:, 1] >= ylo) & (p1[:, 1] <= yhi), inside)
+    t0 = np.where(flat, 0.0, t0)
+    t1 = np.where(flat, 1.0, t1)
+    dx = p2[:, 0] - p1[:, 0]
+    xa = p1[:, 0] + t0 * dx
+    xb = p1[:, 0] + t1 * dx
+    lo = np.where(inside, np.minimum(xa, xb), np.inf).min(axis=1)
+    hi = np.where(inside, np.maximum(xa, xb), -np.inf).max(axis=1)
+    return [
+        (k, float(lo[k]), float(hi[k]), float(yc[k]))
+        for k in range(len(yc))
+        if np.isfinite(lo[k]) and hi[k] - lo[k] > 1e-9
+    ]
 
 
 def merge_gaps(segs: list[Segment], blocking_rot: shapely.Geometry | None) -> list[Segment]:
@@ -264,13 +304,16 @@ def coverage(
     bearing: float | None = None,
     blocking: shapely.Geometry | None = None,
     footprint: float | None = None,
+    min_coverage: float = MIN_COVERAGE_PCT,
 ) -> Pattern:
     """Boustrophedon coverage of ``area`` with lines ``spacing`` apart.
 
     The sweep bearing is searched to minimise flight time (straight length plus corners) over
     the hull-edge directions and every 15°, unless ``bearing`` is given. Each bearing is tried
     both flying across holes and bays and split into boustrophedon cells; the faster wins.
-    ``footprint`` is the camera's ground width (the spacing if not given).
+    ``footprint`` is the camera's ground width (the spacing if not given). Sweep ends are
+    trimmed while the camera still sees ``min_coverage`` percent of the grid (100 keeps every
+    line across its whole band).
     """
     if spacing <= 0:
         raise PlanningError(f"line spacing must be positive, not {spacing:g} m")
@@ -280,7 +323,7 @@ def coverage(
         bearings = _hull_bearings(area)
         # small grids (a few lines) gain little from a wide search
         few = max(area.bounds[2] - area.bounds[0], area.bounds[3] - area.bounds[1]) < 4 * spacing
-        bearings = bearings[: 3 if few else ANGLE_CANDIDATES]
+        bearings = bearings[: 2 if few else ANGLE_CANDIDATES]
     if blocking is not None:
         near = area.envelope.buffer(2 * spacing)
         blocking = blocking.intersection(near) if blocking.intersects(near) else None
@@ -309,13 +352,14 @@ def coverage(
     assert cells
     if len(cells) == 1:
         base = [_cell_path(cells[0], False, False), _cell_path(cells[0], False, True)]
+        base.sort(key=lambda p: path_cost(p, speed))  # the cheaper start first
     else:
         base = [_chain_cells(cells, speed)]
     area_rot = _rotate(area, m)
     width = spacing if footprint is None else max(footprint, spacing)
 
     def refine(path: np.ndarray) -> np.ndarray:
-        return _trim_ends(path @ m.T, area_rot, spacing, width, TRIM_TARGET) @ m
+        return _trim_ends(path @ m.T, area_rot, spacing, width, min_coverage / 100) @ m
 
     return Pattern([p @ m for p in _with_reverses(base)], bearing=b, refine=refine)
 
@@ -333,11 +377,12 @@ def _trim_ends(
     the untrimmed path is kept.
     """
     n = len(path) // 2
-    if n == 0 or len(path) % 2:
+    if n == 0 or len(path) % 2 or target >= 1.0:
         return path
     lo_x = np.minimum(path[0::2, 0], path[1::2, 0])
     hi_x = np.maximum(path[0::2, 0], path[1::2, 0])
     y = path[0::2, 1]
+    h = spacing / 2
     lines = shapely.linestrings(
         np.stack([np.column_stack([lo_x, y]), np.column_stack([hi_x, y])], axis=1)
     )
@@ -350,21 +395,34 @@ def _trim_ends(
     trimmed[0::2, 0] = np.where(ok, start_x, path[0::2, 0])
     trimmed[1::2, 0] = np.where(ok, end_x, path[1::2, 0])
     area = area_rot.area
-    for _ in range(4):
+    for _ in range(6):
         seen = LineString(trimmed).buffer(width / 2, cap_style="flat")
         missed = shapely.difference(area_rot, seen)
         if missed.area <= (1 - target) * area:
             return trimmed
         pieces = [p for p in shapely.get_parts(missed) if p.area > 1e-9 * area]
-        for piece in sorted(pieces, key=lambda p: -p.area):
-            x0, y0, x1, y1 = piece.bounds
-            j = int(np.clip(np.argmin(np.abs(y - (y0 + y1) / 2)), 0, n - 1))
-            i0, i1 = 2 * j, 2 * j + 1
-            hi_i, lo_i = (i0, i1) if high[j] else (i1, i0)
-            if (x0 + x1) / 2 >= (lo_x[j] + hi_x[j]) / 2:
-                trimmed[hi_i, 0] = min(max(trimmed[hi_i, 0], x1), path[hi_i, 0])
+        if not pieces:
+            break
+        # push the trimmed end nearest to each missed piece out over that piece
+        spots = shapely.get_coordinates(shapely.point_on_surface(pieces))
+        moved = np.abs(trimmed[:, 0] - path[:, 0]) > 1e-9
+        if not moved.any():
+            break
+        cand = np.flatnonzero(moved)
+        dist = np.hypot(*(trimmed[cand][None, :, :] - spots[:, None, :]).transpose(2, 0, 1))
+        for piece, k in zip(pieces, np.argmin(dist, axis=1), strict=True):
+            i = cand[k]
+            band = shapely.box(lo_x[i // 2], y[i // 2] - h, hi_x[i // 2], y[i // 2] + h)
+            # opening removes hair-thin spikes along footprint seams
+            core = piece.buffer(-1e-3).buffer(1e-3, join_style="mitre").intersection(band)
+            if core.is_empty:
+                trimmed[i, 0] = path[i, 0]
+                continue
+            x0, _, x1, _ = core.bounds
+            if path[i, 0] >= path[i ^ 1, 0]:  # a high-x end
+                trimmed[i, 0] = min(max(trimmed[i, 0], x1), path[i, 0])
             else:
-                trimmed[lo_i, 0] = max(min(trimmed[lo_i, 0], x0), path[lo_i, 0])
+                trimmed[i, 0] = max(min(trimmed[i, 0], x0), path[i, 0])
     return path
 
 

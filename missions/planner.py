@@ -22,7 +22,7 @@ from missions.flight import ACCEL, leg_lengths, path_cost, path_time, turn_times
 from missions.grids import Grid
 from missions.items import Mission
 from missions.ordering import order_grids
-from missions.patterns import Pattern, coverage, hover_points, perimeter
+from missions.patterns import MIN_COVERAGE_PCT, Pattern, coverage, hover_points, perimeter
 from missions.projection import LocalFrame
 from missions.routing import Router
 
@@ -48,6 +48,7 @@ class PlanSettings:
     inset: float = 10.0  # perimeter margin inside the boundary
     clearance: float = 10.0  # distance kept from no-fly zones
     fence_margin: float = 30.0
+    min_coverage: float = MIN_COVERAGE_PCT  # trim sweep ends while this much is still seen
     allow_altitude: bool = False
     home_alt: float = 0.0  # AMSL of the take-off point
     rally: list[tuple[float, float]] = field(default_factory=list)
@@ -75,6 +76,8 @@ class PlanSettings:
             raise PlanningError("the coverage pattern needs --spacing M or --camera NAME")
         if self.camera is not None:
             self.camera.line_spacing(self.alt, self.overlap)  # checks the overlap
+        if not 50 <= self.min_coverage <= 100:
+            raise PlanningError(f"minimum coverage {self.min_coverage:g}% must be 50-100%")
 
     @property
     def line_spacing(self) -> float:
@@ -268,7 +271,9 @@ def _pattern(
     keep_out: shapely.Geometry | None,
 ) -> Pattern:
     if s.pattern == "coverage":
-        return coverage(area, s.line_spacing, s.speed, s.angle, keep_out, s.footprint_width)
+        return coverage(
+            area, s.line_spacing, s.speed, s.angle, keep_out, s.footprint_width, s.min_coverage
+        )
     if s.pattern == "perimeter":
         return perimeter(area, s.inset)
     given = grid.properties.get("hover_points")

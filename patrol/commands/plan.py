@@ -62,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--fence-margin", type=float, default=30.0, metavar="M")
     p.add_argument(
+        "--min-coverage",
+        type=float,
+        default=99.5,
+        metavar="PCT",
+        help="shorten sweep ends while the camera still sees this share (100: never)",
+    )
+    p.add_argument(
         "--rally", action="append", default=[], metavar="LAT,LON", help="rally point (repeatable)"
     )
     p.set_defaults(func=run)
@@ -189,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
             inset=args.inset,
             clearance=args.clearance,
             fence_margin=args.fence_margin,
+            min_coverage=args.min_coverage,
             allow_altitude=args.allow_altitude,
             home_alt=home_values[2] if len(home_values) == 3 else 0.0,
             rally=rally,

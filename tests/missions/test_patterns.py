@@ -123,3 +123,36 @@ def test_trimmed_hexagon_matches_boustrophedon_centre_lines():
     assert leg_lengths(flown).sum() < leg_lengths(full).sum() - 50
     assert covered_pct(hexagon, flown, 20) >= 99.6
     assert covered_pct(hexagon, full, 20) == pytest.approx(100.0)
+
+
+def test_min_coverage_100_keeps_every_line_across_its_band():
+    import math
+
+    pentagon = Polygon(
+        [(120 * math.cos(a), 120 * math.sin(a)) for a in np.radians(np.arange(90, 450, 72))]
+    )
+    trimmed = coverage(pentagon, 20, 8).final()
+    full = coverage(pentagon, 20, 8, min_coverage=100).final()
+    assert covered_pct(pentagon, full, 20) == pytest.approx(100.0)
+    assert 99.5 <= covered_pct(pentagon, trimmed, 20) < 100.0
+    assert leg_lengths(trimmed).sum() < leg_lengths(full).sum()
+
+
+def test_convex_band_extents_match_the_overlay():
+    import shapely
+    from shapely.geometry import MultiPoint
+
+    from missions.patterns import _band_centres, _convex_segments
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        poly = MultiPoint(rng.uniform(0, 300, (10, 2))).convex_hull
+        yc = _band_centres(poly, 17.0)
+        xmin, _, xmax, _ = poly.bounds
+        bounds = shapely.bounds(
+            shapely.intersection(shapely.box(xmin - 1, yc - 8.5, xmax + 1, yc + 8.5), poly)
+        )
+        got = _convex_segments(poly, yc, 17.0)
+        assert len(got) == len(yc)
+        for (_, lo, hi, _), b in zip(got, bounds, strict=True):
+            assert lo == pytest.approx(b[0], abs=1e-6) and hi == pytest.approx(b[2], abs=1e-6)
