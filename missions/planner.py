@@ -32,6 +32,8 @@ MAX_SPEED = 20.0  # WPNAV_SPEED tops out at 2000 cm/s
 DEFAULT_HOVER_SPACING = 300.0  # about two loudspeaker reaches
 FENCE_ALT_MARGIN = 20.0
 MIN_UTILISATION = 0.6  # end a sortie at a grid boundary if that still uses 60 % of the battery
+MAX_ITEMS = 700  # mission items most ArduPilot boards can store (SITL holds more)
+FENCE_VERTICES = 20  # exclusion polygons with more vertices are simplified outward
 
 
 @dataclass
@@ -205,7 +207,7 @@ def plan_patrol(
         raise PlanningError("could not cut the patrol into sorties that fit the endurance")
 
     sorties, lengths, times = [], [], []
-    nofly_geo = [z.polygon for z in no_fly or []]
+    nofly_geo = [frame.geom_to_geo(_fence_outline(z)) for z in zones]
     rally_local = [np.array(frame.to_local(lon, lat)) for lat, lon in settings.rally]
     for n, (pts, hov) in enumerate(pieces, 1):
         lengths.append(float(leg_lengths(pts).sum()))
@@ -213,6 +215,11 @@ def plan_patrol(
         sorties.append(_emit(pts, hov, frame, settings, nofly_geo, rally_local, home, n))
         if len(pieces) > 1:
             sorties[-1].name = f"{settings.name}-{n}"
+        if len(sorties[-1].items) > MAX_ITEMS:
+            notes.append(
+                f"sortie {n} has {len(sorties[-1].items)} mission items; many flight "
+                f"controllers store about {MAX_ITEMS}: use a shorter --endurance"
+            )
     stats = [_grid_stats(p, settings) for p in planned]
     return Plan(sorties, stats, lengths, times, unreachable, notes)
 
@@ -414,6 +421,19 @@ def _emit(
         name=f"{s.name}",
         params=fence_params(s.alt + FENCE_ALT_MARGIN),
     )
+
+
+def _fence_outline(zone: Polygon | MultiPolygon) -> Polygon | MultiPolygon:
+    """A no-fly zone with few vertices for the fence (flight controllers keep a few dozen fence
+    points): grown by a tolerance, then simplified by it, so it still holds the whole zone."""
+    parts = []
+    for part in shapely.get_parts(zone):
+        outline = Polygon(part.exterior)
+        if len(outline.exterior.coords) > FENCE_VERTICES:
+            tol = max(1.0, math.sqrt(outline.area) / 50)
+            outline = outline.buffer(tol, join_style="mitre").simplify(tol)
+        parts.append(outline)
+    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
 def _grid_stats(p: _Planned, s: PlanSettings) -> GridStats:

@@ -209,3 +209,16 @@ def test_random_grids_with_a_no_fly_zone(area, spacing, zx, zy, pattern, enduran
     # sweep ends may reach up to a line spacing past the grid; there the clearance cuts them
     if placed.distance(zone) > 10 + spacing and "a" in {g.name for g in plan.grids}:
         assert next(g for g in plan.grids if g.name == "a").coverage_pct >= 99.5
+
+
+def test_round_no_fly_zone_becomes_a_small_fence_polygon_holding_it():
+    pond = Point(300, 300).buffer(80)  # 65 vertices
+    plan = plan_patrol(
+        [grid("a", box(-300, -300, -200, -200))],
+        PlanSettings(spacing=20),
+        HOME,
+        [grid("水库", pond)],
+    )
+    _, (exclusion,) = fences_local(plan.sorties[0])
+    assert len(exclusion.exterior.coords) <= 22
+    assert exclusion.buffer(0.01).contains(pond)
