@@ -346,10 +346,13 @@ def coverage(
     m = _rotation(b)
     area_rot = _rotate(area, m)
     blocking_rot = _rotate(blocking, m) if blocking is not None else None
-    shift = _best_shift(area_rot, spacing)
-    segs = sweep_segments(area_rot, spacing, shift)
-    cells = _sweep_cells(segs, blocking_rot, merge) or _sweep_cells(segs, blocking_rot, False)
-    assert cells
+    cells: list[list[Segment]] | None = None
+    for shift in dict.fromkeys((_best_shift(area_rot, spacing), 0.0)):
+        segs = sweep_segments(area_rot, spacing, shift)
+        cells = _sweep_cells(segs, blocking_rot, merge) or _sweep_cells(segs, blocking_rot, False)
+        if cells:
+            break
+    assert cells  # shift 0 is what the search found
     if len(cells) == 1:
         base = [_cell_path(cells[0], False, False), _cell_path(cells[0], False, True)]
         base.sort(key=lambda p: path_cost(p, speed))  # the cheaper start first
