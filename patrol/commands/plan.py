@@ -7,9 +7,8 @@ import json
 import unicodedata
 from pathlib import Path
 
+from missions.camera import CAMERAS
 from patrol.errors import CommandError
-
-CAMERA_NAMES = ("mavic3e", "h20-wide", "generic-1/2.3")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="M",
         help="distance between sweep lines (coverage) or hover points (points)",
     )
-    spacing.add_argument("--camera", choices=CAMERA_NAMES, help="derive spacing from a camera")
+    spacing.add_argument("--camera", choices=sorted(CAMERAS), help="derive spacing from a camera")
     p.add_argument(
         "--overlap", type=float, default=20.0, metavar="PCT", help="side overlap with --camera"
     )
@@ -60,7 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--clearance", type=float, default=10.0, metavar="M", help="distance from no-fly zones"
     )
-    p.add_argument("--fence-margin", type=float, default=30.0, metavar="M")
+    p.add_argument(
+        "--fence-margin", type=float, default=30.0, metavar="M", help="fence beyond the route"
+    )
     p.add_argument(
         "--min-coverage",
         type=float,

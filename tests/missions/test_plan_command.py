@@ -175,3 +175,36 @@ def test_unreachable_grid_is_a_warning(tmp_path, write_geojson, capsys):
     )
     err = capsys.readouterr().err
     assert "warning: grid '校内' cannot be reached" in err
+
+
+def test_fixed_angle_sets_the_sweep_bearing(tmp_path, capsys):
+    import numpy as np
+
+    from tests.missions.conftest import FRAME
+
+    out = tmp_path / "a.waypoints"
+    args = [
+        "plan",
+        TOWNSHIP,
+        "--grid",
+        "Xincun",
+        "--home",
+        HOME,
+        "--spacing",
+        "25",
+        "--angle",
+        "45",
+        "--min-coverage",
+        "100",
+        "-o",
+        str(out),
+    ]
+    assert main(args) == 0
+    m = read_mission(out)
+    wps = [i for i in m.items[3:-1]]
+    x, y = FRAME.to_local(np.array([w.lon for w in wps]), np.array([w.lat for w in wps]))
+    legs = np.diff(np.column_stack([x, y]), axis=0)
+    bearings = np.degrees(np.arctan2(legs[:, 0], legs[:, 1])) % 180
+    sweeps = np.isclose(bearings, 45.0, atol=0.01)
+    assert sweeps[::2].all() or sweeps[1::2].all()  # every other leg is a sweep line
+    assert np.isclose(bearings[np.argmax(np.hypot(legs[:, 0], legs[:, 1]))], 45.0, atol=0.01)
