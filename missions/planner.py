@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
-from missions.camera import Camera
+from missions.camera import CAMERAS, Camera
 from missions.emit import fence_items, fence_params, mission_items, rally_items
 from missions.errors import PlanningError
 from missions.flight import ACCEL, leg_lengths, path_cost, path_time, turn_times, vertical_time
@@ -29,6 +29,7 @@ from missions.routing import Router
 PATTERNS = ("coverage", "perimeter", "points")
 MIN_ALT, MAX_ALT = 5.0, 120.0
 MAX_SPEED = 20.0  # WPNAV_SPEED tops out at 2000 cm/s
+GENERIC_CAMERA = "generic-1/2.3"
 DEFAULT_HOVER_SPACING = 300.0  # about two loudspeaker reaches
 FENCE_ALT_MARGIN = 20.0
 MIN_UTILISATION = 0.6  # end a sortie at a grid boundary if that still uses 60 % of the battery
@@ -90,11 +91,24 @@ class PlanSettings:
         return DEFAULT_HOVER_SPACING
 
     @property
-    def footprint_width(self) -> float:
-        """Ground width the camera sees (the spacing itself when no camera is given)."""
+    def footprint_camera(self) -> Camera | None:
+        """The camera the coverage figures assume: the one given; for a coverage sweep
+        without one, none (the footprint is the line spacing); otherwise the generic one."""
         if self.camera is not None:
-            return self.camera.footprint_width(self.alt)
-        return self.line_spacing
+            return self.camera
+        return None if self.pattern == "coverage" else CAMERAS[GENERIC_CAMERA]
+
+    @property
+    def footprint_width(self) -> float:
+        """Ground width the camera sees across track."""
+        cam = self.footprint_camera
+        return cam.footprint_width(self.alt) if cam else self.line_spacing
+
+    @property
+    def footprint_height(self) -> float:
+        """Ground length the camera sees along track."""
+        cam = self.footprint_camera
+        return cam.footprint_height(self.alt) if cam else self.line_spacing
 
 
 @dataclass
@@ -438,15 +452,15 @@ def _fence_outline(zone: Polygon | MultiPolygon) -> Polygon | MultiPolygon:
 
 def _grid_stats(p: _Planned, s: PlanSettings) -> GridStats:
     path = p.flown if p.flown is not None else p.pattern.final()
-    w = s.footprint_width
-    seen = [LineString(path).buffer(w / 2, cap_style="flat")] if len(path) > 1 else []
-    if p.pattern.hover:
-        h = s.camera.footprint_height(s.alt) if s.camera else w
-        seen += list(
+    w, h = s.footprint_width, s.footprint_height
+    if p.pattern.hover:  # what the camera sees while hovering at each point
+        seen = list(
             shapely.box(
                 path[:, 0] - w / 2, path[:, 1] - h / 2, path[:, 0] + w / 2, path[:, 1] + h / 2
             )
         )
+    else:
+        seen = [LineString(path).buffer(w / 2, cap_style="flat")] if len(path) > 1 else []
     covered = shapely.union_all(seen).intersection(p.stat_area).area if seen else 0.0
     pct = 100.0 * covered / p.stat_area.area if p.stat_area.area > 0 else 0.0
     return GridStats(
@@ -458,12 +472,17 @@ def _grid_stats(p: _Planned, s: PlanSettings) -> GridStats:
 
 
 def footprint_note(s: PlanSettings) -> str:
-    """One line on the camera geometry (spacing, footprint, resolution)."""
-    if s.camera is None:
-        return f"line spacing {s.line_spacing:.1f} m (footprint taken equal to the spacing)"
-    c = s.camera
-    return (
-        f"camera {c.name}: footprint {c.footprint_width(s.alt):.1f} x "
-        f"{c.footprint_height(s.alt):.1f} m at {s.alt:g} m, {c.gsd_cm(s.alt):.2f} cm/px, "
-        f"line spacing {s.line_spacing:.1f} m at {s.overlap:g}% side overlap"
+    """One line on the camera geometry behind the coverage figures."""
+    c = s.footprint_camera
+    if c is None:
+        return f"line spacing {s.line_spacing:.1f} m (camera footprint taken equal to it)"
+    text = (
+        f"camera {c.name}{'' if s.camera else ' (assumed)'}: footprint "
+        f"{c.footprint_width(s.alt):.1f} x {c.footprint_height(s.alt):.1f} m at {s.alt:g} m, "
+        f"{c.gsd_cm(s.alt):.2f} cm/px"
     )
+    if s.pattern == "coverage":
+        return f"{text}, line spacing {s.line_spacing:.1f} m at {s.overlap:g}% side overlap"
+    if s.pattern == "points":
+        return f"{text}; hover points {s.line_spacing:.0f} m apart, {s.loiter:g} s each"
+    return f"{text}; boundary {s.inset:g} m inside"
