@@ -1,1 +1,18 @@
-"""Pure patrol planning: grids in, MAVLink missions (items, fence, rally) and stats out."""
+"""Pure patrol planning: grids in, MAVLink missions (items, fence, rally) and stats out.
+
+Public API:
+
+- ``missions.grids.load_grids(path, repair=False) -> list[Grid]`` reads .geojson/.json, .kml and
+  QGroundControl .plan polygons; problems raise ``missions.errors.GridFileError`` (one line per
+  problem in ``.problems``).
+- ``missions.planner.plan_patrol(grids, PlanSettings(...), home=(lat, lon), no_fly=[...])``
+  returns a ``Plan``: ``sorties`` (one ``Mission`` each), per-grid ``GridStats``, lengths,
+  estimated times, ``unreachable`` grids and ``notes``; ``Plan.summary()`` is the JSON object.
+- ``missions.formats.write_mission(path, mission)`` / ``write_missions(path, missions)`` write
+  .plan, .waypoints or .geojson; ``read_mission(path)`` reads .plan and .waypoints.
+- ``missions.items.Mission`` / ``MissionItem``: the mission model (``Mission.params`` holds the
+  fence parameters the runner sets: FENCE_ENABLE, FENCE_TYPE, FENCE_ACTION, FENCE_ALT_MAX).
+
+Stages: grids -> projection (local metres) -> patterns -> ordering -> routing around no-fly
+zones -> sorties -> emit (items, fence, rally) -> formats. Nothing here imports ``patrol``.
+"""
