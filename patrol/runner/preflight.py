@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,12 +47,7 @@ class Preflight:
         return ok
 
     def _wait(self, condition: Callable[[State], bool], vehicle_seconds: float) -> bool:
-        deadline = self.vehicle.timebase.deadline(vehicle_seconds)
-        while not condition(self.vehicle.telemetry.state):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(min(0.05, self.vehicle.timebase.wall(0.25)))
-        return True
+        return self.vehicle.telemetry.wait(condition, vehicle_seconds)
 
     @property
     def passed(self) -> bool:

@@ -83,6 +83,8 @@ class SortieRunner:
         self._expected_modes: set[str] = set()
         self._last_pos: tuple[float, float] | None = None
         self._link_lost_at: float | None = None
+        self._lost_clock: float | None = None
+        self._gap_report: tuple[float, float | None, float] | None = None
         self._resync = False
         self._plan_wps = [s for s, i in enumerate(plan.items) if s > 0 and is_waypoint(i)]
         self.last_line = ""
@@ -133,9 +135,7 @@ class SortieRunner:
         actions, state = self.vehicle.actions, self.vehicle.telemetry.state
         self._expected_modes = {"GUIDED"}
         actions.set_mode("GUIDED")
-        deadline = self.vehicle.timebase.deadline(self.profile.prearm_timeout)
-        while state.prearm_ok is False and time.monotonic() < deadline:
-            time.sleep(min(0.1, self.vehicle.timebase.wall(0.5)))
+        self.vehicle.telemetry.wait(lambda s: s.prearm_ok is not False, self.profile.prearm_timeout)
         if state.prearm_ok is False:
             reasons = actions.prearm_reasons() or ["pre-arm checks failing (no reason given)"]
             raise LaunchError("; ".join(reasons))
@@ -306,19 +306,37 @@ class SortieRunner:
         )
 
     def _link_check(self) -> None:
-        age = self.vehicle.telemetry.heartbeat_age()
-        lost = age is None or age > self.profile.link_lost_after
+        telemetry = self.vehicle.telemetry
+        lost = telemetry.link_silent(self.profile.link_lost_after)
         if lost and self._link_lost_at is None:
             # the silence began with the last heartbeat heard
-            self._link_lost_at = self.vehicle.telemetry.state.heartbeat_at or time.monotonic()
+            self._link_lost_at = telemetry.state.heartbeat_at or time.monotonic()
+            self._lost_clock = telemetry.vehicle_time()
+            self._gap_report = None
             self.record("link", "link lost: the aircraft follows its own failsafe; retrying")
         elif not lost and self._link_lost_at is not None:
-            gap = self.vehicle.timebase.vehicle(time.monotonic() - self._link_lost_at)
+            self._gap_report = (self._link_lost_at, telemetry.vehicle_time(), time.monotonic())
             self._link_lost_at = None
-            self.record("link", f"link restored after {gap:.1f} s of silence")
-            self.vehicle.telemetry.state.mission_seq = None  # wait for a fresh MISSION_CURRENT
-            self.vehicle.telemetry.request_streams()
+            telemetry.state.mission_seq = None  # wait for a fresh MISSION_CURRENT
+            telemetry.request_streams()
             self._resync = True
+        if self._gap_report is not None:
+            self._report_gap()
+
+    def _report_gap(self) -> None:
+        """Say how long the link was silent, by the vehicle's clock: the last timestamped
+        message before the gap against the first after it (nominal scale as a fallback)."""
+        lost_at, _clock, restored_at = self._gap_report
+        seen = self.vehicle.telemetry.last_clock_gap
+        tb = self.vehicle.timebase
+        if seen is not None and self._lost_clock is not None and seen[0] >= self._lost_clock:
+            gap = seen[1] - seen[0]
+        elif time.monotonic() - restored_at > tb.wall(2.0):
+            gap = tb.vehicle(restored_at - lost_at)
+        else:
+            return
+        self._gap_report = None
+        self.record("link", f"link restored after {gap:.1f} s of silence")
 
     def _operator(self) -> None:
         while True:

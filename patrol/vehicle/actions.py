@@ -95,12 +95,7 @@ class Actions:
 
     # -- waiting on telemetry ---------------------------------------------------------------
     def _wait(self, condition, vehicle_seconds: float) -> bool:
-        deadline = self.channel.timebase.deadline(vehicle_seconds)
-        while time.monotonic() < deadline:
-            if condition(self.telemetry.state):
-                return True
-            time.sleep(min(0.05, self.channel.timebase.wall(0.2)))
-        return condition(self.telemetry.state)
+        return self.telemetry.wait(condition, vehicle_seconds)
 
     # -- arming -----------------------------------------------------------------------------
     def arm(self, timeout: float = 5.0) -> None:

@@ -44,8 +44,18 @@ def result_name(code: int) -> str:
     return entry.name if entry else f"MAV_MISSION_RESULT {code}"
 
 
+# NAV commands ArduPilot stores without a location (they come back in frame 0)
+_NAV_WITHOUT_POSITION = {
+    mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH,
+    mavlink.MAV_CMD_NAV_GUIDED_ENABLE,
+    mavlink.MAV_CMD_NAV_DELAY,
+}
+
+
 def _has_position(item: MissionItem) -> bool:
-    return item.command < _NAV_LAST or item.mission_type in (FENCE, RALLY)
+    if item.mission_type in (FENCE, RALLY):
+        return True
+    return item.command < _NAV_LAST and item.command not in _NAV_WITHOUT_POSITION
 
 
 def _same_float(a: float, b: float, abs_tol: float = 1e-4) -> bool:
@@ -191,6 +201,7 @@ class MissionTransfer:
             ch.send(last_sent)
             sent_at = progress_at = time.monotonic()
             requested: set[int] = set()
+            early_refusals: set[int] = set()
             tries = 0  # re-sends of last_sent without an answer: the wait doubles each time
             while True:
                 reply = box.get(self._backoff(tries))
@@ -218,6 +229,13 @@ class MissionTransfer:
                         return None
                     if reply.type == mavlink.MAV_MISSION_OPERATION_CANCELLED:
                         return f"vehicle {ch.sysid} cancelled the transfer (timeout on its side)"
+                    if not requested and reply.type not in early_refusals:
+                        # may answer a message of an earlier transfer: ask again, and take
+                        # the refusal as real when it repeats
+                        early_refusals.add(reply.type)
+                        ch.send(last_sent)
+                        sent_at = now
+                        continue
                     raise MissionTransferError(
                         f"{what} upload refused by vehicle {ch.sysid} at item "
                         f"{max(requested, default=0)} of {count}: {result_name(reply.type)}"

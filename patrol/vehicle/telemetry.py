@@ -1,7 +1,7 @@
 """Telemetry: the vehicle's state as its messages report it, and events when it changes.
 
-ArduPilot sends nothing timestamped until streams are requested; :meth:`Telemetry.request_streams`
-asks for them at modest rates (in vehicle time, as SITL counts them)."""
+ArduPilot sends nothing timestamped until asked; :meth:`Telemetry.request_streams` asks for the
+messages used here at modest rates (in vehicle time, as SITL counts them)."""
 
 from __future__ import annotations
 
@@ -32,13 +32,16 @@ EKF_REQUIRED = (
 EKF_BAD = mavlink.EKF_CONST_POS_MODE | mavlink.EKF_UNINITIALIZED | mavlink.EKF_GPS_GLITCHING
 PREARM_BIT = mavlink.MAV_SYS_STATUS_PREARM_CHECK
 
-# REQUEST_DATA_STREAM id -> Hz (vehicle time). Enough for a progress line and the checklist.
-DEFAULT_STREAMS = {
-    mavlink.MAV_DATA_STREAM_EXTENDED_STATUS: 2,  # SYS_STATUS, GPS_RAW_INT, MISSION_CURRENT
-    mavlink.MAV_DATA_STREAM_POSITION: 2,  # GLOBAL_POSITION_INT
-    mavlink.MAV_DATA_STREAM_EXTRA1: 1,  # ATTITUDE
-    mavlink.MAV_DATA_STREAM_EXTRA2: 1,  # VFR_HUD
-    mavlink.MAV_DATA_STREAM_EXTRA3: 1,  # BATTERY_STATUS, EKF_STATUS_REPORT
+# Message -> Hz (vehicle time), set with MAV_CMD_SET_MESSAGE_INTERVAL: only what the checklist
+# and the progress line use, so a slow radio (or a sped-up simulator) is not flooded.
+DEFAULT_RATES = {
+    mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: 2.0,
+    mavlink.MAVLINK_MSG_ID_SYS_STATUS: 1.0,
+    mavlink.MAVLINK_MSG_ID_GPS_RAW_INT: 1.0,
+    mavlink.MAVLINK_MSG_ID_MISSION_CURRENT: 1.0,
+    mavlink.MAVLINK_MSG_ID_EKF_STATUS_REPORT: 1.0,
+    mavlink.MAVLINK_MSG_ID_ATTITUDE: 1.0,
+    mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE: 1.0,
 }
 
 
@@ -138,6 +141,10 @@ class Telemetry:
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[Event], None]] = []
         self._chunks: dict[int, list[str]] = {}
+        self._boot_s: float | None = None
+        self._beat_interval: float | None = None  # wall seconds between vehicle heartbeats
+        # vehicle seconds of the last silence: last timestamp before it, first after
+        self.last_clock_gap: tuple[float, float] | None = None
         channel.add_listener(self._on_message)
 
     @property
@@ -169,19 +176,32 @@ class Telemetry:
             return None
         return self.channel.timebase.vehicle(time.monotonic() - at)
 
-    def request_streams(self, rates: dict[int, int] | None = None) -> None:
-        """Ask for telemetry streams (REQUEST_DATA_STREAM, as ArduPilot expects), the landed state
-        (EXTENDED_SYS_STATE at 1 Hz) and the home position."""
+    def request_streams(self, rates: dict[int, float] | None = None, rounds: int = 4) -> bool:
+        """Ask for the telemetry this controller uses (SET_MESSAGE_INTERVAL per message, as
+        MAVSDK does; ArduPilot and the simulator both take it), re-sending those not
+        acknowledged, and the home position. True when every interval was acknowledged."""
         ch = self.channel
-        for stream, hz in (rates or DEFAULT_STREAMS).items():
-            ch.send(mavlink.MAVLink_request_data_stream_message(ch.sysid, ch.compid, stream, hz, 1))
-        ch.send(
-            mavlink.MAVLink_command_long_message(
-                ch.sysid, ch.compid, mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, 0,
-                mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE, 1_000_000, 0, 0, 0, 0, 0,
-            )
-        )  # fmt: skip
+        wanted = dict(rates or DEFAULT_RATES)
+        command = mavlink.MAV_CMD_SET_MESSAGE_INTERVAL
+        pending = dict(wanted)
+        with ch.inbox("COMMAND_ACK", predicate=lambda m: m.command == command) as box:
+            for _round in range(rounds):
+                for msgid, hz in pending.items():
+                    ch.send(
+                        mavlink.MAVLink_command_long_message(
+                            ch.sysid, ch.compid, command, 0, msgid, 1e6 / hz, 0, 0, 0, 0, 0
+                        )
+                    )
+                # ACKs carry no message id: count them, in order of sending
+                deadline = time.monotonic() + ch.rtt.timeout * 2
+                acked = 0
+                while acked < len(pending) and (box.get_until(deadline)) is not None:
+                    acked += 1
+                if acked >= len(pending):
+                    pending = {}
+                    break
         self.request_home()
+        return not pending
 
     def request_home(self) -> None:
         ch = self.channel
@@ -192,15 +212,70 @@ class Telemetry:
             )
         )  # fmt: skip
 
+    # -- the vehicle's own clock -------------------------------------------------------------
+    def vehicle_time(self) -> float | None:
+        """Seconds since the vehicle booted, from the last timestamped message (None before
+        streams flow). A sped-up vehicle that falls behind its nominal speedup (a busy CPU)
+        is timed by this clock, not by the nominal scale."""
+        return self._boot_s
+
+    def wait(self, condition: Callable[[State], bool], vehicle_seconds: float) -> bool:
+        """Wait until ``condition(state)`` holds, for at most ``vehicle_seconds`` of the
+        vehicle's time (its own clock when it reports one, else the nominal time scale; a
+        silent vehicle gives up after four times the nominal wall time)."""
+        tb = self.channel.timebase
+        poll = min(0.05, tb.wall(0.2))
+        nominal = time.monotonic() + tb.wall(vehicle_seconds)
+        hard = time.monotonic() + tb.wall(vehicle_seconds) * 4 + 1.0
+        start = self.vehicle_time()
+        while not condition(self._state):
+            now = time.monotonic()
+            clock = self.vehicle_time()
+            if start is None and clock is not None:
+                start = clock - tb.vehicle(now - (nominal - tb.wall(vehicle_seconds)))
+            if start is not None and clock is not None:
+                if clock - start >= vehicle_seconds or now > hard:
+                    return False
+            elif now > nominal:
+                return False
+            time.sleep(poll)
+        return True
+
     # -- message handling (reader thread) ---------------------------------------------------
     def _on_message(self, msg: Message) -> None:
+        boot_ms = getattr(msg, "time_boot_ms", None)
+        if boot_ms is not None:
+            boot_s = boot_ms / 1000.0
+            if self._boot_s is not None and boot_s - self._boot_s > 2.0:
+                self.last_clock_gap = (self._boot_s, boot_s)  # nothing heard in between
+            self._boot_s = boot_s
         handler = getattr(self, f"_on_{msg.get_type().lower()}", None)
         if handler is not None:
             handler(msg)
 
+    def link_silent(self, vehicle_seconds: float) -> bool:
+        """No HEARTBEAT for ``vehicle_seconds`` (vehicle time), or for three of the heartbeat
+        intervals actually seen, whichever is longer: a vehicle slower than its nominal
+        speedup is not mistaken for a lost link."""
+        at = self._state.heartbeat_at
+        if at is None:
+            return True
+        limit = self.channel.timebase.wall(vehicle_seconds)
+        if self._beat_interval is not None:
+            limit = max(limit, 3 * self._beat_interval)
+        return time.monotonic() - at > limit
+
     def _on_heartbeat(self, msg: Message) -> None:
         s = self._state
-        s.heartbeat_at = time.monotonic()
+        now = time.monotonic()
+        if s.heartbeat_at is not None:
+            gap = now - s.heartbeat_at
+            nominal = self.channel.timebase.wall(1.0)
+            if gap < 2.5 * nominal:  # a regular beat, not the end of an outage
+                self._beat_interval = (
+                    gap if self._beat_interval is None else 0.9 * self._beat_interval + 0.1 * gap
+                )
+        s.heartbeat_at = now
         s.system_status = msg.system_status
         armed = bool(msg.base_mode & mavlink.MAV_MODE_FLAG_SAFETY_ARMED)
         if msg.custom_mode != s.mode:

@@ -44,7 +44,7 @@ def test_ten_second_link_outage_mid_mission(tmp_path: Path) -> None:
     text = say.text()
     assert "link lost: the aircraft follows its own failsafe; retrying" in details, text
     restored = [d for d in details if d.startswith("link restored after")]
-    assert restored and 9.0 <= float(restored[0].split()[3]) <= 13.0, restored
+    assert len(restored) == 1 and 9.0 <= float(restored[0].split()[3]) <= 12.0, details
     # the aircraft's own GCS failsafe brought it home; the runner re-synced and reported it
     assert any(d.startswith("re-synced: mode RTL") for d in details), details
     assert any("(by the vehicle)" in d and "RTL" in d for d in details)
@@ -63,7 +63,8 @@ def test_low_battery_rtl_then_resume_completes_the_route(tmp_path: Path) -> None
         sim = fleet.vehicles[0]
         thread, result = in_thread(run.fly, "battery", [spec(sim, plan)])
         wait_until(lambda: run.runners and 3 in run.runners[0].reached, timeout=30)
-        sim.set_param("SIM_BATT_VOLTAGE", 10.3)  # below BATT_LOW_VOLT 10.5 from the profile
+        with fleet.lock:  # the simulator steps on its own thread
+            sim.set_param("SIM_BATT_VOLTAGE", 10.3)  # below BATT_LOW_VOLT 10.5 (profile)
         thread.join(60)
     ((first,),) = result
     assert first.status == "interrupted", say.text()
@@ -75,7 +76,8 @@ def test_low_battery_rtl_then_resume_completes_the_route(tmp_path: Path) -> None
     # battery swap: the vehicle reboots (same storage, fresh battery) on a new port
     with SimFleet(count=1, home=HOME, speedup=K, base_port=0, state_dir=state) as fleet:
         sim = fleet.vehicles[0]
-        sim.set_param("SIM_BATT_VOLTAGE", 12.6)  # the fresh pack (the sim keeps its params)
+        with fleet.lock:
+            sim.set_param("SIM_BATT_VOLTAGE", 12.6)  # the fresh pack (the sim keeps params)
         again, _, say2 = patrol_run(tmp_path, K)
         (second,) = again.resume(run.patrol_id, [f"tcp:127.0.0.1:{sim.port}"])
         assert not sim.armed

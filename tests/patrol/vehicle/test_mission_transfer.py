@@ -19,6 +19,8 @@ def test_vehicle_storage_quirks_count_as_equal() -> None:
     assert same_item(loiter, MissionItem(**{**loiter.__dict__, "param3": 1.0, "frame": 3}))
     speed = MissionItem(mavlink.MAV_CMD_DO_CHANGE_SPEED, param1=1, param2=5, param3=-1)
     assert same_item(speed, MissionItem(**{**speed.__dict__, "frame": 0}))  # DO items: frame 0
+    rtl = MissionItem(mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH)  # sent in frame 6, back in 0
+    assert same_item(rtl, MissionItem(**{**rtl.__dict__, "frame": 0}))
     fence = MissionItem(5001, frame=0, lat=27.57, lon=119.71, param1=4, mission_type=FENCE)
     assert same_item(fence, MissionItem(**{**fence.__dict__, "autocontinue": 0}))
 
