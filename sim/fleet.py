@@ -61,16 +61,17 @@ class SimFleet:
             raise ValueError("count must be at least 1")
         if speedup <= 0:
             raise ValueError("speedup must be positive")
-        self.speedup = float(speedup)
+        self._speedup = float(speedup)
         self.dt = 1.0 / rate_hz
         self.selector = selectors.DefaultSelector()
         self.lock = threading.RLock()
         self.sim_time = 0.0
-        self.lag_s = 0.0
+        self.slipped_s = 0.0  # simulated seconds the clock gave up when the CPU fell behind
         self.steps = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._wall_start = 0.0
+        self._started_wall = 0.0
+        self._anchor = (0.0, 0.0)  # (sim time, wall time) the clock runs from
         if isinstance(gcs_udp, str):
             udp_host, _, udp_port = gcs_udp.rpartition(":")
             gcs_udp = (udp_host or "127.0.0.1", int(udp_port))
@@ -92,6 +93,8 @@ class SimFleet:
                     channel.set_signing(vehicle.signing_key, vehicle.signing_timestamp)
                 if key is not None:
                     vehicle.save_signing()
+                vehicle.on_speedup = self.set_speedup
+                vehicle.params.values["SIM_SPEEDUP"] = self._speedup
                 self.vehicles.append(vehicle)
         except Exception:
             self._close()
@@ -100,7 +103,8 @@ class SimFleet:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> SimFleet:
         if self._thread is None:
-            self._wall_start = time.monotonic()
+            self._started_wall = time.monotonic()
+            self._anchor = (self.sim_time, self._started_wall)
             self._thread = threading.Thread(target=self._run, name="sim-loop", daemon=True)
             self._thread.start()
         return self
@@ -124,6 +128,25 @@ class SimFleet:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    # -- the clock --------------------------------------------------------------------------------
+    @property
+    def speedup(self) -> float:
+        return self._speedup
+
+    def set_speedup(self, speedup: float) -> None:
+        """Change simulated time per wall second from now on (SITL's SIM_SPEEDUP)."""
+        if speedup <= 0:
+            raise ValueError("speedup must be positive")
+        with self.lock:
+            self._anchor = (self.sim_time, time.monotonic())
+            self._speedup = float(speedup)
+            for vehicle in self.vehicles:
+                vehicle.params.values["SIM_SPEEDUP"] = float(speedup)
+
+    def _target(self) -> float:
+        sim0, wall0 = self._anchor
+        return sim0 + (time.monotonic() - wall0) * self._speedup
 
     # -- the loop ---------------------------------------------------------------------------------
     def _handle_input(self, events) -> None:
@@ -150,25 +173,23 @@ class SimFleet:
 
     def _run(self) -> None:
         dt = self.dt
-        max_catch_up = max(1, int(0.25 * self.speedup / dt))  # at most 0.25 wall s of backlog
         wait = 0.0  # input first: a client connected before start() sees the first heartbeat
         while not self._stop.is_set():
             events = self.selector.select(timeout=wait)
             with self.lock:
                 self._handle_input(events)
-                target = (time.monotonic() - self._wall_start) * self.speedup
+                target = self._target()
+                max_catch_up = max(1, int(0.25 * self._speedup / dt))  # 0.25 wall s backlog
                 n = 0
                 while self.sim_time + dt <= target and n < max_catch_up:
                     self._step_all()
                     n += 1
                 if n == max_catch_up and self.sim_time + dt <= target:
                     # cannot keep up: slip the clock rather than burst (real-time factor drops)
-                    behind = (target - self.sim_time) / self.speedup
-                    self._wall_start += behind
-                    self.lag_s += behind
+                    self.slipped_s += target - self.sim_time
+                    self._anchor = (self.sim_time, time.monotonic())
                 self._pump_all()
-            now = (time.monotonic() - self._wall_start) * self.speedup
-            wait = min(max((self.sim_time + dt - now) / self.speedup, 0.0), 0.02)
+            wait = min(max((self.sim_time + dt - self._target()) / self._speedup, 0.0), 0.02)
 
     def advance(self, sim_seconds: float) -> None:
         """Lock-step mode: run ``sim_seconds`` of simulated time from the calling thread, as
@@ -191,7 +212,7 @@ class SimFleet:
         """Wait until ``predicate()`` is truthy; raise TimeoutError after ``sim_timeout``
         simulated seconds."""
         start = self.sim_time
-        wall_limit = time.monotonic() + sim_timeout / self.speedup * 4 + 10
+        wall_limit = time.monotonic() + sim_timeout / self._speedup * 4 + 10
         while True:
             with self.lock:
                 value = predicate()
@@ -202,5 +223,6 @@ class SimFleet:
             time.sleep(poll_s)
 
     def real_time_factor(self) -> float:
-        wall = time.monotonic() - (self._wall_start - self.lag_s)
-        return self.sim_time / wall if wall > 0 else 0.0
+        """Simulated seconds per wall second achieved since start()."""
+        wall = time.monotonic() - self._started_wall
+        return self.sim_time / wall if self._thread is not None and wall > 0 else 0.0

@@ -211,6 +211,13 @@ class MissionStore:
             self._ack(channel, msg, mtype, mavlink.MAV_MISSION_NO_SPACE)
             self.text(mavlink.MAV_SEVERITY_WARNING, f"Only {CAPACITY[mtype]} items are supported")
             return
+        current = self.uploads.get(mtype)
+        if current is not None and (current.sysid, current.compid) != (
+            msg.get_srcSystem(),
+            msg.get_srcComponent(),
+        ):
+            self._ack(channel, msg, mtype, mavlink.MAV_MISSION_DENIED)  # someone else uploads
+            return
         del self.items[mtype][msg.count :]  # ArduPilot truncates at once
         self.uploads.pop(mtype, None)
         if msg.count == 0:
@@ -225,12 +232,14 @@ class MissionStore:
         mtype = getattr(msg, "mission_type", MISSION)
         upload = self.uploads.get(mtype)
         if upload is None or mtype not in self.items:
-            self._ack(channel, msg, mtype, mavlink.MAV_MISSION_ERROR)
-            return
+            return  # no upload in progress: ArduPilot does not answer (late duplicates)
         if msg.get_type() == "MISSION_ITEM":
             self._warn_once("got MISSION_ITEM; GCS should send MISSION_ITEM_INT")
         if msg.seq != upload.expected:
             self._ack(channel, msg, mtype, mavlink.MAV_MISSION_INVALID_SEQUENCE)
+            return
+        if (msg.get_srcSystem(), msg.get_srcComponent()) != (upload.sysid, upload.compid):
+            self._ack(channel, msg, mtype, mavlink.MAV_MISSION_DENIED)
             return
         item = item_from_message(msg)
         item.mission_type = mtype
@@ -286,6 +295,9 @@ class MissionStore:
         if mtype not in self.items:
             self._ack(channel, msg, mtype, mavlink.MAV_MISSION_UNSUPPORTED)
             return
+        if mtype in self.uploads:
+            self._ack(channel, msg, mtype, mavlink.MAV_MISSION_DENIED)  # upload in progress
+            return
         self._send_count(channel, msg, mtype)
 
     def _send_count(self, channel: Channel, msg, mtype: int) -> None:
@@ -299,6 +311,9 @@ class MissionStore:
         mtype = getattr(msg, "mission_type", MISSION)
         if mtype not in self.items:
             self._ack(channel, msg, mtype, mavlink.MAV_MISSION_UNSUPPORTED)
+            return
+        if mtype in self.uploads:
+            self._ack(channel, msg, mtype, mavlink.MAV_MISSION_DENIED)  # upload in progress
             return
         items = self.items[mtype]
         if msg.seq >= len(items):
@@ -330,6 +345,9 @@ class MissionStore:
             for items in self.items.values():
                 items.clear()
             changed = list(self.items)
+        elif mtype in self.uploads:
+            self._ack(channel, msg, mtype, mavlink.MAV_MISSION_ERROR)  # upload in progress
+            return
         elif mtype in self.items:
             self.items[mtype].clear()
             changed = [mtype]

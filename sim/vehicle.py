@@ -124,7 +124,7 @@ class Vehicle:
         self.deferred_texts: list[tuple[int | None, str]] | None = None
         self.speed_override: float | None = None
         self.wall_epoch0 = time.time()
-        self.listeners: list[Callable[[Vehicle], None]] = []
+        self.on_speedup: Callable[[float], None] | None = None
         self.params.listeners.append(self._param_changed)
         key = signing_key or bytes.fromhex(self.params.extra.get("signing_key", "")) or None
         self.signing_key = key
@@ -217,6 +217,8 @@ class Vehicle:
         return canon
 
     def _param_changed(self, name: str, value: float) -> None:
+        if name == "SIM_SPEEDUP" and value > 0 and self.on_speedup is not None:
+            self.on_speedup(value)  # the fleet shares one clock
         self._configure()
 
     def _configure(self) -> None:

@@ -95,3 +95,22 @@ def test_sim_time_follows_speedup(tmp_path):
         ratio = (fleet.sim_time - t0) / (time.monotonic() - w0)
         assert 15 < ratio < 21
         assert 15 < fleet.real_time_factor() < 21
+
+
+def test_sim_speedup_param_changes_the_shared_clock(tmp_path):
+    import time
+
+    with SimFleet(count=2, speedup=5, base_port=0, state_dir=tmp_path) as fleet:
+        gcs = Gcs(fleet.vehicles[1].port)
+        gcs.target = 2
+        try:
+            gcs.set_param("SIM_SPEEDUP", 20)
+            fleet.wait_for(lambda: fleet.speedup == 20, sim_timeout=10)
+            assert fleet.vehicles[0].params["SIM_SPEEDUP"] == 20
+            t0, w0 = fleet.sim_time, time.monotonic()
+            time.sleep(0.3)
+            assert (fleet.sim_time - t0) / (time.monotonic() - w0) > 12
+        finally:
+            gcs.close()
+    with pytest.raises(ValueError):
+        fleet.set_speedup(0)

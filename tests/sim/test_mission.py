@@ -7,7 +7,7 @@ import math
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from tests.sim.conftest import HOME, local, square_mission
-from tests.sim.gcs import item
+from tests.sim.gcs import Gcs, item
 
 
 def test_upload_then_download_as_arducopter_stores_it(ready, gcs):
@@ -169,3 +169,25 @@ def test_missions_persist_with_the_params(tmp_path):
             v._missions_changed(0)
     with SimFleet(count=1, speedup=50, base_port=0, state_dir=tmp_path) as f2:
         assert f2.vehicles[0].missions.count() == 6
+
+
+def test_transfer_rules_while_an_upload_is_in_progress(ready, gcs, fleet):
+    gcs.send(mavlink.MAVLink_mission_count_message(1, 1, 3, 0))
+    assert gcs.recv("MISSION_REQUEST").seq == 0
+    other = Gcs(ready.ports[1], sysid=200, fleet=fleet)  # another link
+    try:
+        other.send(mavlink.MAVLink_mission_count_message(1, 1, 2, 0))
+        assert other.recv("MISSION_ACK").type == mavlink.MAV_MISSION_DENIED
+    finally:
+        other.close()
+    gcs.send(mavlink.MAVLink_mission_request_list_message(1, 1, 0))
+    assert gcs.recv("MISSION_ACK").type == mavlink.MAV_MISSION_DENIED
+    gcs.send(mavlink.MAVLink_mission_clear_all_message(1, 1, 0))
+    assert gcs.recv("MISSION_ACK").type == mavlink.MAV_MISSION_ERROR
+
+
+def test_late_duplicate_items_get_no_answer(ready, gcs):
+    items = square_mission()
+    assert gcs.upload(items).type == 0
+    gcs.send(items[5])  # a GCS answering a re-request after the upload completed
+    assert gcs.recv("MISSION_ACK", 2) is None
