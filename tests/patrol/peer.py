@@ -22,7 +22,10 @@ class Peer:
     """Listens on 127.0.0.1; after a client connects, sends a HEARTBEAT from each ``sysids``
     every ``period`` s and records everything it receives (``received``)."""
 
-    def __init__(self, sysids=(1,), key: bytes | None = None, sign: bool = True, period=0.05):
+    def __init__(
+        self, sysids=(1,), key: bytes | None = None, sign: bool = True, period=0.05,
+        on_message=None,
+    ):  # fmt: skip
         self.server = socket.socket()
         self.server.bind(("127.0.0.1", 0))
         self.server.listen(1)
@@ -30,6 +33,7 @@ class Peer:
         self.sysids = sysids
         self.key, self.sign, self.period = key, sign, period
         self.received: list = []
+        self.on_message = on_message  # called on the peer thread as on_message(peer, msg)
         self.rejected = 0
         self._stop = threading.Event()
         self.conn: socket.socket | None = None
@@ -89,6 +93,8 @@ class Peer:
                     self.rejected += 1
                 else:
                     self.received.append(msg)
+                    if self.on_message is not None:
+                        self.on_message(self, msg)
 
     def send(self, sysid: int, msg) -> None:
         self._mav(self.conn, sysid).send(msg)
