@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_ROUNDS = 6
+MAX_ROUNDS = 8
+NEIGHBOURS = 10  # or-opt tries to put a grid next to one of its nearest grids
+MIN_GAIN = 2e-3  # stop when a round shortens the tour by less than this share
 
 
 def _d(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -51,12 +53,20 @@ def order_grids(
         cur = exit_[v]
     s = np.array(seq)
 
+    centres = (entry[first] + exit_[first]) / 2
+    k = min(NEIGHBOURS, len(variants) - 1)
+    dist = _d(centres[:, None], centres[None])
+    np.fill_diagonal(dist, np.inf)
+    near = np.argsort(dist, axis=1)[:, :k] if k > 0 else np.zeros((len(variants), 0), int)
+    cost = route_cost(s, entry, exit_, own, home)
     for _ in range(MAX_ROUNDS):
         changed = _two_opt(s, entry, exit_, rev, home)
-        changed |= _or_opt(s, entry, exit_, own, home, grid_of, first, variants)
+        changed |= _or_opt(s, entry, exit_, own, home, grid_of, first, variants, near)
         changed |= _best_variants(s, entry, exit_, own, home, grid_of, first, variants)
-        if not changed:
+        new_cost = route_cost(s, entry, exit_, own, home)
+        if not changed or new_cost > cost * (1 - MIN_GAIN):
             break
+        cost = new_cost
     return [(int(grid_of[v]), int(local[v])) for v in s]
 
 
@@ -84,7 +94,8 @@ def _two_opt(s, entry, exit_, rev, home) -> bool:
     return changed
 
 
-def _or_opt(s, entry, exit_, own, home, grid_of, first, variants) -> bool:
+def _or_opt(s, entry, exit_, own, home, grid_of, first, variants, near) -> bool:
+    """Move single grids next to one of their nearest neighbours when that is shorter."""
     changed = False
     n = len(s)
     if n < 3:
@@ -95,9 +106,13 @@ def _or_opt(s, entry, exit_, own, home, grid_of, first, variants) -> bool:
         v = s[i]
         gain = _d(prev_x, entry[v]) + own[v] + _d(exit_[v], next_e) - _d(prev_x, next_e)
         rest = np.delete(s, i)
-        outs = np.vstack([home[None], exit_[rest]])  # edge m goes outs[m] -> ins[m]
-        ins = np.vstack([entry[rest], home[None]])
+        pos = np.empty(len(variants), dtype=int)
+        pos[grid_of[rest]] = np.arange(n - 1)
         g = grid_of[v]
+        # edge m runs from rest[m - 1] (home for m = 0) to rest[m] (home for m = n - 1)
+        edges = np.unique(np.concatenate([pos[near[g]], pos[near[g]] + 1, [0, n - 1]]))
+        outs = np.where(edges[:, None] > 0, exit_[rest[np.maximum(edges - 1, 0)]], home)
+        ins = np.where(edges[:, None] < n - 1, entry[rest[np.minimum(edges, n - 2)]], home)
         cand = np.arange(first[g], first[g] + len(variants[g]))
         add = (
             _d(outs[:, None], entry[cand][None])
@@ -107,7 +122,7 @@ def _or_opt(s, entry, exit_, own, home, grid_of, first, variants) -> bool:
         )
         m, c = np.unravel_index(np.argmin(add), add.shape)
         if add[m, c] < gain - 1e-6:
-            s[:] = np.insert(rest, m, cand[c])
+            s[:] = np.insert(rest, edges[m], cand[c])
             changed = True
     return changed
 

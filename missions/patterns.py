@@ -87,8 +87,14 @@ def _best_shift(area_rot: Area, spacing: float) -> float:
         return 0.0
     xmin, _, xmax, _ = area_rot.bounds
     best, best_len = 0.0, math.inf
+    convex = _is_convex(area_rot)
     for shift in (0.0, -slack / 2, slack / 2):
         yc = _band_centres(area_rot, spacing, shift)
+        if convex:  # centre lines as bands of (almost) no height
+            total = sum(b - a for _, a, b, _ in _convex_segments(area_rot, yc, 1e-9))
+            if total < best_len - 0.5:
+                best, best_len = shift, total
+            continue
         lines = shapely.linestrings(
             np.stack(
                 [
@@ -263,20 +269,22 @@ def _chain_cells(cells: list[list[Segment]], speed: float) -> np.ndarray:
     corners = [(t, r) for t in (False, True) for r in (False, True)]
     paths = [[_cell_path(c, t, r) for t, r in corners] for c in cells]
     starts = range(len(cells)) if len(cells) <= 3 else (0, 1, len(cells) - 1)
+    n = len(cells)
+    heads = np.array([[p[0] for p in ps] for ps in paths])  # (cells, 4, 2)
     best: np.ndarray | None = None
     best_cost = math.inf
     for first in starts:
         for v0 in range(4):
             route = [paths[first][v0]]
-            left = set(range(len(cells))) - {first}
-            while left:
+            used = np.zeros(n, dtype=bool)
+            used[first] = True
+            for _ in range(n - 1):
                 end = route[-1][-1]
-                c, v = min(
-                    ((c, v) for c in left for v in range(4)),
-                    key=lambda cv: math.dist(end, paths[cv[0]][cv[1]][0]),
-                )
+                d = np.hypot(heads[..., 0] - end[0], heads[..., 1] - end[1])
+                d[used] = np.inf
+                c, v = np.unravel_index(int(np.argmin(d)), d.shape)
                 route.append(paths[c][v])
-                left.remove(c)
+                used[c] = True
             full = np.vstack(route)
             cost = path_cost(full, speed)
             if cost < best_cost:
