@@ -96,7 +96,7 @@ class Handler:
             if group not in telemetry.STREAM_GROUPS:
                 continue
             channel.stream_rates[group] = rate
-            channel.next_due[f"g{group}"] = self.v.sim_time + (1.0 / rate if rate else 0.0)
+            channel.next_due[group] = self.v.sim_time + (1.0 / rate if rate else 0.0)
             suffix = STREAM_PARAM[group]
             if channel.index < 3:
                 self.v.params.set(f"MAV{channel.index + 1}_{suffix}", rate, persist=False)
@@ -255,7 +255,7 @@ class Handler:
             channel.intervals.pop(msgid, None)
         elif interval_us > 0:
             channel.intervals[msgid] = interval_us / 1e6
-            channel.next_due[f"m{msgid}"] = self.v.sim_time + interval_us / 1e6
+            channel.next_due[-msgid] = self.v.sim_time + interval_us / 1e6
         return ACCEPTED
 
     def cmd_512(self, channel, msg, is_int):  # REQUEST_MESSAGE

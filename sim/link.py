@@ -68,7 +68,7 @@ class Channel:
         self.clients: list[Client] = []
         self.stream_rates: dict[int, float] = {}
         self.intervals: dict[int, float] = {}  # msgid -> seconds (SET_MESSAGE_INTERVAL)
-        self.next_due: dict[str, float] = {}
+        self.next_due: dict[int, float] = {}  # stream group id, or -msgid -> next send time
         self.signing_key: bytes | None = None
         self.delayed_out: collections.deque[tuple[float, bytes]] = collections.deque()
         self.delayed_in: collections.deque[tuple[float, mavlink.MAVLink_message]] = (

@@ -87,12 +87,18 @@ class ParamStore:
         return upper if upper in self.index else None
 
     def __getitem__(self, name: str) -> float:
+        value = self.values.get(name)  # fast path: already the canonical name
+        if value is not None:
+            return value
         canon = self.canonical(name)
         if canon is None:
             raise KeyError(name)
         return self.values[canon]
 
     def get(self, name: str, default: float = 0.0) -> float:
+        value = self.values.get(name)
+        if value is not None:
+            return value
         canon = self.canonical(name)
         return self.values[canon] if canon else default
 

@@ -489,19 +489,16 @@ class Vehicle:
     def _streams(self, channel: Channel, t: float) -> None:
         due = channel.next_due
         for group, rate in channel.stream_rates.items():
-            if rate <= 0:
-                continue
-            key = f"g{group}"
-            if t + 1e-9 < due.get(key, 0.0):
+            if rate <= 0 or t + 1e-9 < due.get(group, 0.0):
                 continue
             period = 1.0 / rate
-            due[key] = max(due.get(key, 0.0) + period, t + period * 0.5)
+            due[group] = max(due.get(group, 0.0) + period, t + period * 0.5)
             for build in telemetry.STREAM_GROUPS[group][1]:
                 msg = build(self)
                 if msg is not None:
                     channel.send(msg)
         for msgid, interval in channel.intervals.items():
-            key = f"m{msgid}"
+            key = -msgid  # message ids share the dict with (positive) stream group ids
             if t + 1e-9 < due.get(key, 0.0):
                 continue
             due[key] = max(due.get(key, 0.0) + interval, t + interval * 0.5)
