@@ -49,19 +49,29 @@ class Params:
         self.types: dict[str, int] = {}
         self.values: dict[str, float] = {}
 
-    def _exchange(self, name: str, request: Message, what: str) -> Message:
+    def _exchange(
+        self, name: str, request: Message, what: str, accept=lambda reply: True
+    ) -> Message:
+        """Send ``request`` until a PARAM_VALUE for ``name`` that ``accept`` takes arrives; the
+        last one heard is returned when none is accepted (a late echo of an earlier request
+        can arrive first, so one mismatch is not final)."""
         ch = self.channel
         name = name.upper()
+        last: Message | None = None
         with ch.inbox("PARAM_VALUE", predicate=lambda m: _name(m) == name) as box:
             for _attempt in range(self.retries):
                 sent = time.monotonic()
                 ch.send(request)
-                reply = box.get(ch.rtt.timeout * 2)
-                if reply is not None:
+                deadline = sent + ch.rtt.timeout * 2
+                while (reply := box.get_until(deadline)) is not None:
                     ch.rtt.sample(time.monotonic() - sent)
                     self.types[name] = reply.param_type
                     self.values[name] = reply.param_value
-                    return reply
+                    last = reply
+                    if accept(reply):
+                        return reply
+        if last is not None:
+            return last
         raise ParamError(
             f"{what} {name}: no PARAM_VALUE from vehicle {ch.sysid} after {self.retries} tries "
             "(unknown parameter or link down)"
@@ -86,7 +96,12 @@ class Params:
         request = mavlink.MAVLink_param_set_message(
             ch.sysid, ch.compid, name.encode(), float(value), param_type
         )
-        echoed = float(self._exchange(name, request, "set").param_value)
+        echoed = float(
+            self._exchange(
+                name, request, "set",
+                accept=lambda m: same_value(float(value), m.param_value, param_type),
+            ).param_value
+        )  # fmt: skip
         if not same_value(float(value), echoed, param_type):
             raise ParamError(f"set {name}: asked {value:g}, vehicle {ch.sysid} stored {echoed:g}")
         return echoed

@@ -76,8 +76,8 @@ def test_controller_killed_mid_flight_reattaches_and_completes(
     plan = tmp_path / "square.plan"
     write_mission(plan, square_plan(150))
     profile = tmp_path / "site.toml"
-    # the restart takes about a second: 20 s of vehicle time at this speedup
-    profile.write_text("[params]\nFS_GCS_TIMEOUT = 60\n")
+    # the restart takes a second or more: 20+ s of vehicle time at this speedup
+    profile.write_text("[params]\nFS_GCS_TIMEOUT = 120\n")
     env = {**os.environ, "PATROL_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     common = ["--speedup", str(speedup), "--profile", str(profile)]
     with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
