@@ -204,7 +204,7 @@ def plan_patrol(
 
     costs = [[path_cost(v, settings.speed) for v in p.pattern.variants] for p in planned]
     order = order_grids(origin, [p.pattern.variants for p in planned], costs)
-    points, hover, owner = _route(order, planned, router, settings)
+    points, hover, owner, line_start = _route(order, planned, router, settings)
 
     def sortie_time(pts: np.ndarray, hov: np.ndarray) -> float:
         return path_time(pts, settings.speed) + float(hov.sum()) + vertical_time(settings.alt)
@@ -212,7 +212,7 @@ def plan_patrol(
     budget = settings.endurance_min * 60.0 if settings.endurance_min else None
     margin = 0.0
     for _ in range(5):  # detour corners on the way out and home are only estimated: re-cut
-        pieces = _split_sorties(points, hover, owner, router, settings, planned, margin)
+        pieces = _split_sorties(points, hover, owner, line_start, router, settings, planned, margin)
         over = max(sortie_time(*piece) for piece in pieces) - (budget or math.inf)
         if over <= 0:
             break
@@ -310,53 +310,76 @@ def _pattern(
 
 def _route(
     order: list[tuple[int, int]], planned: list[_Planned], router: Router, s: PlanSettings
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The whole patrol as one path from home back to home, every leg clear of no-fly zones.
-    Returns points (N, 2), hover seconds (N,) and the owning grid index (N,; -1 transit)."""
+    Returns points (N, 2), hover seconds (N,), the owning grid index (N,; -1 transit) and
+    whether a sweep line starts at each point (N,)."""
     pts = [np.zeros((1, 2))]
     hover = [np.zeros(1)]
     owner = [np.full(1, -1)]
+    starts = [np.zeros(1, dtype=bool)]
     for g, v in order:
-        path = planned[g].flown = planned[g].pattern.final(v)
+        pattern = planned[g].pattern
+        path = planned[g].flown = pattern.final(v)
         pts.append(path)
-        hover.append(np.full(len(path), s.loiter if planned[g].pattern.hover else 0.0))
+        hover.append(np.full(len(path), s.loiter if pattern.hover else 0.0))
         owner.append(np.full(len(path), g))
+        line_start = np.zeros(len(path), dtype=bool)
+        if pattern.bearing is not None:  # coverage: points come in pairs, one per line
+            line_start[0::2] = True
+        starts.append(line_start)
     pts.append(np.zeros((1, 2)))
     hover.append(np.zeros(1))
     owner.append(np.full(1, -1))
-    p, h, o = np.vstack(pts), np.concatenate(hover), np.concatenate(owner)
-    return _detour(p, h, o, router)
+    starts.append(np.zeros(1, dtype=bool))
+    p, (h, o, f) = _detour(
+        np.vstack(pts),
+        [
+            (np.concatenate(hover), 0.0),
+            (np.concatenate(owner), -1),
+            (np.concatenate(starts), False),
+        ],
+        router,
+    )
+    return p, h, o, f
 
 
 def _detour(
-    p: np.ndarray, h: np.ndarray, o: np.ndarray, router: Router
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Replace every leg that crosses a no-fly zone by the shortest way around it."""
+    p: np.ndarray, cols: list[tuple[np.ndarray, Any]], router: Router
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Replace every leg that crosses a no-fly zone by the shortest way around it. ``cols`` are
+    per-point arrays carried along, with the value the inserted points get (the owner column,
+    second, keeps its grid when both ends share one)."""
     blocked = np.flatnonzero(router.blocked(p[:-1], p[1:]))
     if not len(blocked):
-        return p, h, o
-    out_p, out_h, out_o = [p[: blocked[0] + 1]], [h[: blocked[0] + 1]], [o[: blocked[0] + 1]]
+        return p, [c for c, _ in cols]
+    cut = blocked[0] + 1
+    out_p = [p[:cut]]
+    out_c = [[c[:cut]] for c, _ in cols]
     for n, i in enumerate(blocked):
         mid = router.path(p[i], p[i + 1])[1:-1]
-        same = o[i] if o[i] == o[i + 1] else -1
         stop = blocked[n + 1] + 1 if n + 1 < len(blocked) else len(p)
         out_p += [mid, p[i + 1 : stop]]
-        out_h += [np.zeros(len(mid)), h[i + 1 : stop]]
-        out_o += [np.full(len(mid), same), o[i + 1 : stop]]
-    return np.vstack(out_p), np.concatenate(out_h), np.concatenate(out_o)
+        for k, (c, fill) in enumerate(cols):
+            if k == 1 and c[i] == c[i + 1]:
+                fill = c[i]
+            out_c[k] += [np.full(len(mid), fill, dtype=c.dtype), c[i + 1 : stop]]
+    return np.vstack(out_p), [np.concatenate(parts) for parts in out_c]
 
 
 def _split_sorties(
     p: np.ndarray,
     h: np.ndarray,
     o: np.ndarray,
+    line_start: np.ndarray,
     router: Router,
     s: PlanSettings,
     planned: list[_Planned],
     margin: float = 0.0,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Cut the patrol into sorties from and back to home that each fit the endurance (less
-    ``margin`` seconds), preferably between grids, otherwise inside a grid."""
+    ``margin`` seconds), preferably between grids, otherwise inside a grid at the end of a
+    sweep line (never halfway along one)."""
     if s.endurance_min is None:
         return [(p, h)]
     budget = s.endurance_min * 60.0 - margin
@@ -394,6 +417,8 @@ def _split_sorties(
         b_max = min(max(b_max, a), last)
         # to_home is not monotonic, but the furthest feasible point is near b_max
         b_any = next(b for b in range(b_max, a - 1, -1) if fits(b))
+        if line_start[b_any] and b_any > a:
+            b_any -= 1  # stop after the previous line rather than fly to a line's start
         b = b_any
         for e in sorted((e for e in ends if a <= e <= b_any), reverse=True):
             if fits(e):

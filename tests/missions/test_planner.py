@@ -222,3 +222,17 @@ def test_round_no_fly_zone_becomes_a_small_fence_polygon_holding_it():
     _, (exclusion,) = fences_local(plan.sorties[0])
     assert len(exclusion.exterior.coords) <= 22
     assert exclusion.buffer(0.01).contains(pond)
+
+
+def test_sorties_split_a_big_grid_between_sweep_lines():
+    field = grid("大田 Datian", box(200, -300, 1400, 300))  # needs several sorties
+    plan = plan_patrol([field], PlanSettings(spacing=30, endurance_min=10), HOME)
+    assert len(plan.sorties) >= 3
+    seen = 0
+    for m in plan.sorties:
+        pts = route_local(m)[1:-1]
+        on_grid = pts[(pts[:, 0] > 199) & (pts[:, 0] < 1401)]
+        ys, counts = np.unique(np.round(on_grid[:, 1], 3), return_counts=True)
+        assert (counts % 2 == 0).all(), "a sweep line was cut between two sorties"
+        seen += len(ys)
+    assert seen == 20  # every one of the 600 m / 30 m lines is flown
