@@ -61,6 +61,8 @@ class Nav:
         self.rtl_dest: tuple[float, float, float] = (0.0, 0.0, 0.0)
         self.rtl_loiter_until = 0.0
         self.paused = False
+        self.breadcrumbs: list[tuple[float, float, float]] = []  # SmartRTL path since arming
+        self.smart_path: list[tuple[float, float, float]] = []
 
     # -- setting targets --------------------------------------------------------------------
     def hold_here(self) -> None:
@@ -112,6 +114,28 @@ class Nav:
         self.velocity = None
         self.target = (s.n, s.e, climb_to)
 
+    def smart_rtl(self) -> None:
+        """Retrace the recorded path backwards (SRTL_ACCURACY apart), then land."""
+        self.rtl_phase = None
+        self.landing = False
+        self.velocity = None
+        self.smart_path = list(reversed(self.breadcrumbs))
+        self.target = self.smart_path[0] if self.smart_path else None
+
+    def record_breadcrumb(self) -> None:
+        s = self.v.copter.state
+        p = self.v.params
+        if self.breadcrumbs:
+            n, e, alt = self.breadcrumbs[-1]
+            if math.dist((n, e, alt), (s.n, s.e, s.alt)) < p.get("SRTL_ACCURACY"):
+                return
+        self.breadcrumbs.append((s.n, s.e, s.alt))
+        if len(self.breadcrumbs) > max(int(p.get("SRTL_POINTS")), 2):
+            # full: keep the path's shape with half the points, as a simplification pass would
+            self.breadcrumbs = (
+                self.breadcrumbs[:1] + self.breadcrumbs[1:-1:2] + self.breadcrumbs[-1:]
+            )
+
     def enter_mode(self, mode: int) -> None:
         if mode != modes.GUIDED:
             self.taking_off = False
@@ -124,8 +148,10 @@ class Nav:
             return
         if mode == modes.LAND:
             self.land()
-        elif mode in (modes.RTL, modes.SMART_RTL):
+        elif mode == modes.RTL:
             self.rtl()
+        elif mode == modes.SMART_RTL:
+            self.smart_rtl()
         elif mode != modes.AUTO and not self.taking_off:
             self.hold_here()
 
@@ -155,6 +181,8 @@ class Nav:
             v.auto.step(dt)
         else:
             self.fly(dt)
+        if v.mode != modes.SMART_RTL and not s.landed:
+            self.record_breadcrumb()
         if s.alt <= 0.0 and (s.vu < 0.0 or not self.taking_off):
             self._touch_down()
 
@@ -165,6 +193,9 @@ class Nav:
         lim = v.limits(self.speed or v.speed_override)
         if self.paused:
             v.copter.fly_velocity(0.0, 0.0, 0.0, lim, dt)
+            return
+        if v.mode == modes.SMART_RTL and not self.landing:
+            self._smart_rtl_step(dt, lim)
             return
         if self.rtl_phase is not None:
             self._rtl_step(dt)
@@ -204,6 +235,18 @@ class Nav:
             return velocity
         k = allowed / speed
         return vn * k, ve * k, vu
+
+    def _smart_rtl_step(self, dt: float, lim) -> None:
+        v = self.v
+        if not self.smart_path:
+            s = v.copter.state
+            self.land(s.n, s.e)
+            return
+        target = self.smart_path[0]
+        self.target = target
+        remaining = v.copter.fly_to(*target, lim, dt)
+        if remaining < max(v.params.get("SRTL_ACCURACY"), 0.5):
+            self.smart_path.pop(0)
 
     def _land_step(self, dt: float) -> None:
         v = self.v

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import collections
 import math
 import time
 from collections.abc import Callable
@@ -48,6 +50,8 @@ EKF_POSITION_S = 41.62
 SPOOL_UP_S = 3.75
 LANDED_DISARM_S = 2.0
 FENCE_RECOVERY_S = 10.0
+POSE_HISTORY_S = 600.0
+POSE_HISTORY_DT = 0.1
 FORCE_DISARM = 21196
 VERSION_TEXTS = ("ArduCopter V4.7.0-dev (90700977)", "Frame: QUAD/PLUS")
 
@@ -125,6 +129,11 @@ class Vehicle:
         self.speed_override: float | None = None
         self.wall_epoch0 = time.time()
         self.on_speedup: Callable[[float], None] | None = None
+        # camera hook: poses every POSE_HISTORY_DT for POSE_HISTORY_S, and per-step listeners
+        self.pose_history: collections.deque[Pose] = collections.deque(
+            maxlen=int(POSE_HISTORY_S / POSE_HISTORY_DT)
+        )
+        self.pose_listeners: list[Callable[[Pose], None]] = []
         self.params.listeners.append(self._param_changed)
         key = signing_key or bytes.fromhex(self.params.extra.get("signing_key", "")) or None
         self.signing_key = key
@@ -153,6 +162,28 @@ class Vehicle:
         return Pose(
             self.sim_time, lat, lon, self.alt_amsl(), s.alt, s.roll, s.pitch, s.yaw,
             s.vn, s.ve, -s.vu,
+        )  # fmt: skip
+
+    def pose_at(self, time_s: float) -> Pose:
+        """The pose at simulated time ``time_s`` (interpolated from the last 10 minutes, at
+        0.1 s spacing), for a camera renderer stamping frames; ValueError outside it."""
+        history = self.pose_history
+        if not history or not history[0].time_s <= time_s <= self.sim_time:
+            raise ValueError(f"no pose recorded for t={time_s:.2f} s")
+        if time_s >= history[-1].time_s:
+            return self.pose() if time_s > history[-1].time_s else history[-1]
+        i = bisect.bisect_right([p.time_s for p in history], time_s)
+        a, b = history[i - 1], history[i]
+        k = (time_s - a.time_s) / (b.time_s - a.time_s)
+
+        def mix(x: float, y: float) -> float:
+            return x + (y - x) * k
+
+        yaw = a.yaw + ((b.yaw - a.yaw + math.pi) % (2 * math.pi) - math.pi) * k
+        return Pose(
+            time_s, mix(a.lat, b.lat), mix(a.lon, b.lon), mix(a.alt_amsl, b.alt_amsl),
+            mix(a.alt_rel, b.alt_rel), mix(a.roll, b.roll), mix(a.pitch, b.pitch),
+            yaw % (2 * math.pi), mix(a.vn, b.vn), mix(a.ve, b.ve), mix(a.vd, b.vd),
         )  # fmt: skip
 
     def wall_epoch_us(self) -> int:
@@ -351,6 +382,7 @@ class Vehicle:
         self.ever_armed = True
         self.landed_since = self.sim_time
         self.nav.touched_down = False
+        self.nav.breadcrumbs = []
         self.text(mavlink.MAV_SEVERITY_INFO, "Arming motors")
         if not self.flying and self.home_set:
             # ArduCopter moves home to where it is armed
@@ -378,6 +410,8 @@ class Vehicle:
             return False
         if self.armed and mode in modes.NEEDS_POSITION and not self.ekf_has_position():
             return False
+        if mode == modes.SMART_RTL and self.armed and self.flying and not self.nav.breadcrumbs:
+            return False  # no path recorded: the failsafe chains fall back to RTL
         if (
             mode == modes.AUTO
             and self.armed
@@ -452,6 +486,13 @@ class Vehicle:
                 self._set_home()
             self.boot_index += 1
         self.nav.step(dt)
+        history = self.pose_history
+        if self.pose_listeners or not history or t - history[-1].time_s >= POSE_HISTORY_DT - 1e-9:
+            pose = self.pose()
+            if not history or t - history[-1].time_s >= POSE_HISTORY_DT - 1e-9:
+                history.append(pose)
+            for listener in self.pose_listeners:
+                listener(pose)
         if self.liftoff_at is None and self.flying:
             self.liftoff_at = t
         if self.liftoff_at is not None and not self.yaw_aligned and t >= self.liftoff_at + 1.85:

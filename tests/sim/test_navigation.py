@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim.geo import distance
@@ -193,3 +194,45 @@ def test_mission_start_command(fleet, ready, gcs):
     assert gcs.command(300).result == 0
     assert ready.mode == 3
     gcs.wait_for(lambda: ready.auto.current >= 2, 20)
+
+
+def test_smart_rtl_retraces_the_path(fleet, ready, gcs):
+    take_off(fleet, ready, gcs)
+    for n, e in ((60, 0), (60, 60)):  # an L-shaped route
+        lat, lon = local(n, e)
+        assert (
+            gcs.command_int(192, 6, -1, 0, 0, 0, round(lat * 1e7), round(lon * 1e7), 20).result == 0
+        )
+        gcs.wait_for(lambda lat=lat, lon=lon: distance(lat, lon, *ready.position()) < 1, 40)
+    assert gcs.command(176, 1, 21).result == 0
+    poses = sample(gcs, ready, lambda: not ready.armed, 200)
+    corner = local(60, 0)
+    # it goes back through the corner, not straight home as RTL would
+    assert min(distance(*corner, p.lat, p.lon) for p in poses) < 2.5
+    assert distance(HOME[0], HOME[1], poses[-1].lat, poses[-1].lon) < 2.5
+    assert ready.mode == 21
+
+
+def test_smart_rtl_falls_back_to_rtl_without_a_path(fleet, ready, gcs):
+    take_off(fleet, ready, gcs)
+    ready.nav.breadcrumbs.clear()  # e.g. the position was bad while it flew
+    ready.failsafe_mode((21, 6, 9))  # SmartRTL, else RTL, else LAND
+    assert ready.mode == 6
+
+
+def test_camera_hook_pose_history_and_listeners(fleet, ready, gcs):
+    seen = []
+    ready.pose_listeners.append(seen.append)
+    take_off(fleet, ready, gcs)
+    lat, lon = local(100, 0)
+    assert gcs.command_int(192, 6, -1, 0, 0, 0, round(lat * 1e7), round(lon * 1e7), 20).result == 0
+    gcs.collect(5)
+    assert len(seen) > 100 and seen[-1].time_s == ready.sim_time  # every step
+    t = ready.sim_time - 2.05
+    pose = ready.pose_at(t)
+    before = [p for p in seen if p.time_s <= t][-1]
+    after = next(p for p in seen if p.time_s >= t)
+    assert before.lat <= pose.lat <= after.lat and pose.time_s == t
+    assert abs(pose.alt_rel - 20) < 0.5 and pose.vn > 1
+    with pytest.raises(ValueError):
+        ready.pose_at(ready.sim_time + 1)
