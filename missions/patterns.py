@@ -23,6 +23,7 @@ ANGLE_STEP_DEG = 15.0
 ANGLE_CANDIDATES = 4
 # Default share of a grid (percent) the camera must still see after sweep ends are trimmed
 MIN_COVERAGE_PCT = 99.5
+MAX_PIECES = 12  # missed pieces handled per trimming round, largest first
 
 
 @dataclass
@@ -77,7 +78,7 @@ def _band_centres(area_rot: Area, spacing: float, shift: float = 0.0) -> np.ndar
     return ymin + height / 2 + shift + (np.arange(n) - (n - 1) / 2) * spacing
 
 
-def _best_shift(area_rot: Area, spacing: float) -> float:
+def _best_shift(area_rot: Area, spacing: float, convex: bool) -> float:
     """Shift of the bands (centred, flush with the bottom or the top) with the shortest centre
     lines: the length the trimmed route flies."""
     _, ymin, _, ymax = area_rot.bounds
@@ -87,7 +88,6 @@ def _best_shift(area_rot: Area, spacing: float) -> float:
         return 0.0
     xmin, _, xmax, _ = area_rot.bounds
     best, best_len = 0.0, math.inf
-    convex = _is_convex(area_rot)
     for shift in (0.0, -slack / 2, slack / 2):
         yc = _band_centres(area_rot, spacing, shift)
         if convex:  # centre lines as bands of (almost) no height
@@ -110,7 +110,9 @@ def _best_shift(area_rot: Area, spacing: float) -> float:
     return best
 
 
-def sweep_segments(area_rot: Area, spacing: float, shift: float = 0.0) -> list[Segment]:
+def sweep_segments(
+    area_rot: Area, spacing: float, shift: float = 0.0, convex: bool | None = None
+) -> list[Segment]:
     """Sweep segments of a grid already turned so that lines run along x.
 
     Line k flies the centre of band k (bands ``spacing`` wide tile the grid's y extent) from the
@@ -120,7 +122,7 @@ def sweep_segments(area_rot: Area, spacing: float, shift: float = 0.0) -> list[S
     """
     xmin, _, xmax, _ = area_rot.bounds
     yc = _band_centres(area_rot, spacing, shift)
-    if _is_convex(area_rot):
+    if convex if convex is not None else _is_convex(area_rot):
         return _convex_segments(area_rot, yc, spacing)
     boxes = shapely.box(xmin - 1, yc - spacing / 2, xmax + 1, yc + spacing / 2)
     parts, idx = shapely.get_parts(shapely.intersection(boxes, area_rot), return_index=True)
@@ -335,12 +337,13 @@ def coverage(
     if blocking is not None:
         near = area.envelope.buffer(2 * spacing)
         blocking = blocking.intersection(near) if blocking.intersects(near) else None
+    convex = _is_convex(area)  # rotation keeps it
     best: tuple[float, float, bool] | None = None
     for b in bearings:
         m = _rotation(b)
         area_rot = _rotate(area, m)
         blocking_rot = _rotate(blocking, m) if blocking is not None else None
-        segs = sweep_segments(area_rot, spacing)
+        segs = sweep_segments(area_rot, spacing, convex=convex)
         for merge in (True, False):
             cells = _sweep_cells(segs, blocking_rot, merge)
             if cells is None:
@@ -355,8 +358,8 @@ def coverage(
     area_rot = _rotate(area, m)
     blocking_rot = _rotate(blocking, m) if blocking is not None else None
     cells: list[list[Segment]] | None = None
-    for shift in dict.fromkeys((_best_shift(area_rot, spacing), 0.0)):
-        segs = sweep_segments(area_rot, spacing, shift)
+    for shift in dict.fromkeys((_best_shift(area_rot, spacing, convex), 0.0)):
+        segs = sweep_segments(area_rot, spacing, shift, convex)
         cells = _sweep_cells(segs, blocking_rot, merge) or _sweep_cells(segs, blocking_rot, False)
         if cells:
             break
@@ -414,6 +417,7 @@ def _trim_ends(
         pieces = [p for p in shapely.get_parts(missed) if p.area > 1e-9 * area]
         if not pieces:
             break
+        pieces = sorted(pieces, key=lambda p: -p.area)[:MAX_PIECES]
         # push the trimmed end nearest to each missed piece out over that piece
         spots = shapely.get_coordinates(shapely.point_on_surface(pieces))
         moved = np.abs(trimmed[:, 0] - path[:, 0]) > 1e-9

@@ -247,6 +247,8 @@ def _plan_grids(
 ) -> tuple[list[_Planned], list[str], list[str]]:
     nofly = shapely.union_all(zones) if zones else None
     keep_out = nofly.buffer(settings.clearance) if nofly is not None else None
+    if keep_out is not None:
+        shapely.prepare(keep_out)
     planned: list[_Planned] = []
     unreachable: list[str] = []
     notes: list[str] = []
