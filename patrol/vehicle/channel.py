@@ -48,13 +48,21 @@ class RttEstimator:
 class Inbox:
     """Messages of some types from the vehicle, queued while a request waits for them."""
 
-    def __init__(self, types: frozenset[str], predicate: Predicate | None) -> None:
+    def __init__(
+        self,
+        types: frozenset[str],
+        predicate: Predicate | None,
+        responder: Callable[[Message], None] | None = None,
+    ) -> None:
         self.types = types
         self.predicate = predicate
+        self.responder = responder
         self._queue: queue.Queue[Message] = queue.Queue()
 
     def offer(self, msg: Message) -> None:
         if msg.get_type() in self.types and (self.predicate is None or self.predicate(msg)):
+            if self.responder is not None:
+                self.responder(msg)  # answer at once, on the reader thread
             self._queue.put(msg)
 
     def get(self, timeout: float) -> Message | None:
@@ -115,10 +123,16 @@ class VehicleChannel:
             self._listeners.append(listener)
 
     @contextmanager
-    def inbox(self, *types: str, predicate: Predicate | None = None) -> Iterator[Inbox]:
+    def inbox(
+        self,
+        *types: str,
+        predicate: Predicate | None = None,
+        responder: Callable[[Message], None] | None = None,
+    ) -> Iterator[Inbox]:
         """Queue messages of ``types`` (passing ``predicate``) while the block runs. Open it
-        before sending the request so that a fast reply is not missed."""
-        box = Inbox(frozenset(types), predicate)
+        before sending the request so that a fast reply is not missed. ``responder`` answers
+        each one on the link's reader thread before it is queued (no thread switch)."""
+        box = Inbox(frozenset(types), predicate, responder)
         with self._lock:
             self._inboxes.append(box)
         try:

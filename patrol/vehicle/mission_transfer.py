@@ -7,13 +7,14 @@ adaptive timeout expires; a lost request is re-sent by the vehicle (every ~1 s i
 vehicle-side timeout (ACK OPERATION_CANCELLED) or a lost final ACK restarts the transfer.
 Every upload is read back and compared (:func:`same_item`) before it counts.
 
-Download: MISSION_REQUEST_LIST -> MISSION_COUNT, then MISSION_REQUEST_INT per item with
-re-requests, then MISSION_ACK.
+Download: MISSION_REQUEST_LIST -> MISSION_COUNT, then MISSION_REQUEST_INT per item, a few
+ahead of the replies, with re-requests, then MISSION_ACK.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -139,10 +140,12 @@ class MissionTransfer:
         channel: VehicleChannel,
         stall_timeout: float = 8.0,
         attempts: int = 3,
+        window: int = 8,
     ) -> None:
         self.channel = channel
         self.stall_timeout = stall_timeout  # vehicle seconds without progress before giving up
         self.attempts = attempts  # whole-transfer restarts after a vehicle-side cancel
+        self.window = window  # download requests outstanding at once
         self.last_stats = TransferStats()
 
     # -- messages ---------------------------------------------------------------------------
@@ -194,15 +197,31 @@ class MissionTransfer:
         count = len(items)
         stall = ch.timebase.wall(self.stall_timeout)
         types = ("MISSION_REQUEST", "MISSION_REQUEST_INT", "MISSION_ACK")
-        with ch.inbox(*types, predicate=self._ours(mission_type)) as box:
-            last_sent: Message = mavlink.MAVLink_mission_count_message(
-                ch.sysid, ch.compid, count, mission_type
-            )
-            ch.send(last_sent)
-            sent_at = progress_at = time.monotonic()
+        lock = threading.Lock()
+        last: dict[str, object] = {
+            "msg": mavlink.MAVLink_mission_count_message(ch.sysid, ch.compid, count, mission_type)
+        }
+
+        def send_last() -> None:
+            with lock:
+                ch.send(last["msg"])
+                last["at"] = time.monotonic()
+
+        def answer(request: Message) -> None:
+            # the next item goes out from the reader thread as soon as it is asked for
+            if request.get_type() == "MISSION_ACK" or not 0 <= request.seq < count:
+                return
+            with lock:
+                request.waited = time.monotonic() - last["at"]
+                last["msg"] = self._item_msg(request.seq, items[request.seq], mission_type)
+            send_last()
+
+        with ch.inbox(*types, predicate=self._ours(mission_type), responder=answer) as box:
+            send_last()
+            progress_at = time.monotonic()
             requested: set[int] = set()
             early_refusals: set[int] = set()
-            tries = 0  # re-sends of last_sent without an answer: the wait doubles each time
+            tries = 0  # re-sends of the last message without an answer: the wait doubles
             while True:
                 reply = box.get(self._backoff(tries))
                 now = time.monotonic()
@@ -211,10 +230,9 @@ class MissionTransfer:
                         if len(requested) == count:
                             return None  # all items were taken; the final ACK was lost
                         return f"no request from vehicle {ch.sysid} for {self.stall_timeout:g} s"
-                    ch.send(last_sent)  # our COUNT or item may have been lost
+                    send_last()  # our COUNT or item may have been lost
                     stats.resent += 1
                     tries += 1
-                    sent_at = now
                     continue
                 if reply.get_type() == "MISSION_ACK":
                     if reply.type == mavlink.MAV_MISSION_ACCEPTED:
@@ -233,24 +251,17 @@ class MissionTransfer:
                         # may answer a message of an earlier transfer: ask again, and take
                         # the refusal as real when it repeats
                         early_refusals.add(reply.type)
-                        ch.send(last_sent)
-                        sent_at = now
+                        send_last()
                         continue
                     raise MissionTransferError(
                         f"{what} upload refused by vehicle {ch.sysid} at item "
                         f"{max(requested, default=0)} of {count}: {result_name(reply.type)}"
                     )
-                seq = reply.seq
-                if not 0 <= seq < count:
-                    continue
-                if seq not in requested:
-                    requested.add(seq)
+                if 0 <= reply.seq < count and reply.seq not in requested:
+                    requested.add(reply.seq)
                     progress_at = now
-                    ch.rtt.sample(now - sent_at)
-                last_sent = self._item_msg(seq, items[seq], mission_type)
-                ch.send(last_sent)
+                    ch.rtt.sample(reply.waited)
                 tries = 0
-                sent_at = now
 
     # -- download ---------------------------------------------------------------------------
     def download(self, mission_type: int = MISSION) -> list[MissionItem]:
@@ -265,23 +276,58 @@ class MissionTransfer:
             )
             count_msg = self._exchange(box, request, stall, f"{what} download: no MISSION_COUNT")
         count = count_msg.count
-        items: list[MissionItem] = []
         with ch.inbox("MISSION_ITEM_INT", "MISSION_ITEM", "MISSION_ACK", predicate=ours) as box:
-            for seq in range(count):
-                request = mavlink.MAVLink_mission_request_int_message(
-                    ch.sysid, ch.compid, seq, mission_type
-                )
-                reply = self._exchange(
-                    box, request, stall, f"{what} download: no item {seq} of {count}",
-                    want=lambda m, seq=seq: m.get_type() != "MISSION_ACK" and m.seq == seq,
-                )  # fmt: skip
-                items.append(item_from_message(reply, mission_type))
+            items = self._fetch_items(box, count, mission_type, stall)
         ch.send(
             mavlink.MAVLink_mission_ack_message(
                 ch.sysid, ch.compid, mavlink.MAV_MISSION_ACCEPTED, mission_type
             )
         )
         return items
+
+    def _fetch_items(self, box, count: int, mission_type: int, stall: float) -> list[MissionItem]:
+        """MISSION_REQUEST_INT for every seq, up to ``window`` ahead (ArduPilot answers each
+        request on its own), re-requesting each unanswered one after its own back-off."""
+        ch = self.channel
+        what = TYPE_NAMES[mission_type]
+        got: dict[int, MissionItem] = {}
+        sent: dict[int, tuple[float, int]] = {}  # outstanding seq -> (sent at, tries)
+        next_seq = 0
+        progress_at = time.monotonic()
+        refused = ""
+
+        def request(seq: int, tries: int) -> None:
+            ch.send(
+                mavlink.MAVLink_mission_request_int_message(ch.sysid, ch.compid, seq, mission_type)
+            )
+            sent[seq] = (time.monotonic(), tries)
+
+        while len(got) < count:
+            while next_seq < count and len(sent) < self.window:
+                request(next_seq, 0)
+                next_seq += 1
+            oldest = min(at + self._backoff(tries) for at, tries in sent.values())
+            reply = box.get_until(oldest)
+            now = time.monotonic()
+            if reply is not None:
+                if reply.get_type() == "MISSION_ACK":
+                    if reply.type != mavlink.MAV_MISSION_ACCEPTED:
+                        refused = result_name(reply.type)
+                elif reply.seq in sent:
+                    ch.rtt.sample(now - sent.pop(reply.seq)[0])
+                    got[reply.seq] = item_from_message(reply, mission_type)
+                    progress_at = now
+            for seq, (at, tries) in list(sent.items()):
+                if now >= at + self._backoff(tries):
+                    request(seq, tries + 1)
+            if now - progress_at > stall:
+                missing = min(set(range(count)) - set(got))
+                answered = f" (vehicle answered {refused})" if refused else ""
+                raise MissionTransferError(
+                    f"{what} download: no item {missing} of {count} from vehicle {ch.sysid} "
+                    f"in {self.stall_timeout:g} s{answered}"
+                )
+        return [got[seq] for seq in range(count)]
 
     def _exchange(self, box, request: Message, stall: float, error: str, want=None) -> Message:
         """Send ``request`` until a wanted reply arrives. A MISSION_ACK error is remembered but
