@@ -7,6 +7,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 HOVER_CURRENT_A = 28.0
 IDLE_CURRENT_A = 0.5
 ARMED_GROUND_CURRENT_A = 3.0
+EMPTY_VOLTS = 10.5  # 3S at 3.5 V per cell
 
 
 class Battery:
@@ -34,17 +35,25 @@ class Battery:
         sag_v: float,
         armed: bool,
         flying: bool,
-        speed: float,
+        airspeed: float,
         climb: float,
+        sim_capacity_ah: float = 0.0,
     ) -> None:
-        """Advance consumption over ``dt`` seconds of the given effort."""
+        """Advance consumption over ``dt`` seconds of the given effort (airspeed: speed through
+        the air, so flying into wind costs more). With SITL's SIM_BATT_CAP_AH > 0 the voltage
+        falls as the pack empties (3S LiPo, full to ~3.5 V/cell); otherwise it stays at
+        SIM_BATT_VOLTAGE, as in SITL."""
         if flying:
-            current = HOVER_CURRENT_A + 0.4 * speed + 2.0 * max(climb, 0.0)
+            current = HOVER_CURRENT_A + 0.4 * airspeed + 2.0 * max(climb, 0.0)
         elif armed:
             current = ARMED_GROUND_CURRENT_A
         else:
             current = IDLE_CURRENT_A
         self.current = current
-        self.voltage = max(0.0, nominal_v - sag_v - 0.001)
         self.consumed_mah += current * dt / 3.6
+        voltage = nominal_v
+        if sim_capacity_ah > 0:
+            used = min(self.consumed_mah / (sim_capacity_ah * 1000.0), 1.0)
+            voltage -= (nominal_v - EMPTY_VOLTS) * used
+        self.voltage = max(0.0, voltage - sag_v - 0.001)
         self.consumed_wh += current * self.voltage * dt / 3600.0

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 GRAVITY = 9.80665
+DRAG_PER_M = 0.04  # drag acceleration / airspeed² (1/m): ~22° tilt at 10 m/s
 
 
 @dataclass
@@ -43,6 +44,11 @@ class Copter:
     @property
     def ground_speed(self) -> float:
         return math.hypot(self.state.vn, self.state.ve)
+
+    @property
+    def airspeed(self) -> float:
+        """Horizontal speed through the air mass (wind_n/wind_e: where the air moves to)."""
+        return math.hypot(self.state.vn - self.wind_n, self.state.ve - self.wind_e)
 
     def fly_to(self, n: float, e: float, alt: float, lim: Limits, dt: float) -> float:
         """Straight-line move towards (n, e, alt), slowing to stop on it; returns the remaining
@@ -90,8 +96,11 @@ class Copter:
         s.e += s.ve * dt
         s.alt += s.vu * dt
         # tilt needed for the horizontal acceleration plus holding against the wind
-        an = dvn / dt - self.wind_n * 0.05
-        ae = dve / dt - self.wind_e * 0.05
+        # quadratic drag of the relative air: the copter leans into the airflow
+        rel_n, rel_e = s.vn - self.wind_n, s.ve - self.wind_e
+        rel = math.hypot(rel_n, rel_e)
+        an = dvn / dt + DRAG_PER_M * rel * rel_n
+        ae = dve / dt + DRAG_PER_M * rel * rel_e
         cy, sy = math.cos(s.yaw), math.sin(s.yaw)
         fwd = an * cy + ae * sy
         right = -an * sy + ae * cy

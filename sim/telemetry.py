@@ -186,7 +186,7 @@ def vfr_hud(v: Vehicle) -> mavlink.MAVLink_message:
     s = v.copter.state
     throttle = 0 if not v.armed else (10 if s.landed else 39)
     return mavlink.MAVLink_vfr_hud_message(
-        v.copter.ground_speed, v.copter.ground_speed, int(math.degrees(s.yaw)) % 360,
+        v.copter.airspeed, v.copter.ground_speed, int(math.degrees(s.yaw)) % 360,
         throttle, v.alt_amsl(), s.vu,
     )  # fmt: skip
 

@@ -591,7 +591,7 @@ class Vehicle:
         b = self.battery
         b.update(
             dt, p.get("SIM_BATT_VOLTAGE"), self.faults.battery_sag_v, self.armed, self.flying,
-            self.copter.ground_speed, s.vu,
+            self.copter.airspeed, s.vu, p.get("SIM_BATT_CAP_AH"),
         )  # fmt: skip
         if p.get("BATT_MONITOR") == 0:
             return

@@ -251,3 +251,39 @@ def test_gps_loss_triggers_ekf_failsafe_and_blocks_arming(fleet, ready, gcs):
     assert gcs.command(400, 1).result == FAILED
     gcs.recv("STATUSTEXT", 2, lambda m: m.text.startswith("Arm:"))
     assert gcs.saw_text("Arm: GPS 1: Bad fix")
+
+
+def test_capacity_failsafes_low_then_critical(fleet, ready, gcs):
+    take_off(fleet, ready, gcs, alt=40)
+    remaining = 3300 - ready.battery.consumed_mah
+    gcs.set_param("BATT_FS_LOW_ACT", 2)  # RTL
+    gcs.set_param("BATT_FS_CRT_ACT", 1)  # LAND
+    gcs.set_param("BATT_LOW_MAH", remaining - 30)  # remaining-capacity thresholds
+    gcs.set_param("BATT_CRT_MAH", remaining - 90)
+    assert gcs.recv("STATUSTEXT", 30, lambda m: m.text.startswith("Battery 1 is low"))
+    assert gcs.recv("HEARTBEAT", 3, lambda m: m.custom_mode == 6) is not None
+    assert gcs.recv("STATUSTEXT", 60, lambda m: m.text.startswith("Battery 1 is critical"))
+    assert gcs.recv("HEARTBEAT", 3, lambda m: m.custom_mode == 9) is not None
+    assert ready.battery.charge_state == mavlink.MAV_BATTERY_CHARGE_STATE_CRITICAL
+
+
+def test_sim_battery_capacity_lowers_the_voltage(fleet, ready, gcs):
+    gcs.set_param("SIM_BATT_CAP_AH", 0.2)  # a tiny pack: 200 mAh
+    take_off(fleet, ready, gcs)
+    gcs.wait_for(lambda: ready.battery.consumed_mah > 100, 30)
+    assert 11.3 < ready.battery.voltage < 11.8  # half used: halfway from 12.6 to 10.5 V
+
+
+def test_wind_tilts_the_copter_and_costs_current(fleet, ready, gcs):
+    take_off(fleet, ready, gcs)
+    gcs.collect(3)
+    calm = ready.battery.current
+    gcs.set_param("SIM_WIND_SPD", 8)
+    gcs.set_param("SIM_WIND_DIR", 0)  # from the north
+    gcs.collect(2)
+    assert ready.battery.current > calm + 3  # 0.4 A per m/s of airspeed
+    assert ready.pose().pitch < -0.1  # facing north, leaning into it: nose down
+    gcs.request_streams(2)
+    wind = gcs.recv("WIND")
+    assert abs(wind.speed - 8) < 0.01 and abs(wind.direction) < 0.01
+    assert abs(gcs.recv("VFR_HUD").airspeed - 8) < 0.1  # hovering in an 8 m/s wind
