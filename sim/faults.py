@@ -23,7 +23,7 @@ class Faults:
     gps_loss: bool = False
     battery_sag_v: float = 0.0
     seed: int = 0
-    _rng: random.Random = field(default_factory=random.Random, repr=False)
+    _rng: random.Random = field(default_factory=random.Random, repr=False, init=False)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.packet_loss <= 1.0:

@@ -37,7 +37,7 @@ class Fence:
         self.breach_time = 0.0
         self.recovery_until: float | None = None  # end of a manual recovery window
 
-    def configure(self, params, home: tuple[float, float, float]) -> None:
+    def configure(self, params) -> None:
         self.enabled = params.get("FENCE_ENABLE") >= 1
         self.types = int(params.get("FENCE_TYPE"))
         self.alt_max = params.get("FENCE_ALT_MAX")

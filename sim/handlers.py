@@ -10,7 +10,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim import modes, telemetry
 from sim.link import Channel
-from sim.vehicle import FORCE_DISARM, VERSION_TEXTS
+from sim.vehicle import FIRMWARE_TEXT, FORCE_DISARM, FRAME_TEXT
 
 if TYPE_CHECKING:
     from sim.vehicle import Vehicle
@@ -60,10 +60,9 @@ class Handler:
     # -- parameters -------------------------------------------------------------------------
     def on_param_request_list(self, channel: Channel, msg) -> None:
         v = self.v
-        for text in VERSION_TEXTS[:1]:
-            v.text(mavlink.MAV_SEVERITY_INFO, text)
+        v.text(mavlink.MAV_SEVERITY_INFO, FIRMWARE_TEXT)
         v.text(mavlink.MAV_SEVERITY_INFO, f"{0x3D1219C7C4C5404A:016x}{v.sysid:016x}")  # board id
-        v.text(mavlink.MAV_SEVERITY_INFO, VERSION_TEXTS[1])
+        v.text(mavlink.MAV_SEVERITY_INFO, FRAME_TEXT)
         v.param_queue[channel] = 0
 
     def on_param_request_read(self, channel: Channel, msg) -> None:

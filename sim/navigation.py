@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from sim import modes
+from sim import modes, telemetry
 
 if TYPE_CHECKING:
     from sim.vehicle import Vehicle
@@ -391,7 +391,7 @@ class AutoMission:
                 self.arrived_at = None
                 name = COMMAND_NAMES.get(item.command, str(item.command))
                 v.text(mavlink.MAV_SEVERITY_INFO, f"Mission: {self.current} {name}")
-                v.broadcast(_mission_current(v))
+                v.broadcast(telemetry.mission_current(v))
             if not v.armed:
                 return
             if item.command == 178:  # DO_CHANGE_SPEED
@@ -512,9 +512,3 @@ class AutoMission:
                 v.text(mavlink.MAV_SEVERITY_INFO, f"Reached command #{self.current}")
                 self._reached_message(self.current)
                 self._next()
-
-
-def _mission_current(v: Vehicle):
-    from sim.telemetry import mission_current
-
-    return mission_current(v)

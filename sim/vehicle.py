@@ -53,7 +53,8 @@ FENCE_RECOVERY_S = 10.0
 POSE_HISTORY_S = 600.0
 POSE_HISTORY_DT = 0.1
 FORCE_DISARM = 21196
-VERSION_TEXTS = ("ArduCopter V4.7.0-dev (90700977)", "Frame: QUAD/PLUS")
+FIRMWARE_TEXT = "ArduCopter V4.7.0-dev (90700977)"
+FRAME_TEXT = "Frame: QUAD/PLUS"
 
 
 @dataclass
@@ -253,7 +254,7 @@ class Vehicle:
         self._configure()
 
     def _configure(self) -> None:
-        self.fence.configure(self.params, self.home)
+        self.fence.configure(self.params)
         self.fence.load(self.missions.items[FENCE], self.home)
         self.battery.capacity_mah = self.params.get("BATT_CAPACITY")
         wind_speed = self.params.get("SIM_WIND_SPD")

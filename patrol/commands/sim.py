@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     faults.add_argument("--gps-loss", action="store_true", help="GPS without a fix")
     faults.add_argument("--battery-sag", type=float, default=0.0, metavar="V")
+    faults.add_argument(
+        "--wind", metavar="SPEED,FROM_DEG", help="steady wind (m/s, direction it blows from)"
+    )
     sitl = p.add_argument_group("ArduPilot SITL instead of the built-in copter")
     sitl.add_argument("--sitl", type=Path, metavar="PATH", help="arducopter SITL binary")
     sitl.add_argument("--sitl-defaults", type=Path, metavar="PARMFILE", help="--defaults file")
@@ -87,6 +90,18 @@ def parse_outages(values: list[str]) -> list[tuple[float, float]]:
     return outages
 
 
+def parse_wind(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        speed, direction = (float(x) for x in text.split(","))
+    except ValueError:
+        raise CommandError(f"--wind must be SPEED,FROM_DEG, got {text!r}") from None
+    if not 0 <= speed <= 50:
+        raise CommandError(f"--wind speed must be 0..50 m/s, got {speed:g}")
+    return speed, direction % 360
+
+
 def _check(args: argparse.Namespace) -> None:
     if args.count < 1:
         raise CommandError("--count must be at least 1")
@@ -117,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     home = parse_home(args.home)
     outages = parse_outages(args.outage)
+    wind = parse_wind(args.wind)
     state_dir = args.state_dir or sub_dir("sim")
     if args.sitl is not None:
         return _run_sitl(args, home, state_dir)
@@ -144,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
         vehicle.faults.outages = list(outages)
         vehicle.faults.gps_loss = args.gps_loss
         vehicle.faults.battery_sag_v = args.battery_sag
+        if wind is not None:
+            vehicle.set_param("SIM_WIND_SPD", wind[0])
+            vehicle.set_param("SIM_WIND_DIR", wind[1])
     with fleet:
         for v in fleet.vehicles:
             serial1, serial2 = v.ports[1], v.ports[2]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from patrol.cli import main
@@ -15,11 +17,12 @@ def data_dir(tmp_path, monkeypatch):
 
 def test_runs_a_fleet_and_prints_its_ports(capsys, data_dir):
     code = main(["sim", "--count", "2", "--port", "0", "--speedup", "10", "--duration", "0.3",
-                 "--packet-loss", "5", "--outage", "10:20"])  # fmt: skip
+                 "--packet-loss", "5", "--outage", "10:20", "--wind", "6,270"])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0
     assert "vehicle 0 sysid 1: tcp:127.0.0.1:" in out and "vehicle 1 sysid 2:" in out
-    assert (data_dir / "sim" / "instance-1" / "params.json").exists()
+    saved = json.loads((data_dir / "sim" / "instance-1" / "params.json").read_text())
+    assert saved["params"]["SIM_WIND_SPD"] == 6 and saved["params"]["SIM_WIND_DIR"] == 270
 
 
 @pytest.mark.parametrize(
@@ -33,6 +36,8 @@ def test_runs_a_fleet_and_prints_its_ports(capsys, data_dir):
         (["--outage", "20:10"], "--outage end must be after start"),
         (["--outage", "x"], "--outage must be START:END"),
         (["--packet-loss", "120"], "--packet-loss must be 0..100"),
+        (["--wind", "fast"], "--wind must be SPEED,FROM_DEG"),
+        (["--wind", "80,0"], "--wind speed must be 0..50"),
         (["--sitl", "/no/such/arducopter"], "SITL binary not found"),
     ],
 )
