@@ -1,3 +1,4 @@
+import select
 import subprocess
 import sys
 import time
@@ -116,3 +117,39 @@ def test_signed_link_refuses_unsigned_when_required() -> None:
 def test_signing_required_needs_a_key() -> None:
     with pytest.raises(LinkError):
         Link("tcp:127.0.0.1:1", require_signing=True)
+
+
+def test_serial_link_over_a_pty() -> None:
+    """The serial transport (pyserial through mavutil) against a pseudo-terminal."""
+    import os
+    import threading
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)  # binary bytes, no echo or line editing
+    name = os.ttyname(slave)
+    autopilot = mavlink.MAVLink(None, srcSystem=7, srcComponent=1)
+    autopilot.robust_parsing = True
+    stop = threading.Event()
+    received = []
+
+    def vehicle() -> None:
+        while not stop.is_set():
+            os.write(master, autopilot.heartbeat_encode(2, 3, 81, 0, 3).pack(autopilot))
+            readable, _, _ = select.select([master], [], [], 0.05)
+            if readable:
+                msgs = autopilot.parse_buffer(os.read(master, 4096)) or []
+                received.extend(m for m in msgs if m.get_type() != "BAD_DATA")
+
+    thread = threading.Thread(target=vehicle, daemon=True)
+    thread.start()
+    link = Link(f"{name}:115200", timebase=TimeBase(10.0)).start()
+    try:
+        assert link.wait_vehicle(5.0) == 7
+        assert wait_until(lambda: any(m.get_type() == "HEARTBEAT" for m in received))
+    finally:
+        link.close()
+        stop.set()
+        thread.join(2)
+        os.close(master)
+        os.close(slave)

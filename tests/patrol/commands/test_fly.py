@@ -62,11 +62,19 @@ def test_no_vehicle_fails_the_sortie_clearly(
 ) -> None:
     plan = tmp_path / "a.plan"
     write_mission(plan, square_plan())
-    assert main(["fly", str(plan), "--connect", "tcp:127.0.0.1:9", "--wait", "0.3"]) == 4
+    db = f"sqlite:///{tmp_path / 'other.db'}"
+    argv = ["fly", str(plan), "--connect", "tcp:127.0.0.1:9", "--wait", "0.3", "--db", db]
+    assert main(argv) == 4
     out = capsys.readouterr().out
     assert "no vehicle heard on tcp:127.0.0.1:9 in 0.3 s" in out
-    assert main(["status"]) == 0
+    assert main(["status", "--db", db]) == 0
     assert "failed" in capsys.readouterr().out
+    assert main(["status", "1", "--db", db]) == 0
+    shown = capsys.readouterr().out
+    assert "sortie 1 vehicle None via tcp:127.0.0.1:9: failed" in shown
+    assert "error      no vehicle heard" in shown
+    assert main(["status"]) == 0  # the default store in the data directory is untouched
+    assert "no patrols yet" in capsys.readouterr().out
 
 
 def test_controller_killed_mid_flight_reattaches_and_completes(

@@ -146,6 +146,11 @@ def test_params_and_actions(tmp_path: Path) -> None:
             fleet.wait_for(
                 lambda: abs(fleet.vehicles[0].pose().lat - target[0]) < 3 * M_LAT, sim_timeout=40
             )
+            vehicle.actions.pause("PAUSE")  # DO_PAUSE_CONTINUE: holds, mode unchanged
+            assert vehicle.actions.paused_by == "PAUSE"
+            assert vehicle.telemetry.state.mode_name == "GUIDED"
+            vehicle.actions.resume_mission()  # DO_PAUSE_CONTINUE 1 (no mode change)
+            assert vehicle.telemetry.state.mode_name == "GUIDED"
             vehicle.actions.pause("BRAKE")
             assert vehicle.telemetry.state.mode_name == "BRAKE"
             vehicle.actions.land()
