@@ -20,6 +20,7 @@ class Battery:
         self.low_since: float | None = None
         self.crit_since: float | None = None
         self.failsafe = 0  # 0 none, 1 low, 2 critical
+        self.failsafe_reason = "voltage"  # or "capacity"
         self.charge_state = mavlink.MAV_BATTERY_CHARGE_STATE_OK
 
     @property

@@ -47,7 +47,6 @@ BOOT_TEXTS = (
 )
 PREARM_HEALTHY_S = 23.5  # 23.56-23.6 s in the recordings
 EKF_POSITION_S = 41.62
-SPOOL_UP_S = 3.75
 LANDED_DISARM_S = 2.0
 FENCE_RECOVERY_S = 10.0
 POSE_HISTORY_S = 600.0
@@ -88,12 +87,9 @@ class Vehicle:
         self.index = index
         self.boot_time_scale = boot_time_scale
         path = state_dir / f"instance-{index}" / "params.json" if state_dir else None
-        self.params = ParamStore(path, overrides={"MAV_SYSID": index + 1})
-        if path is not None and not path.exists():
-            self.params.values["MAV_SYSID"] = float(index + 1)
+        self.params = ParamStore(path, overrides={"MAV_SYSID": index + 1})  # as SITL --sysid
         self.sysid = int(self.params["MAV_SYSID"])
         self.home = (home[0], home[1], home[2])
-        self.home_heading = home[3]
         self.home_set = False
         self.faults = Faults(seed=index)
         self.channels: list[Channel] = []
@@ -122,6 +118,7 @@ class Vehicle:
         self.next_heartbeat = 0.5
         self.next_timesync = 9.5
         self.first_heartbeat = True
+        self._text_id = 0  # STATUSTEXT id of the last multi-chunk text
         self.liftoff_at: float | None = None
         self.yaw_aligned = False
         self.param_queue: dict[Channel, int] = {}
@@ -297,7 +294,7 @@ class Vehicle:
         if len(data) <= 50:
             self.broadcast(mavlink.MAVLink_statustext_message(severity, data, 0, 0))
             return
-        self._text_id = getattr(self, "_text_id", 0) % 65535 + 1
+        self._text_id = self._text_id % 65535 + 1
         for i in range(0, len(data), 50):
             chunk = data[i : i + 50]
             self.broadcast(
@@ -347,7 +344,7 @@ class Vehicle:
                 failures.append("GPS 1: Bad fix")
         if self.battery.failsafe:
             kind = "critical" if self.battery.failsafe == 2 else "low"
-            failures.append(f"Battery 1 {kind} voltage failsafe")
+            failures.append(f"Battery 1 {kind} {self.battery.failsafe_reason} failsafe")
             failures.append("Battery failsafe")
         if checks and self.fence.enabled:
             present = self.fence.types & 3 or (self.fence.types & 4 and self.fence.has_polygon)
@@ -600,22 +597,22 @@ class Vehicle:
         now = self.sim_time
         timer = p.get("BATT_LOW_TIMER")
 
-        def below(
-            volt_param: str, mah_param: str, since: float | None
-        ) -> tuple[bool, float | None]:
+        def below(volt_param: str, mah_param: str, since: float | None):
+            """(reason or None, when the voltage first fell below the threshold)."""
             volt, mah = p.get(volt_param), p.get(mah_param)
             if mah > 0 and remaining_mah < mah:
-                return True, since
+                return "capacity", since
             if volt > 0 and b.voltage < volt:
                 since = now if since is None else since
-                return now - since >= timer, since
-            return False, None
+                return ("voltage" if now - since >= timer else None), since
+            return None, None
 
         crit, b.crit_since = below("BATT_CRT_VOLT", "BATT_CRT_MAH", b.crit_since)
         low, b.low_since = below("BATT_LOW_VOLT", "BATT_LOW_MAH", b.low_since)
         level = 2 if crit else (1 if low else 0)
         if level > b.failsafe:
             b.failsafe = level
+            b.failsafe_reason = crit or low
             kind = "critical" if level == 2 else "low"
             b.charge_state = (
                 mavlink.MAV_BATTERY_CHARGE_STATE_CRITICAL

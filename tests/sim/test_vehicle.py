@@ -265,6 +265,7 @@ def test_capacity_failsafes_low_then_critical(fleet, ready, gcs):
     assert gcs.recv("STATUSTEXT", 60, lambda m: m.text.startswith("Battery 1 is critical"))
     assert gcs.recv("HEARTBEAT", 3, lambda m: m.custom_mode == 9) is not None
     assert ready.battery.charge_state == mavlink.MAV_BATTERY_CHARGE_STATE_CRITICAL
+    assert "Battery 1 critical capacity failsafe" in ready.prearm_failures()
 
 
 def test_sim_battery_capacity_lowers_the_voltage(fleet, ready, gcs):
