@@ -84,7 +84,7 @@ def _best_shift(area_rot: Area, spacing: float, convex: bool) -> float:
     _, ymin, _, ymax = area_rot.bounds
     n = max(1, math.ceil((ymax - ymin) / spacing - 1e-6))
     slack = n * spacing - (ymax - ymin)
-    if slack < 0.5:
+    if slack < max(0.5, 0.2 * spacing):  # too little room to gain anything
         return 0.0
     xmin, _, xmax, _ = area_rot.bounds
     best, best_len = 0.0, math.inf
@@ -338,7 +338,7 @@ def coverage(
         near = area.envelope.buffer(2 * spacing)
         blocking = blocking.intersection(near) if blocking.intersects(near) else None
     convex = _is_convex(area)  # rotation keeps it
-    best: tuple[float, float, bool] | None = None
+    best = None
     for b in bearings:
         m = _rotation(b)
         area_rot = _rotate(area, m)
@@ -350,26 +350,20 @@ def coverage(
                 continue  # nothing to merge: the same as the other option
             cost = path_cost(_chain_cells(cells, speed), speed) if cells else math.inf
             if best is None or cost < best[0] - 1e-6:
-                best = (cost, b, merge)
+                best = (cost, b, merge, m, area_rot, blocking_rot, cells)
     if best is None or not math.isfinite(best[0]):
         raise PlanningError("no sweep line fits inside the grid")
-    _, b, merge = best
-    m = _rotation(b)
-    area_rot = _rotate(area, m)
-    blocking_rot = _rotate(blocking, m) if blocking is not None else None
-    cells: list[list[Segment]] | None = None
-    for shift in dict.fromkeys((_best_shift(area_rot, spacing, convex), 0.0)):
+    _, b, merge, m, area_rot, blocking_rot, cells = best
+    shift = _best_shift(area_rot, spacing, convex)
+    if shift:
         segs = sweep_segments(area_rot, spacing, shift, convex)
-        cells = _sweep_cells(segs, blocking_rot, merge) or _sweep_cells(segs, blocking_rot, False)
-        if cells:
-            break
-    assert cells  # shift 0 is what the search found
+        shifted = _sweep_cells(segs, blocking_rot, merge) or _sweep_cells(segs, blocking_rot, False)
+        cells = shifted or cells  # keep the centred layout if the shift lost every line
     if len(cells) == 1:
         base = [_cell_path(cells[0], False, False), _cell_path(cells[0], False, True)]
         base.sort(key=lambda p: path_cost(p, speed))  # the cheaper start first
     else:
         base = [_chain_cells(cells, speed)]
-    area_rot = _rotate(area, m)
     width = spacing if footprint is None else max(footprint, spacing)
 
     def refine(path: np.ndarray) -> np.ndarray:
