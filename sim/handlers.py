@@ -20,6 +20,7 @@ DENIED = mavlink.MAV_RESULT_DENIED
 UNSUPPORTED = mavlink.MAV_RESULT_UNSUPPORTED
 FAILED = mavlink.MAV_RESULT_FAILED
 
+STREAM_START_S = 1.0
 STREAM_PARAM = {1: "RAW_SENS", 2: "EXT_STAT", 3: "RC_CHAN", 6: "POSITION"}
 STREAM_PARAM.update({10: "EXTRA1", 11: "EXTRA2", 12: "EXTRA3"})
 
@@ -95,7 +96,8 @@ class Handler:
             if group not in telemetry.STREAM_GROUPS:
                 continue
             channel.stream_rates[group] = rate
-            channel.next_due[group] = self.v.sim_time + (1.0 / rate if rate else 0.0)
+            # SITL's first stream messages come 1.0-1.5 s after the request
+            channel.next_due[group] = self.v.sim_time + STREAM_START_S
             suffix = STREAM_PARAM[group]
             if channel.index < 3:
                 self.v.params.set(f"MAV{channel.index + 1}_{suffix}", rate, persist=False)
