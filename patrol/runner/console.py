@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,17 +71,23 @@ def run_patrol(
     result: list[list[Outcome]] = []
     errors: list[str] = []
 
+    done = threading.Event()
+
     def work() -> None:
         try:
             result.append(start(run))
         except LookupError as exc:
             errors.append(str(exc).strip("'\""))
+        except Exception as exc:  # a bug: say what, keep the store, no traceback
+            errors.append(f"stopped by an internal error: {type(exc).__name__}: {exc}")
+        finally:
+            done.set()
 
-    thread = threading.Thread(target=work, name="patrol", daemon=True)
-    thread.start()
-    while thread.is_alive():
+    threading.Thread(target=work, name="patrol", daemon=True).start()
+    while not done.is_set():
         try:
-            thread.join(0.2)
+            # sleep, not join: a Ctrl-C inside Thread.join can leave is_alive() wrong
+            time.sleep(0.1)
         except KeyboardInterrupt:
             if _ctrl_c(run) == "quit":
                 print(

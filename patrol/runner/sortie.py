@@ -140,7 +140,7 @@ class SortieRunner:
             reasons = actions.prearm_reasons() or ["pre-arm checks failing (no reason given)"]
             raise LaunchError("; ".join(reasons))
         actions.arm()
-        self.record("state", "armed", show=False)
+        self.record("state", "armed")
         self._set_status("flying", started_at=utcnow())
         takeoff = next(
             (i for i in self.flying.items if i.command == mavlink.MAV_CMD_NAV_TAKEOFF), None
@@ -272,7 +272,8 @@ class SortieRunner:
                 if name in HOLD_MODES and not self.reason:
                     self.reason = f"vehicle switched to {name}"
         elif event.kind in ("armed", "landed"):
-            self.record(event.kind, event.text, show=event.kind == "armed")
+            # arming is reported by the launch; a disarm (landing, failsafe) is news
+            self.record(event.kind, event.text, show=event.text == "disarmed")
 
     def _mark_reached(self, flying_seq: int) -> None:
         """Item ``flying_seq`` reached: it and every waypoint before it (ArduPilot reports the

@@ -119,3 +119,32 @@ def test_controller_killed_mid_flight_reattaches_and_completes(
     details = [e.detail for e in store.events(sortie.id)]
     assert details.count("mission started (AUTO)") == 1
     assert time.monotonic() - killed_at < 60
+
+
+def test_ctrl_c_offers_rtl_and_the_patrol_ends_interrupted(tmp_path: Path, data_dir: Path) -> None:
+    import pexpect
+
+    speedup = 20.0
+    plan = tmp_path / "square.plan"
+    write_mission(plan, square_plan(150))
+    profile = tmp_path / "site.toml"
+    profile.write_text("[params]\nFS_GCS_TIMEOUT = 20\n")
+    env = {**os.environ, "PATROL_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
+        sim = fleet.vehicles[0]
+        argv = ["fly", str(plan), "--connect", f"tcp:127.0.0.1:{sim.port}", "--speedup",
+                str(speedup), "--profile", str(profile)]  # fmt: skip
+        child = pexpect.spawn(PATROL, argv, env=env, encoding="utf-8", timeout=60)
+        try:
+            child.expect(r"\| AUTO armed \|")
+            child.sendintr()
+            child.expect(r"\[p\]ause  \[c\]ontinue  \[r\]TL  \[l\]and  \[q\]uit watching")
+            child.sendline("r")
+            child.expect("rtl requested for every flying sortie")
+            child.expect("operator: rtl done")
+            child.expect(r"patrol 1: interrupted: operator RTL")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close()
+        assert not sim.armed
+    assert child.exitstatus == 3
