@@ -11,7 +11,7 @@ import numpy as np
 
 MAX_ROUNDS = 8
 NEIGHBOURS = 10  # or-opt tries to put a grid next to one of its nearest grids
-MIN_GAIN = 2e-3  # stop when a round shortens the tour by less than this share
+MIN_GAIN = 5e-3  # stop when a round shortens the tour by less than this share
 
 
 def _d(p: np.ndarray, q: np.ndarray) -> np.ndarray:
