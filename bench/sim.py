@@ -28,7 +28,7 @@ FAST_STREAMS = (6, 10, 11)  # POSITION, EXTRA1 (attitude), EXTRA2 (VFR_HUD)
 SLOW_STREAMS = (2, 12)  # EXTENDED_STATUS, EXTRA3 (battery, EKF)
 
 
-def client(ports: list[int], rate: int, seconds: float) -> None:
+def client(ports: list[int], rate: int, status_rate: int, seconds: float) -> None:
     """Connect to every copter, request streams, arm, take off and fly away; report what
     arrived (JSON on stdout)."""
     from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -54,7 +54,9 @@ def client(ports: list[int], rate: int, seconds: float) -> None:
         for stream in FAST_STREAMS:
             link.send(mavlink.MAVLink_request_data_stream_message(link.sysid, 1, stream, rate, 1))
         for stream in SLOW_STREAMS:
-            link.send(mavlink.MAVLink_request_data_stream_message(link.sysid, 1, stream, 2, 1))
+            link.send(
+                mavlink.MAVLink_request_data_stream_message(link.sysid, 1, stream, status_rate, 1)
+            )
     counts: dict[str, int] = {}
     start = time.monotonic()
     next_cmd = start
@@ -102,13 +104,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--rate", type=int, default=10, help="telemetry Hz requested")
+    parser.add_argument("--status-rate", type=int, default=2, help="EXT_STAT/EXTRA3 Hz")
     parser.add_argument("--speedup", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=10.0, help="wall seconds measured")
     parser.add_argument("--client", nargs="*", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--client-seconds", type=float, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client is not None:
-        client(args.client, args.rate, args.client_seconds)
+        client(args.client, args.rate, args.status_rate, args.client_seconds)
         return 0
 
     from sim import SimFleet
@@ -126,6 +129,8 @@ def main() -> int:
             __file__,
             "--rate",
             str(args.rate),
+            "--status-rate",
+            str(args.status_rate),
             "--client-seconds",
             str(total),
             "--client",
@@ -146,7 +151,8 @@ def main() -> int:
     gpi = report["counts"].get("GLOBAL_POSITION_INT", 0)
     print(
         f"copters {args.count}, speedup {args.speedup:g}, telemetry {args.rate} Hz "
-        f"(POSITION/EXTRA1/EXTRA2; EXT_STAT/EXTRA3 2 Hz), sim step {1 / fleet.dt:g} Hz"
+        f"(POSITION/EXTRA1/EXTRA2; EXT_STAT/EXTRA3 {args.status_rate} Hz), "
+        f"sim step {1 / fleet.dt:g} Hz"
     )
     print(f"copters flying at the end: {report['flying']}/{args.count}")
     print(f"CPU share of one core (sim process): {100 * (cpu1 - cpu0) / wall:.1f} %")
