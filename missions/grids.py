@@ -60,8 +60,9 @@ class _RawFeature:
 
 
 def geodesic_area(geom: Polygon | MultiPolygon) -> float:
-    """Area in m² on the WGS84 ellipsoid."""
-    return abs(_GEOD.geometry_area_perimeter(geom)[0])
+    """Area in m² on the WGS84 ellipsoid (holes subtracted whatever their ring orientation:
+    pyproj sums signed ring areas, so rings are oriented first)."""
+    return abs(_GEOD.geometry_area_perimeter(shapely.orient_polygons(geom))[0])
 
 
 def load_grids(path: Path, repair: bool = False) -> list[Grid]:
@@ -276,7 +277,8 @@ def _read_kml(path: Path, text: str) -> Iterator[_RawFeature]:
         parts = []
         for poly in polygons:
             outer = poly.xpath("./*[local-name()='outerBoundaryIs']")
-            inner = poly.xpath("./*[local-name()='innerBoundaryIs']")
+            # one LinearRing per innerBoundaryIs is usual, several in one also occur
+            inner = poly.xpath("./*[local-name()='innerBoundaryIs']/*[local-name()='LinearRing']")
             parts.append([_kml_ring(b) for b in outer[:1] + inner])
         yield _RawFeature(i, name, "Polygon", parts, props)
 

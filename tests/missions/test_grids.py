@@ -158,3 +158,35 @@ def test_hole_with_too_few_points_dropped_only_with_repair(write_geojson):
     assert "hole 1" in problems(path)[0]
     (grid,) = load_grids(path, repair=True)
     assert not grid.polygon.interiors and "hole 1" in grid.repairs[0]
+
+
+def test_kml_two_holes_in_one_inner_boundary(tmp_path):
+    def ring(x, y, size):
+        pts = lonlat_ring(square(x, y, size))
+        return " ".join(f"{lon},{lat},0" for lon, lat in pts)
+
+    kml = tmp_path / "holes.kml"
+    kml.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>双塘 Shuangtang</name>'
+        f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{ring(0, 0, 300)}</coordinates>"
+        "</LinearRing></outerBoundaryIs><innerBoundaryIs>"
+        f"<LinearRing><coordinates>{ring(50, 50, 50)}</coordinates></LinearRing>"
+        f"<LinearRing><coordinates>{ring(200, 200, 50)}</coordinates></LinearRing>"
+        "</innerBoundaryIs></Polygon></Placemark></kml>",
+        encoding="utf-8",
+    )
+    (grid,) = load_grids(kml)
+    assert len(grid.polygon.interiors) == 2
+    assert grid.area_m2 == pytest.approx(300 * 300 - 2 * 50 * 50, rel=1e-3)
+
+
+def test_hole_area_is_subtracted_whatever_the_ring_orientation(write_geojson):
+    ccw_hole = square(50, 50, 50)
+    cw_hole = ccw_hole[::-1]
+    feats = [
+        feature("a", polygon(square(0, 0, 200), ccw_hole)),
+        feature("b", polygon(square(0, 0, 200), cw_hole)),
+    ]
+    a, b = load_grids(write_geojson(feats))
+    assert a.area_m2 == pytest.approx(200 * 200 - 50 * 50, rel=1e-3)
+    assert b.area_m2 == pytest.approx(a.area_m2)
