@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from patrol.errors import CommandError
-    from patrol.runner.console import load_plan, run_patrol
     from patrol.runner.patrol import SortieSpec
+    from patrol.runner.terminal import load_plan, run_patrol
 
     if len(args.plans) != len(args.connect):
         raise CommandError(

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from patrol.errors import CommandError
-    from patrol.runner.console import run_patrol
+    from patrol.runner.terminal import run_patrol
     from patrol.store.patrols import PatrolStore
 
     patrol = PatrolStore(url=args.db).get_patrol(args.patrol_id)

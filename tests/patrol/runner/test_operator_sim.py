@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from patrol.runner import console
+from patrol.runner import terminal
 from patrol.runner.route import distance
 from sim import SimFleet
 from tests.patrol.simkit import HOME, in_thread, patrol_run, spec, square_plan, wait_until
@@ -57,5 +57,5 @@ class FakeRun:
 def test_ctrl_c_prompt(monkeypatch: pytest.MonkeyPatch, typed, action, returned) -> None:
     monkeypatch.setattr("builtins.input", lambda _prompt: typed)
     run = FakeRun()
-    assert console._ctrl_c(run) == returned
+    assert terminal._ctrl_c(run) == returned
     assert run.actions == ([action] if action else [])
