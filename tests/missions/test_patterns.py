@@ -99,7 +99,7 @@ def test_hover_points_lattice_and_given():
     assert len(small.path) == 1 and field.contains(Point(small.path[0]))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(any_polygon(), st.floats(8, 40))
 def test_coverage_of_random_polygons(area, spacing):
     p = coverage(area, spacing, 8)
