@@ -52,6 +52,11 @@ FENCE_RECOVERY_S = 10.0
 POSE_HISTORY_S = 600.0
 POSE_HISTORY_DT = 0.1
 FORCE_DISARM = 21196
+# Recorded quirk (04): these INT8 params are echoed as REAL32 after a PARAM_SET.
+SET_ECHO_TYPE = {
+    "FENCE_TYPE": mavlink.MAV_PARAM_TYPE_REAL32,
+    "FENCE_ACTION": mavlink.MAV_PARAM_TYPE_REAL32,
+}
 FIRMWARE_TEXT = "ArduCopter V4.7.0-dev (90700977)"
 FRAME_TEXT = "Frame: QUAD/PLUS"
 
@@ -242,7 +247,8 @@ class Vehicle:
         """Set a parameter as PARAM_SET would (persisted); returns the canonical name."""
         canon = self.params.set(name, value)
         if canon is not None:
-            self.send_param_value(canon, self.params[canon])
+            echo_type = SET_ECHO_TYPE.get(canon, self.params.type_of(canon))
+            self.send_param_value(canon, self.params[canon], echo_type)
         return canon
 
     def _param_changed(self, name: str, value: float) -> None:
@@ -260,9 +266,10 @@ class Vehicle:
         self.copter.wind_n = -wind_speed * math.cos(wind_dir)
         self.copter.wind_e = -wind_speed * math.sin(wind_dir)
 
-    def send_param_value(self, name: str, value: float) -> None:
+    def send_param_value(self, name: str, value: float, ptype: int | None = None) -> None:
+        ptype = self.params.type_of(name) if ptype is None else ptype
         msg = mavlink.MAVLink_param_value_message(
-            name.encode(), value, self.params.type_of(name), len(self.params), 65535
+            name.encode(), value, ptype, len(self.params), 65535
         )
         self.broadcast(msg)
 

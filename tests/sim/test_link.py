@@ -73,6 +73,9 @@ def test_param_protocol(ready, gcs):
     gcs.send(mavlink.MAVLink_param_request_read_message(1, 1, b"", 30000))
     echo = gcs.set_param("rtl_alt", 1800)
     assert (echo.param_id, echo.param_value, echo.param_type) == ("RTL_ALT", 1800, 6)
+    assert gcs.set_param("FS_GCS_ENABLE", 1.7).param_value == 1.0  # INT8 truncates
+    assert gcs.set_param("FENCE_ENABLE", 1).param_type == 2
+    assert gcs.set_param("FENCE_TYPE", 7).param_type == 9  # as SITL echoes it
     gcs.send(mavlink.MAVLink_param_set_message(1, 1, b"SYSID_THISMAV", 1, 9))
     assert gcs.recv("PARAM_VALUE", cond=lambda m: m.param_id == "MAV_SYSID") is not None
     got = gcs.collect(2)
