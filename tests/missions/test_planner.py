@@ -236,3 +236,18 @@ def test_sorties_split_a_big_grid_between_sweep_lines():
         assert (counts % 2 == 0).all(), "a sweep line was cut between two sorties"
         seen += len(ys)
     assert seen == 20  # every one of the 600 m / 30 m lines is flown
+
+
+def test_rally_points_are_emitted_and_fenced():
+    lon, lat = FRAME.to_geo(-400.0, 300.0)
+    s = PlanSettings(spacing=20, rally=[(float(lat), float(lon))])
+    plan = plan_patrol([grid("a", box(100, 100, 200, 200))], s, HOME)
+    m = plan.sorties[0]
+    assert [(r.lat, r.lon) for r in m.rally] == [HOME, (pytest.approx(lat), pytest.approx(lon))]
+    inclusion, _ = fences_local(m)
+    assert inclusion.contains(Point(-400, 300))
+    bad = PlanSettings(spacing=20, rally=[(float(lat), float(lon))])
+    with pytest.raises(PlanningError, match=r"rally point .* inside a no-fly zone"):
+        plan_patrol(
+            [grid("a", box(100, 100, 200, 200))], bad, HOME, [grid("z", box(-450, 250, -350, 350))]
+        )
