@@ -52,10 +52,6 @@ class Endpoint:
     baud: int = DEFAULT_BAUD
     sysid: int | None = None  # only this vehicle (``...@SYSID``); None: the first one heard
 
-    @property
-    def is_network(self) -> bool:
-        return _NET.match(self.device) is not None
-
 
 def parse_endpoint(text: str) -> Endpoint:
     """Parse ``tcp:HOST:PORT``, ``udpin:HOST:PORT``, ``udpout:HOST:PORT`` or ``/dev/TTY[:BAUD]``,
@@ -219,10 +215,6 @@ class Link:
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
-
-    def wait_connected(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` wall seconds for the transport to open."""
-        return self._connected.wait(timeout)
 
     # -- routing ----------------------------------------------------------------------------
     def add_handler(self, handler: Handler, sysid: int | None = None) -> Callable[[], None]:

@@ -7,7 +7,6 @@ converted here. For a real aircraft the scale is 1."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 
@@ -28,10 +27,3 @@ class TimeBase:
     def vehicle(self, wall_seconds: float) -> float:
         """Vehicle seconds elapsed during ``wall_seconds`` of wall-clock time."""
         return wall_seconds * self.scale
-
-    def sleep(self, vehicle_seconds: float) -> None:
-        time.sleep(self.wall(vehicle_seconds))
-
-    def deadline(self, vehicle_seconds: float) -> float:
-        """A ``time.monotonic()`` deadline ``vehicle_seconds`` from now."""
-        return time.monotonic() + self.wall(vehicle_seconds)

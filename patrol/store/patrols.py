@@ -104,10 +104,6 @@ class PatrolStore:
             for key, value in fields.items():
                 setattr(sortie, key, value)
 
-    def get_sortie(self, sortie_id: int) -> Sortie:
-        with self.session() as s:
-            return s.get(Sortie, sortie_id)
-
     def add_event(self, sortie_id: int, kind: str, detail: str) -> None:
         with self.session() as s, s.begin():
             s.add(Event(sortie_id=sortie_id, kind=kind, detail=detail, at=utcnow()))

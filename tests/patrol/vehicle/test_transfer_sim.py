@@ -139,6 +139,9 @@ def test_params_and_actions(tmp_path: Path) -> None:
             while vehicle.telemetry.state.prearm_ok is False and time.monotonic() < deadline:
                 time.sleep(0.02)
             vehicle.actions.arm()
+            vehicle.actions.disarm()
+            assert not vehicle.telemetry.state.armed
+            vehicle.actions.arm()
             vehicle.actions.takeoff(15)
             assert vehicle.actions.wait_altitude(14, 30)
             target = (HOME[0] + 60 * M_LAT, HOME[1] + 40 * M_LON)
