@@ -79,6 +79,17 @@ class PlanSettings:
             raise PlanningError("the coverage pattern needs --spacing M or --camera NAME")
         if self.camera is not None:
             self.camera.line_spacing(self.alt, self.overlap)  # checks the overlap
+        for label, value in (
+            ("perimeter inset", self.inset),
+            ("no-fly clearance", self.clearance),
+            ("fence margin", self.fence_margin),
+        ):
+            if value < 0:
+                raise PlanningError(f"{label} must not be negative ({value:g} m)")
+        if self.fence_margin < 5:
+            raise PlanningError(
+                f"fence margin {self.fence_margin:g} m leaves no room to turn: use at least 5 m"
+            )
         if not 50 <= self.min_coverage <= 100:
             raise PlanningError(f"minimum coverage {self.min_coverage:g}% must be 50-100%")
 

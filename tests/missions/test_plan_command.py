@@ -120,6 +120,9 @@ def run_error(args, capsys) -> str:
         (["--angle", "north"], "--angle expects auto or degrees"),
         (["-o", "x.kml"], "use a .plan, .waypoints or .geojson"),
         (["--endurance", "0.5"], "too short"),
+        (["--clearance", "-1"], "no-fly clearance must not be negative"),
+        (["--min-coverage", "20"], "minimum coverage"),
+        (["--speed", "30"], "speed 30 m/s"),
     ],
 )
 def test_operator_errors(tmp_path, capsys, extra, message):
