@@ -49,6 +49,8 @@ PREARM_HEALTHY_S = 23.5  # 23.56-23.6 s in the recordings
 EKF_POSITION_S = 41.62
 LANDED_DISARM_S = 2.0
 FENCE_RECOVERY_S = 10.0
+PREARM_TICK_PHASE_S = 0.44  # the 1 Hz arming check ran at x.43-x.48 s in the recordings
+PREARM_EVAL_PHASE_S = 0.06
 POSE_HISTORY_S = 600.0
 POSE_HISTORY_DT = 0.1
 FORCE_DISARM = 21196
@@ -123,6 +125,13 @@ class Vehicle:
         self.next_heartbeat = 0.5
         self.next_timesync = 9.5
         self.first_heartbeat = True
+        # AP_Arming: failures are shown by the 1 Hz update every 30 s, or (4 s apart) after the
+        # checks' result changed; the result is also evaluated for SYS_STATUS (2 Hz)
+        self.next_arming_check = PREARM_TICK_PHASE_S
+        self.next_prearm_eval = PREARM_EVAL_PHASE_S
+        self.last_prearm_result: bool | None = None
+        self.last_prearm_display = 0.0
+        self.prearm_report_now = False
         self._text_id = 0  # STATUSTEXT id of the last multi-chunk text
         self.liftoff_at: float | None = None
         self.yaw_aligned = False
@@ -370,6 +379,21 @@ class Vehicle:
             failures.append("Need Position Estimate")
         return failures
 
+    def _prearm_evaluate(self) -> None:
+        healthy = self.prearm_healthy()
+        if self.last_prearm_result is not None and healthy != self.last_prearm_result:
+            self.prearm_report_now = True
+        self.last_prearm_result = healthy
+
+    def _arming_update(self, t: float) -> None:
+        failures = [] if self.armed else self.prearm_failures()
+        since = t - self.last_prearm_display
+        if (self.prearm_report_now and since > 4.0 + 1e-6) or since > 30.0 + 1e-6:
+            self.prearm_report_now = False
+            self.last_prearm_display = t
+            for failure in failures:
+                self.text(mavlink.MAV_SEVERITY_CRITICAL, f"PreArm: {failure}")
+
     def prearm_healthy(self) -> bool:
         return self.armed or not self.prearm_failures()
 
@@ -513,6 +537,12 @@ class Vehicle:
         self._fence_check()
         self._ekf_failsafe()
         self.missions.tick()
+        if t >= self.next_prearm_eval:
+            self.next_prearm_eval += 0.5
+            self._prearm_evaluate()
+        if t >= self.next_arming_check:
+            self.next_arming_check += 1.0
+            self._arming_update(t)
         if t >= self.next_heartbeat:
             self.next_heartbeat += 1.0
             self.broadcast(self.heartbeat())

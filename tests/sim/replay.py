@@ -14,9 +14,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "sitl"
 
 # Texts SITL sends that the simulator deliberately does not reproduce.
-IGNORED_TEXTS = (
-    re.compile(r"^PreArm: "),  # periodic, unsolicited pre-arm reports (timing not modelled)
-)
+IGNORED_TEXTS: tuple[re.Pattern, ...] = ()
 COMPARED = {
     "HEARTBEAT",
     "COMMAND_ACK",
