@@ -93,8 +93,8 @@ def test_sim_time_follows_speedup(tmp_path):
         t0, w0 = fleet.sim_time, time.monotonic()
         time.sleep(0.5)
         ratio = (fleet.sim_time - t0) / (time.monotonic() - w0)
-        assert 15 < ratio < 21
-        assert 15 < fleet.real_time_factor() < 21
+        assert 12 < ratio < 21  # lower bound loose: a loaded machine slips the clock
+        assert 12 < fleet.real_time_factor() < 21
 
 
 def test_sim_speedup_param_changes_the_shared_clock(tmp_path):
