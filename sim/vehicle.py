@@ -700,8 +700,9 @@ class Vehicle:
         if not self.flying:
             self.disarm(force=True)
             return
-        if options & 2 and self.mode == modes.AUTO:
-            return
+        fs_gcs = int(p.get("FS_GCS_ENABLE"))
+        if (options & 2 or fs_gcs == 2) and self.mode == modes.AUTO:
+            return  # FS_OPTIONS bit 1 (or the deprecated FS_GCS_ENABLE 2): continue the mission
         if options & 8 and (self.mode == modes.LAND or self.nav.landing):
             return
         if options & 16 and self.mode in modes.PILOT_CONTROLLED:
@@ -714,7 +715,7 @@ class Vehicle:
             5: (modes.LAND,),
             7: (modes.BRAKE, modes.LAND),
         }
-        self.failsafe_mode(chains.get(int(p.get("FS_GCS_ENABLE")), (modes.RTL, modes.LAND)))
+        self.failsafe_mode(chains.get(fs_gcs, (modes.RTL, modes.LAND)))
 
     def _fence_check(self) -> None:
         """AC_Fence: act on a new breach (outside a manual-recovery window), report when the

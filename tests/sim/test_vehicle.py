@@ -288,3 +288,15 @@ def test_wind_tilts_the_copter_and_costs_current(fleet, ready, gcs):
     wind = gcs.recv("WIND")
     assert abs(wind.speed - 8) < 0.01 and abs(wind.direction) < 0.01
     assert abs(gcs.recv("VFR_HUD").airspeed - 8) < 0.1  # hovering in an 8 m/s wind
+
+
+def test_gcs_failsafe_can_continue_an_auto_mission(fleet, ready, gcs):
+    gcs.set_param("FS_GCS_ENABLE", 1)
+    gcs.set_param("FS_OPTIONS", 2)  # continue the mission in AUTO
+    assert gcs.upload(square_mission()).type == 0
+    gcs.heartbeats = True
+    take_off(fleet, ready, gcs)
+    assert gcs.command(176, 1, 3).result == 0
+    gcs.heartbeats = False
+    assert gcs.saw_text("GCS Failsafe", timeout=10)
+    assert ready.mode == 3 and ready.auto.current >= 2
