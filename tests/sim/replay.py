@@ -88,6 +88,7 @@ class Events:
         self.mode: int | None = None
         self.armed: bool | None = None
         self.armed_changes: list[bool] = []
+        self.texts: list[tuple[float, str]] = []  # (sim time received, text)
 
     def add(self, mtype: str, f: dict) -> None:
         ev: tuple | None = None
@@ -135,11 +136,32 @@ def recorded_events(records: list[Record]) -> Events:
     return ev
 
 
+def recorded_texts(records: list[Record]) -> list[tuple[float, str]]:
+    return [(r.boot_s, r.fields["text"]) for r in records if r.type == "STATUSTEXT"]
+
+
+def leg_times(texts: list[tuple[float, str]]) -> dict:
+    """Seconds from "Mission: n" to "Reached command #n" per item, and touchdown to disarm."""
+    start: dict[int, float] = {}
+    legs: dict = {}
+    touchdown = None
+    for t, text in texts:
+        if m := re.match(r"Mission: (\d+)", text):
+            start[int(m.group(1))] = t
+        elif (m := re.match(r"Reached command #(\d+)", text)) and int(m.group(1)) in start:
+            legs[int(m.group(1))] = t - start[int(m.group(1))]
+        elif text.startswith("SIM Hit ground"):
+            touchdown = t
+        elif text == "Disarming motors" and touchdown is not None:
+            legs["disarm_after_touchdown"] = t - touchdown
+    return legs
+
+
 def message_fields(msg) -> dict:
     return {name: getattr(msg, name) for name in msg.get_fieldnames()}
 
 
-def replay(records: list[Record], gcs, fleet, tail_s: float = 1.0, chunk_s: float = 0.1):
+def replay(records: list[Record], gcs, fleet, tail_s: float = 1.0, chunk_s: float = 0.05):
     """Lock-step replay: advance the (not started) fleet to each recorded outgoing message's
     sim time and send it; return the events of everything the simulator answered."""
     gcs.sock.setblocking(False)
@@ -158,6 +180,8 @@ def replay(records: list[Record], gcs, fleet, tail_s: float = 1.0, chunk_s: floa
         for msg in gcs.log[seen:]:
             if msg.get_type() in COMPARED:
                 events.add(msg.get_type(), message_fields(msg))
+            if msg.get_type() == "STATUSTEXT":
+                events.texts.append((fleet.sim_time, msg.text))  # to within one chunk
         seen = len(gcs.log)
     gcs.close()
     return events

@@ -9,7 +9,7 @@ import pytest
 from sim import SimFleet
 from tests.sim.conftest import HOME
 from tests.sim.gcs import Gcs
-from tests.sim.replay import SHARED, load, recorded_events, replay
+from tests.sim.replay import SHARED, leg_times, load, recorded_events, recorded_texts, replay
 
 pytestmark = pytest.mark.skipif(
     not SHARED.is_dir(), reason=f"reference transcripts not found at {SHARED}"
@@ -89,3 +89,15 @@ def test_replay_param_replies(tmp_path):
         if m.get_type() == "PARAM_VALUE" and keep(m.to_dict())
     ]
     assert got == want
+
+
+def test_auto_mission_leg_times_close_to_sitl(tmp_path):
+    """06: each leg (WPNAV_SPEED 10 m/s, WPNAV_ACCEL 2.5 m/s², 2 m radius; LOITER_TIME 10 s)
+    takes within 12 % of SITL's time; the disarm follows touchdown by ~2 s."""
+    records, got = run("06-flight-auto.jsonl", tmp_path)
+    sitl = leg_times(recorded_texts(records))
+    sim = leg_times(got.texts)
+    assert set(sim) == set(sitl) == {2, 3, 4, 5, 6, 7, "disarm_after_touchdown"}
+    for leg in (2, 3, 4, 5, 6, 7):
+        assert abs(sim[leg] - sitl[leg]) <= 0.12 * sitl[leg], (leg, sim[leg], sitl[leg])
+    assert abs(sim["disarm_after_touchdown"] - sitl["disarm_after_touchdown"]) < 0.3
