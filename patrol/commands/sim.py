@@ -27,11 +27,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="home position: degrees, metres AMSL, heading degrees",
     )
     p.add_argument("--speedup", type=float, default=1.0, metavar="K", help="sim time / wall time")
-    p.add_argument("--port", type=int, default=5760, help="TCP port of vehicle 0 (SERIAL0)")
+    p.add_argument(
+        "--port", type=int, default=5760, help="TCP port of vehicle 0 (SERIAL0); 0 = any free"
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--gcs-udp", metavar="HOST:PORT", help="also send vehicle telemetry here")
     p.add_argument("--state-dir", type=Path, help="where params persist (default: data dir)")
-    p.add_argument("--signing-key", metavar="KEY", help="MAVLink 2 signing key (hex or phrase)")
+    p.add_argument(
+        "--signing-key",
+        metavar="KEY",
+        help="MAVLink 2 signing key: 64 hex digits, or a passphrase (SHA-256, as MAVProxy)",
+    )
     p.add_argument("--duration", type=float, metavar="S", help="stop after S wall seconds")
     p.add_argument(
         "--boot-time-scale",
@@ -41,8 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="scale SITL's boot timing (GPS/EKF position at 41.6 s); 1 = as SITL",
     )
     faults = p.add_argument_group("fault injection (built-in simulator)")
-    faults.add_argument("--packet-loss", type=float, default=0.0, metavar="PCT")
-    faults.add_argument("--latency-ms", type=float, default=0.0, metavar="MS")
+    faults.add_argument(
+        "--packet-loss", type=float, default=0.0, metavar="PCT", help="MAVLink packets lost"
+    )
+    faults.add_argument(
+        "--latency-ms", type=float, default=0.0, metavar="MS", help="one-way link delay"
+    )
     faults.add_argument(
         "--outage",
         action="append",
@@ -51,7 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="link outage window in simulated seconds since boot (repeatable)",
     )
     faults.add_argument("--gps-loss", action="store_true", help="GPS without a fix")
-    faults.add_argument("--battery-sag", type=float, default=0.0, metavar="V")
+    faults.add_argument(
+        "--battery-sag", type=float, default=0.0, metavar="V", help="volts off the battery"
+    )
     faults.add_argument(
         "--wind", metavar="SPEED,FROM_DEG", help="steady wind (m/s, direction it blows from)"
     )
