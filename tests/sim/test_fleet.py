@@ -114,3 +114,15 @@ def test_sim_speedup_param_changes_the_shared_clock(tmp_path):
             gcs.close()
     with pytest.raises(ValueError):
         fleet.set_speedup(0)
+
+
+def test_signing_key_forms():
+    import hashlib
+
+    from sim.fleet import parse_key
+
+    raw = bytes(range(32))
+    assert parse_key(raw) == raw
+    assert parse_key(raw.hex()) == raw
+    assert parse_key("township patrol") == hashlib.sha256(b"township patrol").digest()
+    assert parse_key(None) is None
