@@ -22,9 +22,9 @@ import shapely
 from shapely.affinity import rotate, translate
 from shapely.geometry import LineString, Point, Polygon, box
 
+from missions.coverage import coverage
 from missions.flight import leg_lengths
 from missions.grids import Grid
-from missions.patterns import coverage
 from missions.planner import PlanSettings, plan_patrol
 from missions.projection import LocalFrame
 

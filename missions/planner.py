@@ -16,15 +16,17 @@ from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
 from missions.camera import CAMERAS, Camera
+from missions.coverage import MIN_COVERAGE_PCT, coverage
 from missions.emit import fence_items, fence_params, mission_items, rally_items
 from missions.errors import PlanningError
-from missions.flight import ACCEL, leg_lengths, path_cost, path_time, turn_times, vertical_time
+from missions.flight import leg_lengths, path_cost, path_time, vertical_time
 from missions.grids import Grid
 from missions.items import Mission
 from missions.ordering import order_grids
-from missions.patterns import MIN_COVERAGE_PCT, Pattern, coverage, hover_points, perimeter
+from missions.patterns import Pattern, hover_points, perimeter
 from missions.projection import LocalFrame
 from missions.routing import Router
+from missions.sorties import Route, SortieLimits, split_sorties
 
 PATTERNS = ("coverage", "perimeter", "points")
 MIN_ALT, MAX_ALT = 5.0, 120.0
@@ -32,7 +34,6 @@ MAX_SPEED = 20.0  # WPNAV_SPEED tops out at 2000 cm/s
 GENERIC_CAMERA = "generic-1/2.3"
 DEFAULT_HOVER_SPACING = 300.0  # about two loudspeaker reaches
 FENCE_ALT_MARGIN = 20.0
-MIN_UTILISATION = 0.6  # end a sortie at a grid boundary if that still uses 60 % of the battery
 MAX_ITEMS = 700  # mission items most ArduPilot boards can store (SITL holds more)
 FENCE_VERTICES = 20  # exclusion polygons with more vertices are simplified outward
 
@@ -223,7 +224,17 @@ def plan_patrol(
     budget = settings.endurance_min * 60.0 if settings.endurance_min else None
     margin = 0.0
     for _ in range(5):  # detour corners on the way out and home are only estimated: re-cut
-        pieces = _split_sorties(points, hover, owner, line_start, router, settings, planned, margin)
+        pieces = split_sorties(
+            Route(points, hover, owner, line_start),
+            router,
+            SortieLimits(
+                budget - margin if budget else None,
+                settings.alt,
+                settings.speed,
+                settings.endurance_min,
+            ),
+            lambda g: planned[g].grid.name,
+        )
         over = max(sortie_time(*piece) for piece in pieces) - (budget or math.inf)
         if over <= 0:
             break
@@ -378,73 +389,6 @@ def _detour(
                 fill = c[i]
             out_c[k] += [np.full(len(mid), fill, dtype=c.dtype), c[i + 1 : stop]]
     return np.vstack(out_p), [np.concatenate(parts) for parts in out_c]
-
-
-def _split_sorties(
-    p: np.ndarray,
-    h: np.ndarray,
-    o: np.ndarray,
-    line_start: np.ndarray,
-    router: Router,
-    s: PlanSettings,
-    planned: list[_Planned],
-    margin: float = 0.0,
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Cut the patrol into sorties from and back to home that each fit the endurance (less
-    ``margin`` seconds), preferably between grids, otherwise inside a grid at the end of a
-    sweep line (never halfway along one)."""
-    if s.endurance_min is None:
-        return [(p, h)]
-    budget = s.endurance_min * 60.0 - margin
-    fixed = vertical_time(s.alt) + 2 * s.speed / ACCEL  # climb, descent, the two home corners
-    turns = np.concatenate([[0.0], turn_times(p, s.speed), [0.0]])
-    # t[i]: time from the first point after home to point i, turns and hovers on the way
-    step = np.concatenate([[0.0], leg_lengths(p) / s.speed + turns[1:]])
-    t = np.cumsum(step) + np.cumsum(h)
-    home = np.zeros(2)
-    cache: dict[int, float] = {}
-
-    def to_home(i: int) -> float:
-        if i not in cache:
-            cache[i] = float(leg_lengths(router.path(p[i], home)).sum()) / s.speed
-        return cache[i]
-
-    last = len(p) - 2
-    ends = {i for i in range(1, last + 1) if o[i] != o[i + 1]} | {last}
-    pieces: list[tuple[np.ndarray, np.ndarray]] = []
-    a = 1
-    while a <= last:
-        start = fixed + to_home(a) + h[a] - t[a]  # outbound equals the way back
-
-        def fits(b: int, start: float = start) -> bool:
-            if start + t[b] + float(np.hypot(*p[b])) / s.speed > budget:
-                return False  # not even in a straight line home
-            return start + t[b] + to_home(b) <= budget
-
-        if not fits(a):
-            who = planned[o[a]].grid.name if o[a] >= 0 else "a transit point"
-            raise PlanningError(
-                f"endurance {s.endurance_min:g} min is too short to fly to {who} and back"
-            )
-        b_max = int(np.searchsorted(t, budget - start, side="right")) - 1
-        b_max = min(max(b_max, a), last)
-        # to_home is not monotonic, but the furthest feasible point is near b_max
-        b_any = next(b for b in range(b_max, a - 1, -1) if fits(b))
-        if line_start[b_any] and b_any > a:
-            b_any -= 1  # stop after the previous line rather than fly to a line's start
-        b = b_any
-        for e in sorted((e for e in ends if a <= e <= b_any), reverse=True):
-            if fits(e):
-                if start + t[e] >= MIN_UTILISATION * budget:
-                    b = e
-                break
-        out = router.path(home, p[a])
-        back = router.path(p[b], home)
-        pts = np.vstack([out[:-1], p[a : b + 1], back[1:]])
-        hov = np.concatenate([np.zeros(len(out) - 1), h[a : b + 1], np.zeros(len(back) - 1)])
-        pieces.append((pts, hov))
-        a = b + 1
-    return pieces
 
 
 def _emit(

@@ -1,0 +1,95 @@
+"""Cutting one long patrol route into sorties that each fit the battery, from and back to home."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from missions.errors import PlanningError
+from missions.flight import ACCEL, leg_lengths, turn_times, vertical_time
+from missions.routing import Router
+
+MIN_UTILISATION = 0.6  # end a sortie at a grid boundary if that still uses 60 % of the battery
+
+
+@dataclass
+class Route:
+    """The whole patrol from home back to home, in local metres."""
+
+    points: np.ndarray  # (N, 2)
+    hover: np.ndarray  # (N,) seconds to hover at each point
+    owner: np.ndarray  # (N,) grid index, -1 for transit points
+    line_start: np.ndarray  # (N,) a sweep line starts here
+
+
+@dataclass
+class SortieLimits:
+    endurance_s: float | None  # seconds in the air per sortie; None: one sortie
+    alt: float
+    speed: float
+    endurance_min: float | None = None  # as the operator gave it, for messages
+
+
+def split_sorties(
+    route: Route, router: Router, limits: SortieLimits, grid_name: Callable[[int], str]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cut the patrol into sorties (points, hover seconds) from and back to home that each fit
+    the endurance, preferably between grids, otherwise inside a grid at the end of a sweep
+    line (never halfway along one)."""
+    p, h, o, line_start = route.points, route.hover, route.owner, route.line_start
+    if limits.endurance_s is None:
+        return [(p, h)]
+    s = limits
+    budget = limits.endurance_s
+    endurance_min = limits.endurance_min or budget / 60
+    fixed = vertical_time(s.alt) + 2 * s.speed / ACCEL  # climb, descent, the two home corners
+    turns = np.concatenate([[0.0], turn_times(p, s.speed), [0.0]])
+    # t[i]: time from the first point after home to point i, turns and hovers on the way
+    step = np.concatenate([[0.0], leg_lengths(p) / s.speed + turns[1:]])
+    t = np.cumsum(step) + np.cumsum(h)
+    home = np.zeros(2)
+    cache: dict[int, float] = {}
+
+    def to_home(i: int) -> float:
+        if i not in cache:
+            cache[i] = float(leg_lengths(router.path(p[i], home)).sum()) / s.speed
+        return cache[i]
+
+    last = len(p) - 2
+    ends = {i for i in range(1, last + 1) if o[i] != o[i + 1]} | {last}
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []
+    a = 1
+    while a <= last:
+        start = fixed + to_home(a) + h[a] - t[a]  # outbound equals the way back
+
+        def fits(b: int, start: float = start) -> bool:
+            if start + t[b] + float(np.hypot(*p[b])) / s.speed > budget:
+                return False  # not even in a straight line home
+            return start + t[b] + to_home(b) <= budget
+
+        if not fits(a):
+            who = grid_name(int(o[a])) if o[a] >= 0 else "a transit point"
+            raise PlanningError(
+                f"endurance {endurance_min:g} min is too short to fly to {who} and back"
+            )
+        b_max = int(np.searchsorted(t, budget - start, side="right")) - 1
+        b_max = min(max(b_max, a), last)
+        # to_home is not monotonic, but the furthest feasible point is near b_max
+        b_any = next(b for b in range(b_max, a - 1, -1) if fits(b))
+        if line_start[b_any] and b_any > a:
+            b_any -= 1  # stop after the previous line rather than fly to a line's start
+        b = b_any
+        for e in sorted((e for e in ends if a <= e <= b_any), reverse=True):
+            if fits(e):
+                if start + t[e] >= MIN_UTILISATION * budget:
+                    b = e
+                break
+        out = router.path(home, p[a])
+        back = router.path(p[b], home)
+        pts = np.vstack([out[:-1], p[a : b + 1], back[1:]])
+        hov = np.concatenate([np.zeros(len(out) - 1), h[a : b + 1], np.zeros(len(back) - 1)])
+        pieces.append((pts, hov))
+        a = b + 1
+    return pieces

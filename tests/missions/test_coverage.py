@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point, Polygon, box
+
+from missions.coverage import coverage
+from missions.errors import PlanningError
+from missions.flight import leg_lengths
+from tests.missions.strategies import any_polygon
+
+
+def covered_pct(area, path, width) -> float:
+    seen = LineString(path).buffer(width / 2, cap_style="flat")
+    return 100 * area.intersection(seen).area / area.area
+
+
+def test_rectangle_is_swept_along_its_long_side():
+    field = box(0, 0, 200, 120)
+    p = coverage(field, 20, 8)
+    assert p.bearing == pytest.approx(90.0)  # lines run east-west
+    assert len(p.path) == 12  # six lines of 200 m
+    assert leg_lengths(p.path).sum() == pytest.approx(6 * 200 + 5 * 20)
+    assert covered_pct(field, p.path, 20) == pytest.approx(100.0)
+
+
+def test_variants_are_reverse_pairs():
+    p = coverage(box(0, 0, 200, 120), 20, 8)
+    assert len(p.variants) % 2 == 0
+    for a, b in zip(p.variants[::2], p.variants[1::2], strict=True):
+        np.testing.assert_allclose(a[::-1], b)
+
+
+def test_fixed_angle_is_kept():
+    p = coverage(box(0, 0, 200, 120), 20, 8, bearing=30.0)
+    assert p.bearing == 30.0
+    d = np.diff(p.path[:2], axis=0)[0]
+    assert np.degrees(np.arctan2(d[0], d[1])) % 180 == pytest.approx(30.0)
+
+
+def test_u_shape_is_split_into_cells_instead_of_crossing_the_bay_each_line():
+    u = Polygon(
+        [(0, 0), (300, 0), (300, 300), (220, 300), (220, 60), (80, 60), (80, 300), (0, 300)]
+    )
+    p = coverage(u, 20, 8, bearing=90.0)  # lines across the bay
+    bay = box(85, 65, 215, 300)
+    crossings = sum(LineString(p.path[i : i + 2]).intersects(bay) for i in range(len(p.path) - 1))
+    assert crossings <= 2  # once over and at most once back, not once per line
+    assert covered_pct(u, p.path, 20) == pytest.approx(100.0)
+
+
+def test_pond_is_flown_over_when_that_is_shorter():
+    field = box(0, 0, 200, 120).difference(Point(100, 60).buffer(30))
+    p = coverage(field, 20, 8)
+    assert leg_lengths(p.path).sum() == pytest.approx(1300, abs=1)
+    assert covered_pct(field, p.path, 20) == pytest.approx(100.0)
+
+
+def test_lines_stop_at_no_fly_zones():
+    field = box(0, 0, 200, 100)
+    school = box(80, -10, 120, 110)  # cuts the field in two
+    p = coverage(field.difference(school.buffer(10)), 20, 8, bearing=90.0, blocking=school)
+    assert not any(school.buffer(9).contains(Point(xy)) for xy in p.path)
+    legs = [LineString(p.path[i : i + 2]) for i in range(len(p.path) - 1)]
+    # one side, then the other: a single transit across, which the planner routes around
+    assert sum(leg.intersects(school) for leg in legs) == 1
+
+
+def test_bad_spacing():
+    with pytest.raises(PlanningError, match="spacing"):
+        coverage(box(0, 0, 10, 10), 0, 8)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(any_polygon(), st.floats(8, 40))
+def test_coverage_of_random_polygons(area, spacing):
+    p = coverage(area, spacing, 8)
+    near = area.buffer(spacing + 1e-6)
+    for variant in range(len(p.variants)):
+        flown = p.final(variant)  # sweep ends trimmed for this entry corner
+        assert covered_pct(area, flown, spacing) >= 99.5
+        assert leg_lengths(flown).sum() <= leg_lengths(p.variants[variant]).sum() + 1e-6
+        # every waypoint stays near the grid (at most a line spacing outside it)
+        assert all(near.contains(Point(xy)) for xy in flown)
+
+
+def test_trimmed_hexagon_matches_boustrophedon_centre_lines():
+    import math
+
+    hexagon = Polygon(
+        [(100 * math.cos(a), 100 * math.sin(a)) for a in np.radians(np.arange(0, 360, 60))]
+    )
+    p = coverage(hexagon, 20, 8)
+    full, flown = p.path, p.final()
+    assert leg_lengths(flown).sum() < leg_lengths(full).sum() - 50
+    assert covered_pct(hexagon, flown, 20) >= 99.6
+    assert covered_pct(hexagon, full, 20) == pytest.approx(100.0)
+
+
+def test_min_coverage_100_keeps_every_line_across_its_band():
+    import math
+
+    pentagon = Polygon(
+        [(120 * math.cos(a), 120 * math.sin(a)) for a in np.radians(np.arange(90, 450, 72))]
+    )
+    trimmed = coverage(pentagon, 20, 8).final()
+    full = coverage(pentagon, 20, 8, min_coverage=100).final()
+    assert covered_pct(pentagon, full, 20) == pytest.approx(100.0)
+    assert 99.5 <= covered_pct(pentagon, trimmed, 20) < 100.0
+    assert leg_lengths(trimmed).sum() < leg_lengths(full).sum()
+
+
+def test_convex_band_extents_match_the_overlay():
+    import shapely
+    from shapely.geometry import MultiPoint
+
+    from missions.coverage import _band_centres, _convex_segments
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        poly = MultiPoint(rng.uniform(0, 300, (10, 2))).convex_hull
+        yc = _band_centres(poly, 17.0)
+        xmin, _, xmax, _ = poly.bounds
+        bounds = shapely.bounds(
+            shapely.intersection(shapely.box(xmin - 1, yc - 8.5, xmax + 1, yc + 8.5), poly)
+        )
+        got = _convex_segments(poly, yc, 17.0)
+        assert len(got) == len(yc)
+        for (_, lo, hi, _), b in zip(got, bounds, strict=True):
+            assert lo == pytest.approx(b[0], abs=1e-6) and hi == pytest.approx(b[2], abs=1e-6)
