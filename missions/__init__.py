@@ -13,6 +13,8 @@ Public API:
 - ``missions.items.Mission`` / ``MissionItem``: the mission model (``Mission.params`` holds the
   fence parameters the runner sets: FENCE_ENABLE, FENCE_TYPE, FENCE_ACTION, FENCE_ALT_MAX).
 
-Stages: grids -> projection (local metres) -> patterns -> ordering -> routing around no-fly
-zones -> sorties -> emit (items, fence, rally) -> formats. Nothing here imports ``patrol``.
+Stages, one module each: grids -> projection (local metres) -> coverage / patterns (per grid)
+-> ordering (visit order, entries and exits) -> routing (around no-fly zones) -> sorties
+(endurance) -> emit (items, fence, rally) -> formats; flight holds the flight-time model and
+camera the camera models. Nothing here imports ``patrol``.
 """
