@@ -252,12 +252,20 @@ class Handler:
 
     def cmd_511(self, channel, msg, is_int):  # SET_MESSAGE_INTERVAL
         msgid, interval_us = int(msg.param1), msg.param2
-        if interval_us < 0 or msgid not in telemetry.BY_ID:
-            channel.intervals.pop(msgid, None)
-        elif interval_us > 0:
+        if interval_us <= 0 or msgid not in telemetry.BY_ID:
+            channel.intervals.pop(msgid, None)  # -1 stop, 0 back to the stream default
+        else:
             channel.intervals[msgid] = interval_us / 1e6
             channel.next_due[-msgid] = self.v.sim_time + interval_us / 1e6
         return ACCEPTED
+
+    def cmd_510(self, channel, msg, is_int):  # GET_MESSAGE_INTERVAL
+        msgid = int(msg.param1)
+        _ack(channel, msg, msg.command, ACCEPTED)
+        interval = channel.intervals.get(msgid)
+        interval_us = round(interval * 1e6) if interval else 0
+        channel.send(mavlink.MAVLink_message_interval_message(msgid, interval_us))
+        return None
 
     def cmd_512(self, channel, msg, is_int):  # REQUEST_MESSAGE
         build = telemetry.BY_ID.get(int(msg.param1))

@@ -50,6 +50,11 @@ def test_set_message_interval_and_request_message(fleet, ready, gcs):
     msgs = gcs.collect(15)
     states = [m for m in msgs if m.get_type() == "EXTENDED_SYS_STATE"]
     assert 12 <= len(states) <= 17 and states[0].landed_state == 1
+    assert gcs.command(510, 245).result == 0
+    assert gcs.recv("MESSAGE_INTERVAL").interval_us == 1_000_000
+    assert gcs.command(511, 245, -1).result == 0
+    gcs.collect(1)
+    assert not any(m.get_type() == "EXTENDED_SYS_STATE" for m in gcs.collect(3))
     assert gcs.command(512, 242).result == 0
     home = gcs.recv("HOME_POSITION")
     assert home.latitude == round(HOME[0] * 1e7) and home.altitude == 200000
