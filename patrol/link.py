@@ -17,7 +17,7 @@ import select
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -175,7 +175,6 @@ class Link:
         self.heartbeat_period = heartbeat_period
         self.max_backoff = max_backoff
         self.stats = LinkStats()
-        self.tlog = TlogWriter(tlog) if tlog else None
         self.heartbeat_enabled = True
         self.last_received = 0.0  # time.monotonic() of the last good message
         self._conn: mavutil.mavfile | None = None
@@ -183,6 +182,9 @@ class Link:
         self._send_lock = threading.Lock()
         self._handlers: dict[int | None, list[Handler]] = {}
         self._handlers_lock = threading.Lock()
+        self._tlogs: list[tuple[int | None, TlogWriter]] = []
+        if tlog:
+            self.add_tlog(tlog)
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -203,8 +205,8 @@ class Link:
         for thread in self._threads:
             thread.join(timeout=2.0)
         self._drop_connection("closed")
-        if self.tlog:
-            self.tlog.close()
+        for _sysid, writer in self.tlogs():
+            writer.close()
 
     def __enter__(self) -> Link:
         return self.start()
@@ -215,6 +217,24 @@ class Link:
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    # -- logs -------------------------------------------------------------------------------
+    def add_tlog(self, path: Path, sysid: int | None = None) -> TlogWriter:
+        """Log to ``path`` what this link carries: everything, or only what comes from and
+        goes to vehicle ``sysid`` (so vehicles sharing a link still get a .tlog each)."""
+        writer = TlogWriter(path)
+        with self._handlers_lock:
+            self._tlogs.append((sysid, writer))
+        return writer
+
+    def remove_tlog(self, writer: TlogWriter) -> None:
+        with self._handlers_lock:
+            self._tlogs = [(s, w) for s, w in self._tlogs if w is not writer]
+        writer.close()
+
+    def tlogs(self) -> list[tuple[int | None, TlogWriter]]:
+        with self._handlers_lock:
+            return list(self._tlogs)
 
     # -- routing ----------------------------------------------------------------------------
     def add_handler(self, handler: Handler, sysid: int | None = None) -> Callable[[], None]:
@@ -231,15 +251,18 @@ class Link:
 
         return remove
 
-    def wait_vehicle(self, timeout: float) -> int | None:
-        """The system id of the first autopilot heard (or the endpoint's ``@SYSID`` once it is
-        heard), waiting up to ``timeout`` wall seconds."""
+    def wait_vehicle(
+        self, timeout: float, sysid: int | None = None, exclude: Container[int] = ()
+    ) -> int | None:
+        """The system id of the first autopilot heard (only ``sysid`` when given; never one in
+        ``exclude``), waiting up to ``timeout`` wall seconds."""
         found: list[int] = []
         event = threading.Event()
+        wanted = sysid
 
         def on_message(msg: Message) -> None:
-            wanted = self.endpoint.sysid
-            if is_vehicle_heartbeat(msg) and wanted in (None, msg.get_srcSystem()):
+            src = msg.get_srcSystem()
+            if is_vehicle_heartbeat(msg) and wanted in (None, src) and src not in exclude:
                 found.append(msg.get_srcSystem())
                 event.set()
 
@@ -265,8 +288,10 @@ class Link:
             self._drop_connection(f"send failed: {exc}")
             return False
         self.stats.sent += 1
-        if self.tlog:
-            self.tlog.write(packet)
+        target = getattr(msg, "target_system", 0)
+        for sysid, writer in self.tlogs():
+            if sysid is None or target in (0, sysid):
+                writer.write(packet)
         return True
 
     # -- threads ----------------------------------------------------------------------------
@@ -360,9 +385,10 @@ class Link:
             return
         self.stats.received += 1
         self.last_received = time.monotonic()
-        if self.tlog:
-            self.tlog.write(bytes(msg.get_msgbuf()))
         sysid = msg.get_srcSystem()
+        for only, writer in self.tlogs():
+            if only is None or only == sysid:
+                writer.write(bytes(msg.get_msgbuf()))
         with self._handlers_lock:
             handlers = [*self._handlers.get(sysid, ()), *self._handlers.get(None, ())]
         for handler in handlers:
@@ -384,5 +410,5 @@ class Link:
                         3,
                     )
                 )
-            if self.tlog:
-                self.tlog.flush()
+            for _sysid, writer in self.tlogs():
+                writer.flush()

@@ -1,13 +1,15 @@
-"""Opening a link and finding the vehicle on it."""
+"""Opening links and finding the vehicles on them."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from patrol.datadir import sub_dir
-from patrol.link import Link, parse_endpoint
+from patrol.link import Link, TlogWriter, parse_endpoint
 from patrol.timebase import TimeBase
 from patrol.vehicle import Vehicle
 
@@ -34,25 +36,80 @@ def tlog_path(label: str) -> Path:
     return sub_dir("logs") / f"{safe}-{stamp}.tlog"
 
 
-def open_vehicle(connect: str, options: LinkOptions, label: str) -> tuple[Link, Vehicle, Path]:
-    """Start a link to ``connect``, wait for a vehicle heartbeat and return the link, the vehicle
-    and the path of the link's .tlog."""
-    endpoint = parse_endpoint(connect)
-    path = tlog_path(label)
-    link = Link(
-        endpoint,
-        timebase=options.timebase,
-        key=options.key_for(connect),
-        require_signing=options.require_signing,
-        tlog=path,
-    ).start()
-    sysid = link.wait_vehicle(options.wait)
-    if sysid is None:
-        error = link.stats.last_error
-        rejected = link.stats.rejected_unsigned
+class LinkPool:
+    """One link per transport, shared by the sorties whose vehicles sit behind it (several
+    copters on one UDP port or radio, told apart by system id)."""
+
+    def __init__(self, options: LinkOptions) -> None:
+        self.options = options
+        self._links: dict[tuple[str, int], Link] = {}
+        self._users: dict[tuple[str, int], int] = {}
+        self._taken: dict[tuple[str, int], set[int]] = {}
+        self._lock = threading.Lock()
+
+    def open_vehicle(self, connect: str, label: str) -> tuple[Link, Vehicle, TlogWriter]:
+        """The vehicle at ``connect`` (its ``@SYSID``, else the first one heard there that no
+        other sortie has taken), with a .tlog of its own traffic."""
+        endpoint = parse_endpoint(connect)
+        key = (endpoint.device, endpoint.baud)
+        with self._lock:
+            link = self._links.get(key)
+            if link is None:
+                link = Link(
+                    endpoint,
+                    timebase=self.options.timebase,
+                    key=self.options.key_for(connect),
+                    require_signing=self.options.require_signing,
+                ).start()
+                self._links[key] = link
+                self._taken[key] = set()
+            self._users[key] = self._users.get(key, 0) + 1
+            taken = self._taken[key]  # live: sorties starting together claim in turn
+        sysid = None
+        deadline = time.monotonic() + self.options.wait
+        while sysid is None and time.monotonic() < deadline:
+            heard = link.wait_vehicle(deadline - time.monotonic(), endpoint.sysid, taken)
+            if heard is None:
+                break
+            with self._lock:
+                if heard not in taken:
+                    taken.add(heard)
+                    sysid = heard
+        if sysid is None:
+            error, rejected = link.stats.last_error, link.stats.rejected_unsigned
+            self._release(key)
+            detail = f" ({error})" if error else ""
+            if rejected:
+                detail += f"; {rejected} unsigned or badly signed packets refused"
+            wanted = f" vehicle {endpoint.sysid}" if endpoint.sysid else " vehicle"
+            raise ConnectError(f"no{wanted} heard on {connect} in {self.options.wait:g} s{detail}")
+        tlog = link.add_tlog(tlog_path(label), sysid)
+        return link, Vehicle(link, sysid, timebase=self.options.timebase), tlog
+
+    def release(self, vehicle: Vehicle, tlog: TlogWriter) -> None:
+        """Done with ``vehicle``: close its log, and the link when no one else uses it."""
+        link = vehicle.link
+        link.remove_tlog(tlog)
+        vehicle.close()
+        key = (link.endpoint.device, link.endpoint.baud)
+        with self._lock:
+            self._taken.get(key, set()).discard(vehicle.sysid)
+        self._release(key)
+
+    def _release(self, key: tuple[str, int]) -> None:
+        with self._lock:
+            self._users[key] -= 1
+            if self._users[key] > 0:
+                return
+            link = self._links.pop(key)
+            del self._users[key], self._taken[key]
         link.close()
-        detail = f" ({error})" if error else ""
-        if rejected:
-            detail += f"; {rejected} unsigned or badly signed packets refused"
-        raise ConnectError(f"no vehicle heard on {connect} in {options.wait:g} s{detail}")
-    return link, Vehicle(link, sysid, timebase=options.timebase), path
+
+    def close(self) -> None:
+        with self._lock:
+            links = list(self._links.values())
+            self._links.clear()
+            self._users.clear()
+            self._taken.clear()
+        for link in links:
+            link.close()

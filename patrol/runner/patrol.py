@@ -9,8 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from missions.items import Mission
-from patrol.link import Link
-from patrol.runner.connect import ConnectError, LinkOptions, open_vehicle
+from patrol.runner.connect import ConnectError, LinkOptions, LinkPool
 from patrol.runner.profile import SiteProfile
 from patrol.runner.route import RouteError, is_waypoint, resume_mission
 from patrol.runner.sortie import EXIT_FAILED, Outcome, SortieRunner
@@ -43,7 +42,7 @@ class PatrolRun:
         self._say_lock = threading.Lock()
         self._say_raw = say
         self.runners: list[SortieRunner] = []
-        self.links: list[Link] = []
+        self.pool = LinkPool(options)
         self._lock = threading.Lock()
         self.patrol_id: int | None = None
 
@@ -113,32 +112,31 @@ class PatrolRun:
     def _sortie(self, sortie: Sortie, resume: bool) -> Outcome:
         label = f"patrol{self.patrol_id}-sortie{sortie.id}"
         try:
-            link, vehicle, tlog = open_vehicle(sortie.connect, self.options, label)
+            _link, vehicle, tlog = self.pool.open_vehicle(sortie.connect, label)
         except ConnectError as exc:
             self.store.update_sortie(sortie.id, status="failed", reason=str(exc))
             self.store.add_event(sortie.id, "error", str(exc))
             self.say(f"[sortie {sortie.id}] {exc}")
             return Outcome("failed", str(exc), EXIT_FAILED)
-        with self._lock:
-            self.links.append(link)
-        self.store.update_sortie(sortie.id, tlog=str(tlog), sysid=vehicle.sysid)
-        plan = mission_from_json(sortie.mission)
         try:
-            runner = self._runner(sortie, vehicle, plan, resume)
-        except RouteError as exc:
-            link.close()
-            self.store.update_sortie(sortie.id, status="completed", reason=str(exc))
-            return Outcome("completed", str(exc), 0)
-        with self._lock:
-            self.runners.append(runner)
-        try:
-            if resume and vehicle.wait_heartbeat(10.0) and vehicle.telemetry.state.armed:
-                return runner.attach()
-            return runner.fly()
-        finally:
+            self.store.update_sortie(sortie.id, tlog=str(tlog.path), sysid=vehicle.sysid)
+            plan = mission_from_json(sortie.mission)
+            try:
+                runner = self._runner(sortie, vehicle, plan, resume)
+            except RouteError as exc:
+                self.store.update_sortie(sortie.id, status="completed", reason=str(exc))
+                return Outcome("completed", str(exc), 0)
             with self._lock:
-                self.runners.remove(runner)
-            link.close()
+                self.runners.append(runner)
+            try:
+                if resume and vehicle.wait_heartbeat(10.0) and vehicle.telemetry.state.armed:
+                    return runner.attach()
+                return runner.fly()
+            finally:
+                with self._lock:
+                    self.runners.remove(runner)
+        finally:
+            self.pool.release(vehicle, tlog)
 
     def _runner(self, sortie: Sortie, vehicle, plan: Mission, resume: bool) -> SortieRunner:
         common = dict(say=self.say, progress_every=self.progress_every)
@@ -166,7 +164,4 @@ class PatrolRun:
         )  # fmt: skip
 
     def close(self) -> None:
-        with self._lock:
-            links = list(self.links)
-        for link in links:
-            link.close()
+        self.pool.close()

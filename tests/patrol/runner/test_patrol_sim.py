@@ -1,11 +1,13 @@
 """Patrols flown against the built-in simulator at high speedup, as the issue's proof asks."""
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from pymavlink import mavutil
 
+from patrol.runner.patrol import SortieSpec
 from patrol.runner.route import waypoint_seqs
 from sim import SimFleet
 from tests.patrol.simkit import (
@@ -98,3 +100,32 @@ def test_prearm_failure_is_reported_clearly(tmp_path: Path) -> None:
     assert "launch failed" in outcome.reason
     assert "breaching fence" in outcome.reason, outcome.reason
     assert store.get_patrol(run.patrol_id).sorties[0].status == "failed"
+
+
+def test_two_vehicles_sharing_one_udp_port(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run, store, say = patrol_run(tmp_path, K)
+    with SimFleet(
+        count=2, home=HOME, speedup=K, base_port=0, state_dir=tmp_path,
+        gcs_udp=("127.0.0.1", port),
+    ):  # fmt: skip
+        plans = [square_plan(80, legs=2), square_plan(100, alt=30, legs=3)]
+        specs = [
+            SortieSpec(f"udpin:127.0.0.1:{port}@2", "b.plan", plans[1]),
+            SortieSpec(f"udpin:127.0.0.1:{port}", "a.plan", plans[0]),  # the other one
+        ]
+        outcomes = run.fly("udp pair", specs)
+    assert [o.status for o in outcomes] == ["completed", "completed"], say.text()
+    sorties = store.get_patrol(run.patrol_id).sorties
+    assert [s.sysid for s in sorties] == [2, 1]
+    for sortie, plan in zip(sorties, [plans[1], plans[0]], strict=True):
+        assert set(waypoint_seqs(plan)) <= {r.seq for r in sortie.reached}
+        log = mavutil.mavlink_connection(sortie.tlog)
+        sources = set()
+        while (m := log.recv_match()) is not None:
+            sources.add(m.get_srcSystem())
+            if m.get_srcSystem() == 255:
+                assert getattr(m, "target_system", 0) in (0, sortie.sysid)
+        assert sources == {sortie.sysid, 255}  # its own .tlog despite the shared port
