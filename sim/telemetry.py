@@ -35,7 +35,7 @@ def _ms(v: Vehicle) -> int:
 def sys_status(v: Vehicle) -> mavlink.MAVLink_message:
     enabled = SENSORS_ENABLED if v.booted(22.5) else SENSORS_ENABLED_BOOT
     health = SENSORS_HEALTH if v.booted(22.5) else SENSORS_HEALTH_BOOT
-    if v.prearm_healthy():
+    if v.armed or v.last_prearm_result:  # the checks' last (2 Hz) result, as ArduPilot's flag
         health |= PREARM_BIT
     if v.fence.breached:
         health &= ~GEOFENCE_BIT
