@@ -94,7 +94,10 @@ class Peer:
                 else:
                     self.received.append(msg)
                     if self.on_message is not None:
-                        self.on_message(self, msg)
+                        try:
+                            self.on_message(self, msg)
+                        except OSError:  # the ground station has gone
+                            return
 
     def send(self, sysid: int, msg) -> None:
         self._mav(self.conn, sysid).send(msg)
