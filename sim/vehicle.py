@@ -45,6 +45,17 @@ BOOT_TEXTS = (
     (41.41, "EKF3 IMU0 is using GPS"),
     (41.62, "EKF3 IMU1 is using GPS"),
 )
+# Unsolicited PARAM_VALUE SITL sends while it boots (calibration results), sim seconds.
+BOOT_PARAMS = (
+    (1.45, ("BARO1_GND_PRESS", "BARO2_GND_PRESS", "INS_GYR_ID", "INS_ACC_ID", "INS_GYR2_ID",
+            "INS_ACC2_ID")),
+    (1.99, ("INS_GYROFFS_X", "INS_GYROFFS_Y", "INS_GYROFFS_Z", "INS_GYR_ID", "INS_GYR1_CALTEMP",
+            "INS_GYR2OFFS_X", "INS_GYR2OFFS_Y", "INS_GYR2OFFS_Z", "INS_GYR2_ID",
+            "INS_GYR2_CALTEMP", "INS_GYR3OFFS_X", "INS_GYR3OFFS_Y", "INS_GYR3OFFS_Z",
+            "INS_GYR3_ID")),
+    (2.99, ("EK3_SRC1_POSXY",)),
+)  # fmt: skip
+STAT_RUNTIME_PERIOD_S = 30.0
 PREARM_HEALTHY_S = 23.5  # 23.56-23.6 s in the recordings
 EKF_POSITION_S = 41.62
 LANDED_DISARM_S = 2.0
@@ -122,6 +133,9 @@ class Vehicle:
         self.gcs_failsafe = False
         self.ekf_failsafe = False
         self.boot_index = 0
+        self.boot_param_index = 0
+        self.runtime_at_boot = self.params.get("STAT_RUNTIME")
+        self.next_stat_runtime = STAT_RUNTIME_PERIOD_S + 0.43
         self.next_heartbeat = 0.5
         self.next_timesync = 9.5
         self.first_heartbeat = True
@@ -514,6 +528,17 @@ class Vehicle:
             if BOOT_TEXTS[self.boot_index][1] == "EKF3 IMU0 origin set":
                 self._set_home()
             self.boot_index += 1
+        while self.boot_param_index < len(BOOT_PARAMS) and self.booted(
+            BOOT_PARAMS[self.boot_param_index][0]
+        ):
+            for name in BOOT_PARAMS[self.boot_param_index][1]:
+                self.send_param_value(name, self.params[name])
+            self.boot_param_index += 1
+        if t >= self.next_stat_runtime:
+            self.next_stat_runtime += STAT_RUNTIME_PERIOD_S
+            runtime = float(int(self.runtime_at_boot + t))
+            self.params.set("STAT_RUNTIME", runtime, persist=False)  # saved when the fleet stops
+            self.send_param_value("STAT_RUNTIME", runtime)
         self.nav.step(dt)
         history = self.pose_history
         if self.pose_listeners or not history or t - history[-1].time_s >= POSE_HISTORY_DT - 1e-9:
@@ -561,6 +586,8 @@ class Vehicle:
         self.broadcast(telemetry.home_position(self))
         self.text(mavlink.MAV_SEVERITY_INFO, f"Field Elevation Set: {round(self.home[2])}m")
         self.send_param_value("MIS_TOTAL", float(max(self.missions.count(), 1)))  # home
+        for name in ("BARO1_GND_PRESS", "BARO2_GND_PRESS"):  # re-zeroed at the origin
+            self.send_param_value(name, self.params[name])
 
     def _streams(self, channel: Channel, t: float) -> None:
         due = channel.next_due

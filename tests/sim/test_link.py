@@ -199,3 +199,22 @@ def test_fleet_rejects_bad_options(bad, tmp_path):
     options = {"count": 1, "speedup": 1, "base_port": 0, "state_dir": tmp_path} | bad
     with pytest.raises(ValueError):
         SimFleet(**options)
+
+
+def test_unsolicited_param_values_like_sitl(tmp_path):
+    fleet = SimFleet(count=1, base_port=0, state_dir=tmp_path)
+    gcs = Gcs(fleet.vehicles[0].port, fleet=fleet)
+    try:
+        gcs.collect(35)
+        values = [m for m in gcs.log if m.get_type() == "PARAM_VALUE"]
+        names = [m.param_id for m in values]
+        assert names[:3] == ["BARO1_GND_PRESS", "BARO2_GND_PRESS", "INS_GYR_ID"]
+        assert "EK3_SRC1_POSXY" in names and "MIS_TOTAL" in names
+        runtime = [
+            m for m in gcs.log if m.get_type() == "PARAM_VALUE" and m.param_id == "STAT_RUNTIME"
+        ]
+        assert [m.param_value for m in runtime] == [30.0]
+        assert all(m.param_index == 65535 for m in gcs.log if m.get_type() == "PARAM_VALUE")
+    finally:
+        gcs.close()
+        fleet.stop()
