@@ -87,8 +87,9 @@ class Preflight:
             f"(needs >= {p.min_voltage:g} V, >= {p.min_battery_pct} %)",
         )
         self._check_home()
-        self._check_params()
+        # fence items before FENCE_ENABLE/FENCE_TYPE, in the order recorded against SITL
         self._check_uploads()
+        self._check_params()
         return self.passed
 
     def _check_home(self) -> None:
