@@ -49,6 +49,9 @@ class Handler:
         target = getattr(msg, "target_system", None)
         if target is not None and target not in (0, v.sysid):
             return
+        component = getattr(msg, "target_component", None)
+        if component is not None and component not in (0, 1):
+            return  # for another component of this system (camera, gimbal, companion)
         method = getattr(self, f"on_{mtype.lower()}", None)
         if method is None:
             return

@@ -218,3 +218,12 @@ def test_unsolicited_param_values_like_sitl(tmp_path):
     finally:
         gcs.close()
         fleet.stop()
+
+
+def test_commands_for_other_systems_or_components_are_not_answered(ready, gcs):
+    gcs.send(mavlink.MAVLink_command_long_message(7, 1, 176, 0, 1, 4, 0, 0, 0, 0, 0))
+    gcs.send(mavlink.MAVLink_command_long_message(1, 100, 176, 0, 1, 4, 0, 0, 0, 0, 0))
+    assert gcs.recv("COMMAND_ACK", 2) is None
+    assert ready.mode == 0
+    gcs.send(mavlink.MAVLink_command_long_message(0, 0, 176, 0, 1, 4, 0, 0, 0, 0, 0))
+    assert gcs.recv("COMMAND_ACK", 2).result == 0  # broadcast
