@@ -1,6 +1,7 @@
 """``patrol fly`` / ``resume`` / ``status`` from the command line, including a controller killed
 mid-flight and restarted."""
 
+import io
 import os
 import signal
 import subprocess
@@ -135,6 +136,7 @@ def test_ctrl_c_offers_rtl_and_the_patrol_ends_interrupted(tmp_path: Path, data_
         argv = ["fly", str(plan), "--connect", f"tcp:127.0.0.1:{sim.port}", "--speedup",
                 str(speedup), "--profile", str(profile)]  # fmt: skip
         child = pexpect.spawn(PATROL, argv, env=env, encoding="utf-8", timeout=60)
+        child.logfile_read = transcript = io.StringIO()
         try:
             child.expect(r"\| AUTO armed \|")
             child.sendintr()
@@ -144,6 +146,8 @@ def test_ctrl_c_offers_rtl_and_the_patrol_ends_interrupted(tmp_path: Path, data_
             child.expect("operator: rtl done")
             child.expect(r"patrol 1: interrupted: operator RTL")
             child.expect(pexpect.EOF)
+        except (pexpect.TIMEOUT, pexpect.EOF):
+            pytest.fail(f"unexpected output:\n{transcript.getvalue()}")
         finally:
             child.close()
         assert not sim.armed
