@@ -93,8 +93,9 @@ def test_sim_time_follows_speedup(tmp_path):
         t0, w0 = fleet.sim_time, time.monotonic()
         time.sleep(0.5)
         ratio = (fleet.sim_time - t0) / (time.monotonic() - w0)
-        assert 12 < ratio < 21  # lower bound loose: a loaded machine slips the clock
-        assert 12 < fleet.real_time_factor() < 21
+        # Lower bounds loose: a loaded machine slips the clock (it never bursts to catch up).
+        assert 8 < ratio < 21
+        assert 8 < fleet.real_time_factor() < 21
 
 
 def test_sim_speedup_param_changes_the_shared_clock(tmp_path):
@@ -109,7 +110,8 @@ def test_sim_speedup_param_changes_the_shared_clock(tmp_path):
             assert fleet.vehicles[0].params["SIM_SPEEDUP"] == 20
             t0, w0 = fleet.sim_time, time.monotonic()
             time.sleep(0.3)
-            assert (fleet.sim_time - t0) / (time.monotonic() - w0) > 12
+            # Well above the old speedup 5, with room for a loaded machine's slip.
+            assert (fleet.sim_time - t0) / (time.monotonic() - w0) > 8
         finally:
             gcs.close()
     with pytest.raises(ValueError):
