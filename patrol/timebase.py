@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+PATIENCE_FLOOR = 2.0  # wall seconds
+
 
 @dataclass(frozen=True)
 class TimeBase:
@@ -23,6 +25,13 @@ class TimeBase:
     def wall(self, vehicle_seconds: float) -> float:
         """Wall-clock seconds for an interval given in vehicle seconds."""
         return vehicle_seconds / self.scale
+
+    def patience(self, vehicle_seconds: float) -> float:
+        """Wall seconds to wait before giving up on the vehicle: the interval at the nominal
+        speedup, but never less than ``min(vehicle_seconds, PATIENCE_FLOOR)`` of wall time. A
+        sped-up simulator on a busy CPU can stall that long; a real aircraft (scale 1) is
+        unaffected. Retransmission intervals are not stretched, only the giving up."""
+        return max(self.wall(vehicle_seconds), min(vehicle_seconds, PATIENCE_FLOOR))
 
     def vehicle(self, wall_seconds: float) -> float:
         """Vehicle seconds elapsed during ``wall_seconds`` of wall-clock time."""

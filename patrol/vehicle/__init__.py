@@ -44,7 +44,7 @@ class Vehicle:
                 age = self.telemetry.heartbeat_age()
                 if age is not None and age < 2.0:
                     return True
-            return box.get(self.timebase.wall(timeout)) is not None
+            return box.get(self.timebase.patience(timeout)) is not None
 
     def close(self) -> None:
         self.channel.close()

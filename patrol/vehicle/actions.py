@@ -38,10 +38,13 @@ def result_name(result: int) -> str:
 class Actions:
     """Commands to one vehicle."""
 
-    def __init__(self, channel: VehicleChannel, telemetry: Telemetry, retries: int = 5) -> None:
+    def __init__(
+        self, channel: VehicleChannel, telemetry: Telemetry, retries: int = 5, give_up: float = 3.0
+    ) -> None:
         self.channel = channel
         self.telemetry = telemetry
-        self.retries = retries
+        self.retries = retries  # at least this many sends
+        self.give_up = give_up  # vehicle seconds (see TimeBase.patience)
         self.paused_by: str | None = None
         self.last_attempts = 0  # sends of the last acknowledged command
 
@@ -69,7 +72,9 @@ class Actions:
             return m.command == command and ch.for_us(m)
 
         with ch.inbox("COMMAND_ACK", predicate=ours) as box:
-            for confirmation in range(self.retries):
+            give_up = time.monotonic() + ch.timebase.patience(self.give_up)
+            confirmation = 0
+            while confirmation < self.retries or time.monotonic() < give_up:
                 if use_int:
                     msg = mavlink.MAVLink_command_int_message(
                         ch.sysid, ch.compid, frame, command, 0, 0, *p[:4], x, y, z
@@ -88,9 +93,10 @@ class Actions:
                     ch.rtt.sample(time.monotonic() - sent)
                     self.last_attempts = confirmation + 1
                     return ack.result
+                confirmation += 1
         raise CommandError(
             f"{command_name(command)}: no COMMAND_ACK from vehicle {ch.sysid} "
-            f"after {self.retries} tries"
+            f"after {confirmation} tries"
         )
 
     # -- waiting on telemetry ---------------------------------------------------------------

@@ -195,7 +195,7 @@ class MissionTransfer:
         ch = self.channel
         what = TYPE_NAMES[mission_type]
         count = len(items)
-        stall = ch.timebase.wall(self.stall_timeout)
+        stall = ch.timebase.patience(self.stall_timeout)
         types = ("MISSION_REQUEST", "MISSION_REQUEST_INT", "MISSION_ACK")
         lock = threading.Lock()
         last: dict[str, object] = {
@@ -268,7 +268,7 @@ class MissionTransfer:
         """The items the vehicle holds (for MISSION, item 0 is its home)."""
         ch = self.channel
         what = TYPE_NAMES[mission_type]
-        stall = ch.timebase.wall(self.stall_timeout)
+        stall = ch.timebase.patience(self.stall_timeout)
         ours = self._ours(mission_type)
         with ch.inbox("MISSION_COUNT", predicate=ours) as box:
             request = mavlink.MAVLink_mission_request_list_message(
@@ -361,7 +361,7 @@ class MissionTransfer:
         with ch.inbox("MISSION_ACK", predicate=self._ours(mission_type)) as box:
             request = mavlink.MAVLink_mission_clear_all_message(ch.sysid, ch.compid, mission_type)
             self._exchange(
-                box, request, ch.timebase.wall(self.stall_timeout), "clear: not acknowledged"
+                box, request, ch.timebase.patience(self.stall_timeout), "clear: not acknowledged"
             )
 
     def upload_verified(

@@ -43,9 +43,10 @@ def same_value(asked: float, stored: float, param_type: int | None) -> bool:
 class Params:
     """Read and write one vehicle's parameters."""
 
-    def __init__(self, channel: VehicleChannel, retries: int = 4) -> None:
+    def __init__(self, channel: VehicleChannel, retries: int = 4, give_up: float = 3.0) -> None:
         self.channel = channel
-        self.retries = retries
+        self.retries = retries  # at least this many sends
+        self.give_up = give_up  # vehicle seconds (see TimeBase.patience)
         self.types: dict[str, int] = {}
         self.values: dict[str, float] = {}
 
@@ -59,7 +60,11 @@ class Params:
         name = name.upper()
         last: Message | None = None
         with ch.inbox("PARAM_VALUE", predicate=lambda m: _name(m) == name) as box:
-            for _attempt in range(self.retries):
+            give_up = time.monotonic() + ch.timebase.patience(self.give_up)
+            attempt = 0
+            # a silent vehicle gets until give_up; one that answers (wrongly) gets `retries`
+            while attempt < self.retries or (last is None and time.monotonic() < give_up):
+                attempt += 1
                 sent = time.monotonic()
                 ch.send(request)
                 deadline = sent + ch.rtt.timeout * 2
@@ -73,7 +78,7 @@ class Params:
         if last is not None:
             return last
         raise ParamError(
-            f"{what} {name}: no PARAM_VALUE from vehicle {ch.sysid} after {self.retries} tries "
+            f"{what} {name}: no PARAM_VALUE from vehicle {ch.sysid} after {attempt} tries "
             "(unknown parameter or link down)"
         )
 

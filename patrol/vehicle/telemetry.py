@@ -221,18 +221,19 @@ class Telemetry:
 
     def wait(self, condition: Callable[[State], bool], vehicle_seconds: float) -> bool:
         """Wait until ``condition(state)`` holds, for at most ``vehicle_seconds`` of the
-        vehicle's time (its own clock when it reports one, else the nominal time scale; a
+        vehicle's time (its own clock when it reports one, else :meth:`TimeBase.patience`; a
         silent vehicle gives up after four times the nominal wall time)."""
         tb = self.channel.timebase
         poll = min(0.05, tb.wall(0.2))
-        nominal = time.monotonic() + tb.wall(vehicle_seconds)
-        hard = time.monotonic() + tb.wall(vehicle_seconds) * 4 + 1.0
+        began = time.monotonic()
+        nominal = began + tb.patience(vehicle_seconds)
+        hard = began + tb.wall(vehicle_seconds) * 4 + 1.0
         start = self.vehicle_time()
         while not condition(self._state):
             now = time.monotonic()
             clock = self.vehicle_time()
             if start is None and clock is not None:
-                start = clock - tb.vehicle(now - (nominal - tb.wall(vehicle_seconds)))
+                start = clock - tb.vehicle(now - began)
             if start is not None and clock is not None:
                 if clock - start >= vehicle_seconds or now > hard:
                     return False

@@ -121,17 +121,18 @@ def test_params_and_actions(tmp_path: Path) -> None:
         link, vehicle = connect(fleet, speedup)
         try:
             vehicle.telemetry.request_streams()
+            # arming before the position estimate: refused with the vehicle's reasons
+            vehicle.actions.set_mode("GUIDED")
+            with pytest.raises(CommandError, match=r"arming refused: Arm: "):
+                vehicle.actions.arm()
             assert vehicle.params.set("RTL_ALT", 2500) == 2500
             assert vehicle.params.get("rtl_alt") == 2500
             assert vehicle.params.ensure("RTL_ALT", 2500) == (2500, False)
             with pytest.raises(ParamError, match="stored 1"):
                 vehicle.params.set("FS_GCS_ENABLE", 1.7)  # INT8: the vehicle truncates
+            vehicle.params.set("FS_GCS_ENABLE", 0)  # (this test is not about link loss)
             with pytest.raises(ParamError, match="NO_SUCH_PARAM"):
                 vehicle.params.get("NO_SUCH_PARAM")
-            # arming before the position estimate: refused with the vehicle's reasons
-            vehicle.actions.set_mode("GUIDED")
-            with pytest.raises(CommandError, match=r"arming refused: Arm: "):
-                vehicle.actions.arm()
             with pytest.raises(CommandError, match="unknown mode"):
                 vehicle.actions.set_mode("HOVER")
             fleet.wait_for(lambda: fleet.vehicles[0].ekf_has_position(), sim_timeout=80)
