@@ -139,14 +139,23 @@ class SortieRunner:
         if state.prearm_ok is False:
             reasons = actions.prearm_reasons() or ["pre-arm checks failing (no reason given)"]
             raise LaunchError("; ".join(reasons))
-        actions.arm()
-        self.record("state", "armed")
-        self._set_status("flying", started_at=utcnow())
         takeoff = next(
             (i for i in self.flying.items if i.command == mavlink.MAV_CMD_NAV_TAKEOFF), None
         )
         altitude = takeoff.alt if takeoff else 10.0
-        actions.takeoff(altitude)
+        for attempt in (1, 2):
+            actions.arm()
+            self.record("state", "armed")
+            self._set_status("flying", started_at=utcnow())
+            try:
+                actions.takeoff(altitude)
+                break
+            except CommandError:
+                # ArduCopter disarms by itself DISARM_DELAY s after arming without a takeoff;
+                # if that is why the takeoff was refused, arm once more (state, not guesswork)
+                if attempt == 2 or state.armed:
+                    raise
+                self.record("state", "disarmed itself before the takeoff; arming again")
         self.record("state", f"takeoff to {altitude:g} m")
         climb_time = altitude / 1.0 + 30.0
         if not actions.wait_altitude(altitude * 0.9, climb_time):

@@ -105,11 +105,13 @@ def in_thread(fn, *args):
     return thread, result
 
 
-def wait_until(condition, timeout: float = 30.0, poll: float = 0.01):
+def wait_until(condition, timeout: float = 30.0, poll: float = 0.01, describe=None):
+    """Poll ``condition`` until truthy; on timeout raise with ``describe()`` (e.g. the
+    runner's output so far)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(poll)
-    raise TimeoutError("condition not met")
+    raise TimeoutError("condition not met" + (f":\n{describe()}" if describe else ""))

@@ -34,7 +34,9 @@ def test_ten_second_link_outage_mid_mission(tmp_path: Path) -> None:
     with SimFleet(count=1, home=HOME, speedup=K, base_port=0, state_dir=tmp_path) as fleet:
         sim = fleet.vehicles[0]
         thread, result = in_thread(run.fly, "outage", [spec(sim, plan)])
-        wait_until(lambda: run.runners and 2 in run.runners[0].reached, timeout=30)
+        wait_until(
+            lambda: run.runners and 2 in run.runners[0].reached, timeout=30, describe=say.text
+        )
         start = sim.sim_time
         sim.faults.outages = [(start, start + 10.0)]
         thread.join(60)
@@ -64,7 +66,9 @@ def test_low_battery_rtl_then_resume_completes_the_route(tmp_path: Path) -> None
     with SimFleet(count=1, home=HOME, speedup=K, base_port=0, state_dir=state) as fleet:
         sim = fleet.vehicles[0]
         thread, result = in_thread(run.fly, "battery", [spec(sim, plan)])
-        wait_until(lambda: run.runners and 3 in run.runners[0].reached, timeout=30)
+        wait_until(
+            lambda: run.runners and 3 in run.runners[0].reached, timeout=30, describe=say.text
+        )
         with fleet.lock:  # the simulator steps on its own thread
             sim.set_param("SIM_BATT_VOLTAGE", 10.3)  # below BATT_LOW_VOLT 10.5 (profile)
         thread.join(60)
