@@ -48,7 +48,7 @@ def big_mission(count: int) -> list[MissionItem]:
 
 
 def test_500_items_at_20_percent_loss_verified_identical(tmp_path: Path) -> None:
-    speedup = 20.0  # the vehicle's 8 s upload timeout is 400 ms of wall time
+    speedup = 30.0  # the vehicle's 8 s upload timeout is 270 ms of wall time
     with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
         link, vehicle = connect(fleet, speedup)
         try:
@@ -62,7 +62,8 @@ def test_500_items_at_20_percent_loss_verified_identical(tmp_path: Path) -> None
         finally:
             link.close()
     assert stats.resent > 0  # the loss was real and recovered from
-    assert took < 20, f"500 items at 20 % loss took {took:.1f} s"
+    # typically 8-10 s; a lost request costs ArduPilot's 1 s re-request period (33 ms here)
+    assert took < 30, f"500 items at 20 % loss took {took:.1f} s"
 
 
 def test_fence_rally_round_trip_and_refusals(tmp_path: Path) -> None:
