@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 class Faults:
     """Settable at any time from Python (or ``patrol sim`` options); times are simulated seconds.
 
+    A vehicle's ``faults`` act on its ground link (SERIAL0) and its sensors; each companion port
+    (SERIAL1/2) has a separate link-only instance in ``vehicle.channels[n].faults``.
+
     packet_loss: probability (0..1) that a MAVLink packet is dropped, each direction.
     latency_s: one-way delay added to every packet, each direction.
     outages: windows [start, end) of simulated time in which the link carries nothing.

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.faults import Faults
 from sim.handlers import Handler
 from sim.link import Channel
 from sim.vehicle import Vehicle
@@ -84,8 +85,11 @@ class SimFleet:
                 handler = Handler(vehicle)
                 for n, off in enumerate(SERIAL_OFFSETS):
                     port = 0 if base_port == 0 else base_port + 10 * i + off
+                    # Injected link faults act on the ground link (SERIAL0); a companion
+                    # computer's port (SERIAL1/2) has its own, clean Faults in channel.faults.
+                    faults = vehicle.faults if n == 0 else Faults(seed=vehicle.index * 10 + n)
                     channel = Channel(
-                        n, vehicle.sysid, host, port, self.selector, vehicle.faults,
+                        n, vehicle.sysid, host, port, self.selector, faults,
                         lambda v=vehicle: v.sim_time, handler,
                         udp_out=gcs_udp if n == 0 else None,
                     )  # fmt: skip
@@ -182,6 +186,8 @@ class SimFleet:
                 max_catch_up = max(1, int(0.25 * self._speedup / dt))  # 0.25 wall s backlog
                 n = 0
                 while self.sim_time + dt <= target and n < max_catch_up:
+                    if n:  # read what arrived meanwhile, so a backlog never starves input
+                        self._handle_input(self.selector.select(timeout=0))
                     self._step_all()
                     n += 1
                 if n == max_catch_up and self.sim_time + dt <= target:

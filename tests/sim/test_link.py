@@ -227,3 +227,16 @@ def test_commands_for_other_systems_or_components_are_not_answered(ready, gcs):
     assert ready.mode == 0
     gcs.send(mavlink.MAVLink_command_long_message(0, 0, 176, 0, 1, 4, 0, 0, 0, 0, 0))
     assert gcs.recv("COMMAND_ACK", 2).result == 0  # broadcast
+
+
+def test_link_faults_act_on_the_ground_link_only(tmp_path):
+    fleet = SimFleet(count=1, base_port=0, state_dir=tmp_path)
+    try:
+        vehicle = fleet.vehicles[0]
+        vehicle.faults.outages = [(0.0, 1e9)]
+        ground, companion = vehicle.channels[0], vehicle.channels[1]
+        assert ground.faults is vehicle.faults
+        assert companion.faults is not vehicle.faults
+        assert ground.faults.drops(5.0) and not companion.faults.drops(5.0)
+    finally:
+        fleet.stop()
