@@ -290,15 +290,21 @@ class MissionStore:
                 self._request(upload, mtype)
 
     # -- download ---------------------------------------------------------------------------
-    def handle_request_list(self, channel: Channel, msg) -> None:
+    def _download_type(self, channel: Channel, msg) -> int | None:
+        """The mission type a download request is for, or None after refusing it."""
         mtype = getattr(msg, "mission_type", MISSION)
         if mtype not in self.items:
             self._ack(channel, msg, mtype, mavlink.MAV_MISSION_UNSUPPORTED)
-            return
+            return None
         if mtype in self.uploads:
             self._ack(channel, msg, mtype, mavlink.MAV_MISSION_DENIED)  # upload in progress
-            return
-        self._send_count(channel, msg, mtype)
+            return None
+        return mtype
+
+    def handle_request_list(self, channel: Channel, msg) -> None:
+        mtype = self._download_type(channel, msg)
+        if mtype is not None:
+            self._send_count(channel, msg, mtype)
 
     def _send_count(self, channel: Channel, msg, mtype: int) -> None:
         channel.send(
@@ -308,12 +314,8 @@ class MissionStore:
         )
 
     def handle_request(self, channel: Channel, msg) -> None:
-        mtype = getattr(msg, "mission_type", MISSION)
-        if mtype not in self.items:
-            self._ack(channel, msg, mtype, mavlink.MAV_MISSION_UNSUPPORTED)
-            return
-        if mtype in self.uploads:
-            self._ack(channel, msg, mtype, mavlink.MAV_MISSION_DENIED)  # upload in progress
+        mtype = self._download_type(channel, msg)
+        if mtype is None:
             return
         items = self.items[mtype]
         if msg.seq >= len(items):
