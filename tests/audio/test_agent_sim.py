@@ -1,4 +1,4 @@
-"""The agent flown through zones on the built-in simulator (speedup 20): it reads the aircraft's
+"""The agent flown through zones on the built-in simulator (speedup 10): it reads the aircraft's
 position over its own MAVLink link (SERIAL1) while the test flies the copter over SERIAL0."""
 
 import json
@@ -16,7 +16,7 @@ from sim import SimFleet
 from tests.audio.flight import GroundStation
 from tests.audio.plans import bundle, make_messages, north_east, offset, rect
 
-SPEEDUP = 20.0  # the agent's wall-clock overhead per play is multiplied by this
+SPEEDUP = 10.0  # the agent's wall-clock overhead per play is multiplied by this
 ALT = 30.0
 HYSTERESIS = 15.0
 A_SOUTH, A_NORTH = 60.0, 200.0
