@@ -98,8 +98,9 @@ def run_patrol(
     if errors:
         raise CommandError(errors[0])
     outcomes = result[0] if result else [Outcome("failed", "no outcome", EXIT_FAILED)]
-    for outcome in outcomes:
-        print(f"patrol {run.patrol_id}: {outcome.status}: {outcome.reason}")
+    for number, outcome in enumerate(outcomes, 1):
+        label = f"patrol {run.patrol_id}" + (f" sortie {number}" if len(outcomes) > 1 else "")
+        print(f"{label}: {outcome.status}: {outcome.reason}")
     return max(o.exit_code for o in outcomes)
 
 
