@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng libespeak-ng1 alsa-utils sox python3-venv)
+# espeak-ng: text-to-speech; alsa-utils: aplay for the loudspeaker; sox: audio checks by hand;
+# postgresql: the store's tests run against a real server as well as SQLite.
+APT_PACKAGES=(espeak-ng libespeak-ng1 alsa-utils sox python3-venv postgresql)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -17,15 +19,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 VENV=.venv
+EXTRAS=dev,postgres
 stamp="$VENV/.installed"
+want="$(sha256sum pyproject.toml | cut -c1-16) $EXTRAS"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages into $VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e '.[dev]'
-  touch "$stamp"
+  "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
+  echo "$want" > "$stamp"
 fi
 
 # MAVProxy, the third-party ground station the interoperability test drives, lives in its own

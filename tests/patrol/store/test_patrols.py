@@ -1,6 +1,9 @@
 import math
 from pathlib import Path
 
+import pytest
+import sqlalchemy
+
 from missions.items import FENCE, Mission, MissionItem
 from patrol.store.patrols import PatrolStore, mission_from_json, mission_to_json
 
@@ -19,8 +22,20 @@ def test_mission_json_round_trip_keeps_nan() -> None:
     assert math.isnan(back.items[1].param4) and back.items[0] == m.items[0]
 
 
-def test_patrol_sorties_events_and_reached(tmp_path: Path) -> None:
-    store = PatrolStore(url=f"sqlite:///{tmp_path / 'p.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'p.db'}"
+    url = request.getfixturevalue("postgres_url")
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as conn:  # each test starts from an empty database
+        conn.execute(sqlalchemy.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def test_patrol_sorties_events_and_reached(store_url: str) -> None:
+    store = PatrolStore(url=store_url)
     m = Mission([MissionItem(16, frame=0, lat=27.57, lon=119.71)])
     patrol = store.create_patrol("north", [("tcp:a:1", "a.plan", m), ("tcp:b:2", "b.plan", m)])
     a, b = patrol.sorties
@@ -29,7 +44,7 @@ def test_patrol_sorties_events_and_reached(tmp_path: Path) -> None:
     assert not store.add_reached(a.id, 3)  # once only
     store.add_reached(a.id, 2, inferred=True)
     store.update_sortie(b.id, status="completed")
-    again = PatrolStore(url=f"sqlite:///{tmp_path / 'p.db'}").get_patrol(patrol.id)
+    again = PatrolStore(url=store_url).get_patrol(patrol.id)
     first = again.sorties[0]
     assert first.last_reached == 3 and [e.detail for e in first.events] == ["armed"]
     assert store.reached_seqs(a.id) == [2, 3]
