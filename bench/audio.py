@@ -10,10 +10,8 @@ import statistics
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 from sqlalchemy import create_engine
 
@@ -21,14 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audio.library import MessageLibrary
 from audio.tts import speak
+from tests.audio.media import FORMATS, encode
 
 TEXT_30 = "各位村民请注意，今天下午三点在村委会召开防汛会议，请准时参加"
-FORMATS = {
-    "webm": ("webm", "libopus", 48_000),
-    "mp3": ("mp3", "libmp3lame", 44_100),
-    "m4a": ("ipod", "aac", 44_100),
-    "wav": ("wav", "pcm_s16le", 44_100),
-}
+RECORDING_FORMATS = ("webm", "mp3", "m4a", "wav")  # browser MediaRecorder first
 
 
 def speech_like(seconds: float, rate: int, seed: int = 0) -> np.ndarray:
@@ -39,26 +33,6 @@ def speech_like(seconds: float, rate: int, seed: int = 0) -> np.ndarray:
     envelope = np.clip(np.sin(2 * np.pi * 4.3 * t) + 0.3 * np.sin(2 * np.pi * 0.4 * t), 0, None)
     carrier = np.convolve(rng.normal(size=n), np.ones(8) / 8, mode="same")
     return (0.25 * envelope * carrier).astype(np.float32)
-
-
-def encode(path: Path, suffix: str, seconds: float) -> Path:
-    fmt, codec, rate = FORMATS[suffix]
-    x = speech_like(seconds, rate)
-    with av.open(str(path), "w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=rate)
-        stream.layout = "mono"
-        resampler = av.AudioResampler(
-            format=stream.codec_context.codec.audio_formats[0].name, layout="mono", rate=rate
-        )
-        for i in range(0, len(x), 960):
-            frame = av.AudioFrame.from_ndarray(x[i : i + 960].reshape(1, -1), "flt", "mono")
-            frame.sample_rate, frame.pts, frame.time_base = rate, i, Fraction(1, rate)
-            for f in resampler.resample(frame):
-                for packet in stream.encode(f):
-                    container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
 
 
 def timed(fn, repeats: int) -> tuple[list[float], object]:  # type: ignore[no-untyped-def]
@@ -102,8 +76,9 @@ def main() -> int:
             f"-> {msg.duration_s:.2f} s, {msg.loudness_lufs:.2f} LUFS, "
             f"peak {msg.peak_dbfs:.2f} dBFS",
         )
-        for suffix in FORMATS:
-            source = encode(tmp / f"rec60.{suffix}", suffix, 60.0)
+        for suffix in RECORDING_FORMATS:
+            rate = FORMATS[suffix][2]
+            source = encode(tmp / f"rec60.{suffix}", suffix, speech_like(60.0, rate))
             size_mb = source.stat().st_size / 1e6
             times, msg = timed(
                 lambda s=source, x=suffix: library.import_recording(
