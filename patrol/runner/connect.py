@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,32 @@ def tlog_path(label: str) -> Path:
     return sub_dir("logs") / f"{safe}-{stamp}.tlog"
 
 
+def named_vehicles(connects: Sequence[str]) -> dict[tuple[str, int], set[int]]:
+    """The system ids that ``connects`` name (``...@SYSID``), per transport; refuses one vehicle
+    named twice, since two sorties would then fly it in turn."""
+    named: dict[tuple[str, int], set[int]] = {}
+    for connect in connects:
+        endpoint = parse_endpoint(connect)
+        if endpoint.sysid is None:
+            continue
+        ids = named.setdefault((endpoint.device, endpoint.baud), set())
+        if endpoint.sysid in ids:
+            raise ConnectError(f"vehicle {endpoint.sysid} on {endpoint.device} is given twice")
+        ids.add(endpoint.sysid)
+    return named
+
+
+class _Excluded:
+    """Vehicles a sortie without ``@SYSID`` must not take: those other sorties have taken or
+    name explicitly (a live view, since sorties starting together claim in turn)."""
+
+    def __init__(self, taken: set[int], named: set[int]) -> None:
+        self.taken, self.named = taken, named
+
+    def __contains__(self, sysid: object) -> bool:
+        return sysid in self.taken or sysid in self.named
+
+
 class LinkPool:
     """One link per transport, shared by the sorties whose vehicles sit behind it (several
     copters on one UDP port or radio, told apart by system id)."""
@@ -45,7 +72,15 @@ class LinkPool:
         self._links: dict[tuple[str, int], Link] = {}
         self._users: dict[tuple[str, int], int] = {}
         self._taken: dict[tuple[str, int], set[int]] = {}
+        self._named: dict[tuple[str, int], set[int]] = {}
         self._lock = threading.Lock()
+
+    def reserve(self, connects: Sequence[str]) -> None:
+        """Set aside the vehicles that ``connects`` name by system id, so that a sortie taking
+        "the first vehicle heard" on a shared link never takes one of them."""
+        named = named_vehicles(connects)
+        with self._lock:
+            self._named = named
 
     def open_vehicle(self, connect: str, label: str) -> tuple[Link, Vehicle, TlogWriter]:
         """The vehicle at ``connect`` (its ``@SYSID``, else the first one heard there that no
@@ -65,14 +100,20 @@ class LinkPool:
                 self._taken[key] = set()
             self._users[key] = self._users.get(key, 0) + 1
             taken = self._taken[key]  # live: sorties starting together claim in turn
+            if endpoint.sysid in taken:
+                self._users[key] -= 1  # the link stays: its other user holds it open
+                raise ConnectError(
+                    f"vehicle {endpoint.sysid} on {connect} is already flown by another sortie"
+                )
+            exclude = taken if endpoint.sysid else _Excluded(taken, self._named.get(key, set()))
         sysid = None
         deadline = time.monotonic() + self.options.wait
         while sysid is None and time.monotonic() < deadline:
-            heard = link.wait_vehicle(deadline - time.monotonic(), endpoint.sysid, taken)
+            heard = link.wait_vehicle(deadline - time.monotonic(), endpoint.sysid, exclude)
             if heard is None:
                 break
             with self._lock:
-                if heard not in taken:
+                if heard not in exclude:
                     taken.add(heard)
                     sysid = heard
         if sysid is None:

@@ -90,6 +90,7 @@ class PatrolRun:
     # -- threads ----------------------------------------------------------------------------
     def _run(self, sorties: Sequence[Sortie], resume: bool) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(sorties)
+        self.pool.reserve([s.connect for s in sorties])
         self.store.update_patrol(self.patrol_id, status="flying")
 
         def work(index: int, sortie: Sortie) -> None:

@@ -43,7 +43,7 @@ def run_patrol(
     """Run ``start(run)`` (PatrolRun.fly or .resume) for the vehicles in ``connects``."""
     from patrol.flight_options import keys_for
     from patrol.link import LinkError, parse_endpoint
-    from patrol.runner.connect import LinkOptions
+    from patrol.runner.connect import ConnectError, LinkOptions, named_vehicles
     from patrol.runner.patrol import PatrolRun
     from patrol.runner.profile import ProfileError, load_profile
     from patrol.store.patrols import PatrolStore
@@ -54,6 +54,10 @@ def run_patrol(
             parse_endpoint(connect)
         except LinkError as exc:
             raise CommandError(str(exc)) from None
+    try:
+        named_vehicles(connects)
+    except ConnectError as exc:
+        raise CommandError(f"{exc}: each sortie needs a vehicle of its own") from None
     if not args.speedup > 0:
         raise CommandError(f"--speedup must be positive, got {args.speedup:g}")
     try:

@@ -39,6 +39,10 @@ def test_operator_errors_are_one_clear_line(
         (["fly", str(plan), str(plan), "--connect", "tcp:127.0.0.1:1"], "2 plan(s) but 1"),
         (["fly", str(plan), "--connect", "tcp:127.0.0.1:1", "--require-signing"], "needs"),
         (["fly", str(plan), "--connect", "tcp:127.0.0.1:1", "--speedup", "0"], "positive"),
+        (
+            ["fly", str(plan), str(plan), *["--connect", "udpin:0.0.0.0:14550@2"] * 2],
+            "vehicle 2 on udpin:0.0.0.0:14550 is given twice",
+        ),
         (["resume", "42"], "no patrol 42"),
         (["status", "42"], "no patrol 42"),
     ]
