@@ -42,7 +42,8 @@ class SimFleet:
     Time: one loop thread steps every vehicle at ``rate_hz`` of simulated time, with simulated
     time = wall time x ``speedup`` (the clock slips, lowering the real-time factor, when the
     machine cannot keep up). ``boot_time_scale`` shortens the boot milestones (GPS, home, EKF
-    position at 41.6 s in SITL); 1.0 keeps SITL's timing.
+    position at 41.6 s in SITL); 1.0 keeps SITL's timing. ``start_time`` (unix seconds, as
+    SITL's ``--start-time``) is the UTC time the vehicles' GPS reports at boot; default now.
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class SimFleet:
         signing_key: str | bytes | None = None,
         rate_hz: float = 50.0,
         boot_time_scale: float = 1.0,
+        start_time: float | None = None,
     ):
         if count < 1:
             raise ValueError("count must be at least 1")
@@ -81,7 +83,10 @@ class SimFleet:
         self.vehicles: list[Vehicle] = []
         try:
             for i in range(count):
-                vehicle = Vehicle(i, home, state, signing_key=key, boot_time_scale=boot_time_scale)
+                vehicle = Vehicle(
+                    i, home, state, signing_key=key, boot_time_scale=boot_time_scale,
+                    start_time=start_time,
+                )  # fmt: skip
                 handler = Handler(vehicle)
                 for n, off in enumerate(SERIAL_OFFSETS):
                     port = 0 if base_port == 0 else base_port + 10 * i + off

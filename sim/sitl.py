@@ -45,6 +45,7 @@ class SitlFleet:
         defaults: str | Path | None = None,
         wipe: bool = False,
         model: str = "+",
+        start_time: float | None = None,
     ):
         path = Path(binary)
         if not path.is_file():
@@ -57,6 +58,7 @@ class SitlFleet:
             raise ValueError("count must be at least 1")
         self.binary = path.resolve()
         self.work_dir = Path(work_dir)
+        self.start_time = start_time  # unix seconds the GPS reports at boot (SITL --start-time)
         self.instances = [
             self._instance(i, home, speedup, base_port, defaults, wipe, model) for i in range(count)
         ]
@@ -72,6 +74,8 @@ class SitlFleet:
         argv += ["--instance", str(i), "--sysid", str(i + 1)]
         if defaults is not None:
             argv += ["--defaults", str(Path(defaults).resolve())]
+        if self.start_time is not None:
+            argv += ["--start-time", str(int(self.start_time))]
         if wipe:
             argv.append("-w")
         return SitlInstance(i, argv, workdir, port)

@@ -101,6 +101,7 @@ class Vehicle:
         state_dir: Path | None,
         signing_key: bytes | None = None,
         boot_time_scale: float = 1.0,
+        start_time: float | None = None,
     ):
         self.index = index
         self.boot_time_scale = boot_time_scale
@@ -153,7 +154,8 @@ class Vehicle:
         # ArduPilot queues STATUSTEXT, so a command's ACK goes out before its texts
         self.deferred_texts: list[tuple[int | None, str]] | None = None
         self.speed_override: float | None = None
-        self.wall_epoch0 = time.time()
+        # UTC (unix seconds) at sim time 0, as SITL --start-time; GPS time runs from it
+        self.wall_epoch0 = time.time() if start_time is None else float(start_time)
         self.on_speedup: Callable[[float], None] | None = None
         # camera hook: poses every POSE_HISTORY_DT for POSE_HISTORY_S, and per-step listeners
         self.pose_history: collections.deque[Pose] = collections.deque(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from patrol.datadir import sub_dir
 from patrol.errors import CommandError
+from patrol.option_parsing import parse_datetime
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="MAVLink 2 signing key: 64 hex digits, or a passphrase (SHA-256, as MAVProxy)",
     )
     p.add_argument("--duration", type=float, metavar="S", help="stop after S wall seconds")
+    p.add_argument(
+        "--start-time",
+        metavar="ISO",
+        help="UTC time the GPS reports at boot, e.g. 2026-07-01T09:00+08:00 (SITL --start-time; "
+        "default now)",
+    )
     p.add_argument(
         "--boot-time-scale",
         type=float,
@@ -146,8 +153,11 @@ def run(args: argparse.Namespace) -> int:
     outages = parse_outages(args.outage)
     wind = parse_wind(args.wind)
     state_dir = args.state_dir or sub_dir("sim")
+    start_time = (
+        parse_datetime(args.start_time, "--start-time").timestamp() if args.start_time else None
+    )
     if args.sitl is not None:
-        return _run_sitl(args, home, state_dir)
+        return _run_sitl(args, home, state_dir, start_time)
     from sim import SimFleet
 
     try:
@@ -161,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             signing_key=args.signing_key,
             boot_time_scale=args.boot_time_scale,
+            start_time=start_time,
         )
     except OSError as exc:
         raise CommandError(str(exc)) from None
@@ -188,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_sitl(args: argparse.Namespace, home, state_dir: Path) -> int:
+def _run_sitl(args: argparse.Namespace, home, state_dir: Path, start_time: float | None) -> int:
     from sim.sitl import SitlFleet
 
     if args.gcs_udp:
@@ -204,6 +215,7 @@ def _run_sitl(args: argparse.Namespace, home, state_dir: Path) -> int:
             defaults=args.sitl_defaults,
             wipe=args.sitl_wipe,
             model=args.sitl_model,
+            start_time=start_time,
         )
         fleet.start()
     except (OSError, ValueError) as exc:

@@ -39,6 +39,8 @@ def test_runs_a_fleet_and_prints_its_ports(capsys, data_dir):
         (["--wind", "fast"], "--wind must be SPEED,FROM_DEG"),
         (["--wind", "80,0"], "--wind speed must be 0..50"),
         (["--sitl", "/no/such/arducopter"], "SITL binary not found"),
+        (["--start-time", "9am"], "--start-time '9am' is not an ISO date-time"),
+        (["--start-time", "2026-07-01T09:00"], "needs a UTC offset"),
     ],
 )
 def test_bad_options_are_clear_errors(args, message, capsys):

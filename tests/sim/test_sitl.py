@@ -55,6 +55,13 @@ def test_non_default_base_port_is_passed_before_instance(fake_sitl, tmp_path):
     assert argv[argv.index("--base-port") + 1] == "6010"
 
 
+def test_start_time_is_passed_as_unix_seconds(fake_sitl, tmp_path):
+    fleet = SitlFleet(fake_sitl, work_dir=tmp_path, start_time=1_782_910_800.7)
+    argv = fleet.instances[0].argv
+    assert argv[argv.index("--start-time") + 1] == "1782910800"
+    assert "--start-time" not in SitlFleet(fake_sitl, work_dir=tmp_path).instances[0].argv
+
+
 def test_processes_run_in_their_own_directories_and_stop(fake_sitl, tmp_path):
     fleet = SitlFleet(fake_sitl, count=2, work_dir=tmp_path / "run").start()
     try:

@@ -300,3 +300,17 @@ def test_gcs_failsafe_can_continue_an_auto_mission(fleet, ready, gcs):
     gcs.heartbeats = False
     assert gcs.saw_text("GCS Failsafe", timeout=10)
     assert ready.mode == 3 and ready.auto.current >= 2
+
+
+def test_gps_time_runs_from_the_start_time(tmp_path):
+    # SYSTEM_TIME carries the GPS's UTC: SITL --start-time at boot, advancing with sim time
+    start = 1_782_910_800.0  # 2026-07-01 13:00 UTC
+    f = SimFleet(count=1, home=HOME, base_port=0, state_dir=tmp_path, start_time=start)
+    gcs = Gcs(f.vehicles[0].port, fleet=f)
+    try:
+        gcs.request_streams()
+        msg = gcs.recv("SYSTEM_TIME", timeout=10)
+    finally:
+        gcs.close()
+        f.stop()
+    assert msg.time_unix_usec / 1e6 == pytest.approx(start + msg.time_boot_ms / 1000, abs=0.05)
