@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 COMPANION_COMPONENT_ID = 191  # MAV_COMP_ID_ONBOARD_COMPUTER
 POSITION_RATE_HZ = 4.0
 REQUEST_RETRY_S = 3.0  # wall seconds between stream requests while no position arrives
+SYSTEM_TIME_INTERVAL_US = 1_000_000
+# ArduPilot sends time_unix_usec 0 until its GPS knows the time; anything before this is unset
+EARLIEST_GPS_TIME_S = 1_577_836_800  # 2020-01-01
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class MavlinkPositionSource:
         )
         self._rate_hz = rate_hz
         self._latest: Position | None = None
+        self._gps_time: tuple[float, float] | None = None
         self._target: tuple[int, int] | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -59,6 +63,12 @@ class MavlinkPositionSource:
     def latest(self) -> Position | None:
         with self._lock:
             return self._latest
+
+    def aircraft_time(self) -> tuple[float, float] | None:
+        """The autopilot's GPS time (UTC unix seconds) and the ``time.monotonic()`` at which it
+        arrived, from its last SYSTEM_TIME; None until the GPS knows the time."""
+        with self._lock:
+            return self._gps_time
 
     @property
     def autopilot(self) -> tuple[int, int] | None:
@@ -89,7 +99,9 @@ class MavlinkPositionSource:
                     self._request_position()
                     next_request = now + REQUEST_RETRY_S
                 msg = self._conn.recv_match(
-                    type=["HEARTBEAT", "GLOBAL_POSITION_INT"], blocking=True, timeout=0.2
+                    type=["HEARTBEAT", "GLOBAL_POSITION_INT", "SYSTEM_TIME"],
+                    blocking=True,
+                    timeout=0.2,
                 )
             except (OSError, ConnectionError) as exc:  # autoreconnect handles TCP; keep trying
                 log.warning("MAVLink link error: %s", exc)
@@ -103,7 +115,13 @@ class MavlinkPositionSource:
                     self._target = src
                     self._conn.mav.srcSystem = src[0]
                     next_request = 0.0
-            elif self._target is None or src == self._target:
+            elif self._target is not None and src != self._target:
+                continue
+            elif msg.get_type() == "SYSTEM_TIME":
+                if msg.time_unix_usec / 1e6 >= EARLIEST_GPS_TIME_S:
+                    with self._lock:
+                        self._gps_time = (msg.time_unix_usec / 1e6, time.monotonic())
+            else:
                 with self._lock:
                     self._latest = Position(
                         msg.lat / 1e7, msg.lon / 1e7, msg.relative_alt / 1000.0, msg.time_boot_ms
@@ -112,12 +130,17 @@ class MavlinkPositionSource:
 
     def _request_position(self) -> None:
         """Ask for GLOBAL_POSITION_INT both ways: MAV_CMD_SET_MESSAGE_INTERVAL and the older
-        REQUEST_DATA_STREAM (POSITION group); ArduPilot honours both."""
+        REQUEST_DATA_STREAM (POSITION group), which ArduPilot both honours; and SYSTEM_TIME at
+        1 Hz for the time of day."""
         mavlink = self._mavutil.mavlink
         sysid, compid = self._target or (1, 1)
         self._conn.mav.command_long_send(
             sysid, compid, mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, 0,
             mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT, 1e6 / self._rate_hz, 0, 0, 0, 0, 0,
+        )  # fmt: skip
+        self._conn.mav.command_long_send(
+            sysid, compid, mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, 0,
+            mavlink.MAVLINK_MSG_ID_SYSTEM_TIME, SYSTEM_TIME_INTERVAL_US, 0, 0, 0, 0, 0,
         )  # fmt: skip
         self._conn.mav.request_data_stream_send(
             sysid, compid, mavlink.MAV_DATA_STREAM_POSITION, round(self._rate_hz), 1

@@ -36,15 +36,16 @@ $PATROL audio plan $SAMPLE/broadcast.json --grids $SAMPLE/township.geojson --spe
     -o "$RUN/broadcast.zip"
 
 step "3. Simulator: two ArduCopter-compatible copters at ${SPEEDUP}x (TCP $PORT and $((PORT + 10)))"
+# the copters' GPS says 09:00 in the township, so the plan's quiet hours never silence the demo
 $PATROL sim --count 2 --speedup "$SPEEDUP" --port "$PORT" --home "$(cat $SAMPLE/home.txt),200,0" \
-    --state-dir "$RUN/sim" > "$RUN/sim.log" 2>&1 &
+    --start-time "$(date -u +%Y-%m-%d)T09:00+08:00" --state-dir "$RUN/sim" > "$RUN/sim.log" 2>&1 &
 pids+=($!)
 
 step "4. Onboard broadcast agents on each copter's companion port (SERIAL1)"
 for i in 0 1; do
   $PATROL broadcast-agent --connect "tcp:127.0.0.1:$((PORT + 10 * i + 2))" --sysid $((i + 1)) \
       --plan "$RUN/broadcast.zip" --sink "dir:$RUN/heard-$((i + 1))" --time-scale "$SPEEDUP" \
-      --start-time "$(date -u +%Y-%m-%d)T09:00+08:00" > "$RUN/agent-$((i + 1)).log" 2>&1 &
+      > "$RUN/agent-$((i + 1)).log" 2>&1 &
   pids+=($!)
 done
 

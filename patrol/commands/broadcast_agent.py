@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from pathlib import Path
 
 from patrol.errors import CommandError
+from patrol.option_parsing import parse_datetime
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--start-time",
         metavar="ISO",
-        help="aircraft clock at start, e.g. 2026-07-01T21:30+08:00 (with --time-scale)",
+        help="time of day at start until the aircraft's GPS time arrives (SYSTEM_TIME), e.g. "
+        "2026-07-01T21:30+08:00; default: this computer's clock",
     )
     p.add_argument(
         "--duration",
@@ -78,16 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from patrol.datadir import sub_dir
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    start = None
-    if args.start_time:
-        try:
-            start = datetime.fromisoformat(args.start_time)
-        except ValueError:
-            raise CommandError(
-                f"--start-time {args.start_time!r} is not an ISO date-time"
-            ) from None
-        if start.tzinfo is None:
-            raise CommandError("--start-time needs a UTC offset, e.g. +08:00")
+    start = parse_datetime(args.start_time, "--start-time") if args.start_time else None
     if not args.plan.is_file():
         raise CommandError(f"{args.plan}: no such plan bundle")
     try:
@@ -107,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         source = MavlinkPositionSource(args.connect, system_id=args.sysid)
     except (OSError, ConnectionError) as exc:
         raise CommandError(f"cannot open MAVLink connection {args.connect!r}: {exc}") from None
+    clock.reference = source.aircraft_time  # quiet hours and the play log follow the GPS
     try:
         agent = BroadcastAgent(
             args.plan, source, sink, log_path, sub_dir("audio") / "agent-cache", clock

@@ -22,6 +22,7 @@ HYSTERESIS = 15.0
 A_SOUTH, A_NORTH = 60.0, 200.0
 B_SOUTH, B_NORTH = 240.0, 380.0
 SLACK_M = 6.0  # 4 Hz positions, the agent's tick and CPU shared with other tests
+NO_RTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def plan_spec(quiet_hours=()):
@@ -42,19 +43,21 @@ def plan_spec(quiet_hours=()):
 class Flight:
     """A simulator, the agent running in a thread, and a ground station for the test."""
 
-    def __init__(self, tmp_path, spec, clock_start: datetime) -> None:
+    def __init__(self, tmp_path, spec, gps_time: datetime) -> None:
         self.tmp = tmp_path
         messages = make_messages(tmp_path, {1: 3.0, 2: 4.0, 3: 2.0})
         plan = bundle(tmp_path, spec, messages)
         self.fleet = SimFleet(
             count=1, home=(27.57, 119.71, 200.0, 0.0), speedup=SPEEDUP, base_port=0,
             state_dir=tmp_path / "sim", boot_time_scale=0.2,  # the agent needs no boot fidelity
+            start_time=gps_time.timestamp(),
         ).start()  # fmt: skip
         self.vehicle = self.fleet.vehicles[0]
         # The vehicle's link faults act on SERIAL0 (the ground link) only, not on SERIAL1.
         self.ground_faults = self.vehicle.faults
-        clock = AgentClock(time_scale=SPEEDUP, start=clock_start)
         self.source = MavlinkPositionSource(f"tcp:127.0.0.1:{self.vehicle.ports[1]}")
+        # a companion computer without a real-time clock: the time of day comes from the GPS
+        clock = AgentClock(SPEEDUP, start=NO_RTC, reference=self.source.aircraft_time)
         self.heard = tmp_path / "heard"
         self.agent = BroadcastAgent(
             plan, self.source, DirSink(self.heard, clock), tmp_path / "plays.jsonl",
@@ -85,8 +88,8 @@ class Flight:
 def flight_factory(tmp_path):
     flights = []
 
-    def make(spec, clock_start=datetime(2026, 7, 1, 1, 0, tzinfo=UTC)):
-        flights.append(Flight(tmp_path, spec, clock_start))
+    def make(spec, gps_time=datetime(2026, 7, 1, 1, 0, tzinfo=UTC)):
+        flights.append(Flight(tmp_path, spec, gps_time))
         return flights[-1]
 
     yield make
@@ -132,6 +135,10 @@ def test_flown_through_zones_with_a_ground_link_outage(flight_factory):
     # Zone B was flown with the ground link out: the agent went on playing there.
     during = [r for r in in_b if r["start_position"]["time_boot_ms"] / 1000 >= outage[0]]
     assert len(during) >= 2 and any(r["finished"] for r in during)
+    # Logged at the GPS's time of day, not the companion computer's.
+    for r in log:
+        assert datetime(2026, 7, 1, 1, 0, tzinfo=UTC) < datetime.fromisoformat(r["start"])
+        assert datetime.fromisoformat(r["start"]) < datetime(2026, 7, 1, 1, 30, tzinfo=UTC)
     # The dir sink holds what was heard, at the zone's volume.
     files = sorted(f.heard.glob("*.wav"))
     assert len(files) == len(log)
@@ -140,7 +147,8 @@ def test_flown_through_zones_with_a_ground_link_outage(flight_factory):
 
 
 def test_quiet_hours_keep_the_speaker_silent(flight_factory):
-    # 22:00 in Shanghai, inside quiet hours 21:00-23:00.
+    # The GPS says 22:00 in Shanghai, inside quiet hours 21:00-23:00 (the companion's clock
+    # says 08:00, 1 January 1970).
     f = flight_factory(plan_spec(["21:00-23:00"]), datetime(2026, 7, 1, 14, 0, tzinfo=UTC))
     f.gcs.take_off(ALT)
     f.gcs.go_to(*offset(150, 0), ALT)

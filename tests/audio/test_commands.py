@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -108,13 +109,16 @@ def test_agent_command_on_the_simulator(tmp_path, data_dir):
     plan = bundle(tmp_path, spec, make_messages(tmp_path, {1: 2.0}))
     heard = tmp_path / "heard"
     # 20x, not faster: the agent runs in its own process and must keep pace on a busy machine.
-    with SimFleet(count=1, speedup=20.0, base_port=0, state_dir=tmp_path / "sim") as fleet:
+    gps = datetime.fromisoformat("2026-07-01T10:00+08:00").timestamp()
+    with SimFleet(
+        count=1, speedup=20.0, base_port=0, state_dir=tmp_path / "sim", start_time=gps
+    ) as fleet:
         vehicle = fleet.vehicles[0]
         env = {**os.environ, "PATROL_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
         agent = subprocess.Popen(
             [sys.executable, "-m", "patrol.cli", "broadcast-agent", "--connect",
              f"tcp:127.0.0.1:{vehicle.ports[1]}", "--plan", str(plan), "--sink", f"dir:{heard}",
-             "--time-scale", "20", "--start-time", "2026-07-01T10:00+08:00"],
+             "--time-scale", "20", "--start-time", "2020-01-01T00:00+00:00"],  # a wrong clock
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         banner = []  # wait until the agent runs (signal handlers set) before flying
@@ -135,4 +139,4 @@ def test_agent_command_on_the_simulator(tmp_path, data_dir):
     assert len(log) >= 3 and {r["zone"] for r in log} == {"A"}
     assert sum(r["finished"] for r in log) >= 2
     assert len(list(heard.glob("*.wav"))) == len(log)
-    assert log[0]["start"].startswith("2026-07-01T10:")
+    assert log[0]["start"].startswith("2026-07-01T02:")  # the GPS's time, in UTC

@@ -76,3 +76,26 @@ def test_companion_heartbeat_stream_request_and_position():
     finally:
         source.close()
         ap.close()
+
+
+def test_gps_time_from_system_time_once_the_gps_knows_it():
+    ap = FakeAutopilot()
+    source = MavlinkPositionSource(f"tcp:127.0.0.1:{ap.port}")
+    try:
+        ap.accept()
+        ap.send(mavlink.MAVLink_heartbeat_message(2, 3, 81, 0, 3, 3))
+        ap.pump(1.0)
+        asked = {m.param1 for m in ap.received if m.get_type() == "COMMAND_LONG"}
+        assert mavlink.MAVLINK_MSG_ID_SYSTEM_TIME in asked
+        ap.send(mavlink.MAVLink_system_time_message(0, 5_000))  # no GPS time yet
+        ap.pump(0.3)
+        assert source.aircraft_time() is None
+        ap.send(mavlink.MAVLink_system_time_message(1_782_914_400_250_000, 6_000))
+        deadline = time.monotonic() + 5
+        while source.aircraft_time() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        unix_s, at = source.aircraft_time()
+        assert unix_s == 1_782_914_400.25 and 0 <= time.monotonic() - at < 5
+    finally:
+        source.close()
+        ap.close()
