@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from audio.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, decode
-from audio.loudness import DEFAULT_TARGET_LUFS
+from audio.loudness import DEFAULT_TARGET_LUFS, measure_lufs
 from audio.mastering import Mastered, master
 from audio.plan import PlanMessage
 from audio.tts import DEFAULT_RATE, speak
@@ -28,6 +28,9 @@ KNOWN_LANGUAGES = {
     "hak": "Hakka",
 }
 MAX_TAG_CHARS = 40
+# A recording this quiet is mostly noise once raised to the broadcast level (+34 dB or more):
+# a muted, covered or distant microphone.
+MIN_RECORDING_LUFS = -50.0
 
 
 class LibraryError(ValueError):
@@ -128,7 +131,7 @@ class MessageLibrary:
         created_by: str = "unknown",
     ) -> Message:
         """Decode, master and store a recording. Raises ImportRefused (a ValueError) for a file
-        that is not audio, empty, silent, too long or too big."""
+        that is not audio, empty, silent, too long or too big; LibraryError for one too quiet."""
         decoded = decode(Path(path), max_seconds, max_bytes)
         try:
             mastered = master(
@@ -136,6 +139,12 @@ class MessageLibrary:
             )
         except ValueError as exc:
             raise LibraryError(f"{path}: {exc}") from None
+        level = measure_lufs(decoded.samples, 48_000)
+        if not level >= MIN_RECORDING_LUFS:
+            raise LibraryError(
+                f"{path}: too quiet to broadcast ({level:.0f} LUFS, below "
+                f"{MIN_RECORDING_LUFS:.0f}): record again closer to the microphone"
+            )
         settings = {"original": Path(path).name, "container": decoded.container,
                     "codec": decoded.codec, "chime": with_chime,
                     "target_lufs": target_lufs}  # fmt: skip

@@ -56,6 +56,18 @@ def test_silent_recording_is_refused(library, tmp_path):
         library.import_recording(path, "quiet", "yue")
 
 
+def test_whisper_quiet_recording_is_refused_but_a_quiet_one_is_kept(library, tmp_path):
+    from tests.audio.media import tone
+
+    muted = encode(tmp_path / "muted.wav", "wav", tone(3.0, 44_100, amplitude=0.003))
+    with pytest.raises(LibraryError, match=r"muted.wav: too quiet to broadcast \(-5\d LUFS"):
+        library.import_recording(muted, "muted", "wuu")
+    quiet = encode(tmp_path / "quiet.wav", "wav", tone(3.0, 44_100, amplitude=0.03))
+    assert abs(measure_lufs(read_wav(library.import_recording(quiet, "q", "wuu").path)[0],
+                            SAMPLE_RATE) + 16) <= 1  # fmt: skip
+    assert [m.title for m in library.list()] == ["q"]
+
+
 def test_unknown_message(library):
     with pytest.raises(LibraryError, match="no message"):
         library.get("missing")
