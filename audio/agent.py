@@ -65,7 +65,9 @@ class _Pending:
 @dataclass
 class _PlanFile:
     stat: tuple[int, int, int] | None = None
-    done_priority: set[str] = field(default_factory=set)
+    # completed plays per priority message id, kept across reloads so that a new plan file
+    # does not start a half-done priority message's repeats again
+    priority_plays: dict[str, int] = field(default_factory=dict)
 
 
 class BroadcastAgent:
@@ -124,10 +126,11 @@ class BroadcastAgent:
         )
         self._zone = None
         self._cursor = _Cursor()
+        played = self._file.priority_plays
         self._pending = {
-            p.id: _Pending(p, p.repeat)
+            p.id: _Pending(p, p.repeat - played.get(p.id, 0))
             for p in plan.priority_messages
-            if p.id not in self._file.done_priority
+            if p.repeat > played.get(p.id, 0)
         }
         log.info("broadcast plan %r loaded: %d zones", plan.name, len(plan.zones))
         return True
@@ -249,11 +252,12 @@ class BroadcastAgent:
         self._log(cur, finished=True, reason="completed", heard_s=cur.playback.stop())
         zone = self.plan.zone(cur.zone)
         if cur.priority is not None:
+            played = self._file.priority_plays
+            played[cur.priority.id] = played.get(cur.priority.id, 0) + 1
             pending = self._pending[cur.priority.id]
             pending.remaining -= 1
             if pending.remaining <= 0:
                 del self._pending[cur.priority.id]
-                self._file.done_priority.add(cur.priority.id)
         else:
             self._cursor.index += 1
             if self._cursor.index >= len(zone.playlist.messages):

@@ -181,6 +181,21 @@ def test_priority_from_a_reloaded_plan_interrupts_the_playlist(tmp_path, message
     assert all(r["priority_id"] is None for r in after[1:])  # played once, not again
 
 
+def test_a_reload_does_not_start_a_priority_message_s_repeats_again(tmp_path, messages):
+    clock = ManualClock(SHANGHAI_9AM)
+    s = spec(priority_messages=[{"id": "fire", "message": 4, "repeat": 3}])
+    plan_path = bundle(tmp_path, s, messages)
+    agent, source = make_agent(tmp_path, plan_path, clock)
+    fly(agent, source, clock, [(150, 100), (150, 102)], speed=1)  # one 1.5 s play, then the gap
+    assert [r["priority_id"] for r in plays(tmp_path)] == ["fire"]
+    bundle(tmp_path, {**s, "name": "renamed"}, messages)
+    os.utime(plan_path, ns=(1, 1))
+    fly(agent, source, clock, [(150, 102), (150, 130)], speed=1)
+    fire = [r for r in plays(tmp_path) if r["priority_id"] == "fire"]
+    assert len(fire) == 3 and all(r["finished"] for r in fire)
+    assert agent.plan.name == "renamed"
+
+
 def test_bad_new_plan_keeps_the_old_one(tmp_path, messages):
     clock = ManualClock(SHANGHAI_9AM)
     plan_path = bundle(tmp_path, spec(), messages)
