@@ -30,6 +30,21 @@ class LinkOptions:
     def key_for(self, connect: str) -> bytes | None:
         return dict(self.keys).get(connect, self.key)
 
+    def check_shared_keys(self, connects: Sequence[str]) -> None:
+        """Vehicles behind one transport (a UDP port, a radio) share its signing key: a link
+        signs and checks with one key."""
+        seen: dict[tuple[str, int], bytes | None] = {}
+        for connect in connects:
+            endpoint = parse_endpoint(connect)
+            where = (endpoint.device, endpoint.baud)
+            key = self.key_for(connect)
+            if where in seen and seen[where] != key:
+                raise ConnectError(
+                    f"the vehicles on {endpoint.device} share one link, which signs with one "
+                    "key: give them the same signing key"
+                )
+            seen[where] = key
+
 
 def tlog_path(label: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -79,6 +94,7 @@ class LinkPool:
         """Set aside the vehicles that ``connects`` name by system id, so that a sortie taking
         "the first vehicle heard" on a shared link never takes one of them."""
         named = named_vehicles(connects)
+        self.options.check_shared_keys(connects)
         with self._lock:
             self._named = named
 

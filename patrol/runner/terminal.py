@@ -71,6 +71,10 @@ def run_patrol(
         require_signing=args.require_signing,
         wait=args.wait,
     )
+    try:
+        options.check_shared_keys(connects)
+    except ConnectError as exc:
+        raise CommandError(str(exc)) from None
     run = PatrolRun(PatrolStore(url=args.db), options, profile)
     result: list[list[Outcome]] = []
     errors: list[str] = []

@@ -33,6 +33,7 @@ def test_operator_errors_are_one_clear_line(
 ) -> None:
     plan = tmp_path / "a.plan"
     write_mission(plan, square_plan())
+    shared = ["--connect", "udpin:0.0.0.0:14550@1", "--connect", "udpin:0.0.0.0:14550@2"]
     cases = [
         (["fly", str(tmp_path / "none.plan"), "--connect", "tcp:127.0.0.1:5760"], "no such file"),
         (["fly", str(plan), "--connect", "tcp:x"], "expected tcp:HOST:PORT"),
@@ -42,6 +43,10 @@ def test_operator_errors_are_one_clear_line(
         (
             ["fly", str(plan), str(plan), *["--connect", "udpin:0.0.0.0:14550@2"] * 2],
             "vehicle 2 on udpin:0.0.0.0:14550 is given twice",
+        ),
+        (
+            ["fly", str(plan), str(plan), *shared, "--signing-key", "one", "--signing-key", "two"],
+            "share one link, which signs with one key",
         ),
         (["resume", "42"], "no patrol 42"),
         (["status", "42"], "no patrol 42"),
