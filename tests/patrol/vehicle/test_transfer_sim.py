@@ -1,5 +1,6 @@
 """Mission transfer, parameters and actions against the simulator."""
 
+import threading
 import time
 from pathlib import Path
 
@@ -162,5 +163,56 @@ def test_params_and_actions(tmp_path: Path) -> None:
             fleet.wait_for(lambda: not fleet.vehicles[0].armed, sim_timeout=80)
             with pytest.raises(CommandError, match="MAV_RESULT_FAILED"):
                 vehicle.actions.takeoff(10)  # disarmed
+        finally:
+            link.close()
+
+
+def outage_after(fleet: SimFleet, items_taken: int, seconds: float) -> threading.Thread:
+    """Cut the ground link for ``seconds`` of sim time once the vehicle has taken
+    ``items_taken`` items of a MISSION upload."""
+    sim = fleet.vehicles[0]
+
+    def watch() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            upload = sim.missions.uploads.get(MISSION)
+            if upload is not None and upload.expected >= items_taken:
+                sim.faults.outages = [(fleet.sim_time, fleet.sim_time + seconds)]
+                return
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_link_dropping_mid_upload_restarts_and_verifies(tmp_path: Path) -> None:
+    speedup = 20.0
+    with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
+        link, vehicle = connect(fleet, speedup)
+        try:
+            items = big_mission(300)
+            watcher = outage_after(fleet, 100, seconds=10.0)  # longer than either side's timeout
+            stats = vehicle.missions.upload_verified(items, MISSION)
+            watcher.join()
+            assert fleet.vehicles[0].faults.outages, "the outage never happened"
+            assert compare(items, vehicle.missions.download(MISSION), MISSION) == []
+        finally:
+            link.close()
+    assert stats.restarts >= 1
+
+
+def test_link_gone_for_good_fails_the_upload_clearly(tmp_path: Path) -> None:
+    speedup = 20.0
+    with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
+        link, vehicle = connect(fleet, speedup)
+        try:
+            outage_after(fleet, 100, seconds=600.0)
+            with pytest.raises(MissionTransferError, match=r"mission upload failed after 3 tries"):
+                vehicle.missions.upload_verified(big_mission(300), MISSION)
+            fleet.vehicles[0].faults.outages = []
+            # as in SITL, the vehicle keeps the part it took: only a verified upload may fly
+            held = vehicle.missions.download(MISSION)
+            assert 100 <= len(held) < 300
         finally:
             link.close()
