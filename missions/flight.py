@@ -1,7 +1,9 @@
 """How long a copter takes to fly a path: cruise, slowing for corners, climb, descent, loiter.
 
 The figures are ArduCopter defaults (WPNAV_ACCEL 250 cm/s², WPNAV_SPEED_UP 250 cm/s,
-WPNAV_SPEED_DN 150 cm/s, LAND_SPEED 50 cm/s below LAND_ALT_LOW 10 m).
+WPNAV_SPEED_DN 150 cm/s, LAND_SPEED 50 cm/s below LAND_ALT_LOW 10 m, RTL_LOIT_TIME 5 s) and
+timings recorded from ArduCopter SITL (spool-up before liftoff, settling over home, the
+disarm after touchdown).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ CLIMB_SPEED = 2.5
 DESCENT_SPEED = 1.5
 LAND_SPEED = 0.5
 LAND_ALT_LOW = 10.0
+SPOOL_UP_S = 3.75  # NAV_TAKEOFF to liftoff
+RTL_HOVER_S = 7.0  # over home before the descent: RTL_LOIT_TIME 5 s plus settling
+DISARM_DELAY_S = 2.1  # touchdown to auto-disarm, motors still turning
 
 
 def leg_lengths(points: np.ndarray) -> np.ndarray:
@@ -58,3 +63,10 @@ def vertical_time(alt: float) -> float:
     """Take-off climb plus descent and landing at the end of a sortie."""
     high = max(alt - LAND_ALT_LOW, 0.0)
     return alt / CLIMB_SPEED + high / DESCENT_SPEED + min(alt, LAND_ALT_LOW) / LAND_SPEED
+
+
+def sortie_overhead(alt: float, speed: float, accel: float = ACCEL) -> float:
+    """Seconds of a sortie, arming to disarm, besides its horizontal path: spool-up, take-off
+    climb, starting from and stopping over home (speed/accel in all), the hover over home,
+    descent, landing and the disarm delay."""
+    return SPOOL_UP_S + vertical_time(alt) + speed / accel + RTL_HOVER_S + DISARM_DELAY_S

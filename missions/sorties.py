@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from missions.errors import PlanningError
-from missions.flight import ACCEL, leg_lengths, turn_times, vertical_time
+from missions.flight import leg_lengths, sortie_overhead, turn_times
 from missions.routing import Router
 
 MIN_UTILISATION = 0.6  # end a sortie at a grid boundary if that still uses 60 % of the battery
@@ -44,7 +44,7 @@ def split_sorties(
     s = limits
     budget = limits.endurance_s
     endurance_min = limits.endurance_min or budget / 60
-    fixed = vertical_time(s.alt) + 2 * s.speed / ACCEL  # climb, descent, the two home corners
+    fixed = sortie_overhead(s.alt, s.speed)
     turns = np.concatenate([[0.0], turn_times(p, s.speed), [0.0]])
     # t[i]: time from the first point after home to point i, turns and hovers on the way
     step = np.concatenate([[0.0], leg_lengths(p) / s.speed + turns[1:]])
