@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,12 @@ def write_mission(path: Path, mission: Mission) -> None:
         raise MissionFileError(
             f"{path}: unknown mission file type '{path.suffix}' (use .plan, .waypoints, .geojson)"
         )
+    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.write_text(writer(mission), encoding="utf-8")
+        tmp.write_text(writer(mission), encoding="utf-8")
+        os.replace(tmp, path)  # a plan already there survives a failed write
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise MissionFileError(f"{path}: cannot write: {exc}") from exc
 
 

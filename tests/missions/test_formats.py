@@ -115,6 +115,24 @@ def test_write_missions_names_one_file_per_sortie(tmp_path):
     assert all(f.exists() for f in files)
 
 
+def test_a_failed_write_keeps_the_plan_already_there(tmp_path, monkeypatch):
+    path = tmp_path / "a.plan"
+    write_mission(path, sample_mission())
+    before = path.read_bytes()
+    real_write_text = type(path).write_text
+
+    def disk_full(self, text, *args, **kwargs):
+        real_write_text(self, text[: len(text) // 2], *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(type(path), "write_text", disk_full)
+    with pytest.raises(MissionFileError, match=r"a\.plan: cannot write: .*No space left"):
+        write_mission(path, sample_mission())
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert [f.name for f in tmp_path.iterdir()] == ["a.plan"]
+
+
 def test_read_errors_name_file_and_line(tmp_path):
     wp = tmp_path / "bad.waypoints"
     wp.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t27.57\t119.71\t200\t1\n1\t0\t3\t16\n")
