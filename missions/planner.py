@@ -31,6 +31,9 @@ from missions.sorties import Route, SortieLimits, split_sorties
 PATTERNS = ("coverage", "perimeter", "points")
 MIN_ALT, MAX_ALT = 5.0, 120.0
 MAX_SPEED = 20.0  # WPNAV_SPEED tops out at 2000 cm/s
+# Beyond these a value is a unit slip (centimetres for metres, seconds for minutes), not a plan.
+MAX_SPACING = 1000.0  # wider than a loudspeaker is heard or a camera sees from 120 m
+MAX_ENDURANCE_MIN = 180.0  # multicopters fly 15-60 min on a battery
 GENERIC_CAMERA = "generic-1/2.3"
 DEFAULT_HOVER_SPACING = 300.0  # about two loudspeaker reaches
 FENCE_ALT_MARGIN = 20.0
@@ -72,8 +75,17 @@ class PlanSettings:
             raise PlanningError(f"speed {self.speed:g} m/s must be in (0, {MAX_SPEED:g}] m/s")
         if self.spacing is not None and self.spacing <= 0:
             raise PlanningError(f"spacing must be positive, not {self.spacing:g} m")
+        if self.spacing is not None and self.spacing > MAX_SPACING:
+            raise PlanningError(
+                f"spacing {self.spacing:g} m is wider than {MAX_SPACING:g} m: give metres"
+            )
         if self.endurance_min is not None and self.endurance_min <= 0:
             raise PlanningError(f"endurance must be positive, not {self.endurance_min:g} min")
+        if self.endurance_min is not None and self.endurance_min > MAX_ENDURANCE_MIN:
+            raise PlanningError(
+                f"endurance {self.endurance_min:g} min is over {MAX_ENDURANCE_MIN:g} min: "
+                "give minutes of flight per battery"
+            )
         if self.loiter < 0:
             raise PlanningError(f"loiter time must not be negative ({self.loiter:g} s)")
         if self.pattern == "coverage" and self.spacing is None and self.camera is None:

@@ -123,6 +123,8 @@ def run_error(args, capsys) -> str:
         (["--clearance", "-1"], "no-fly clearance must not be negative"),
         (["--min-coverage", "20"], "minimum coverage"),
         (["--speed", "30"], "speed 30 m/s"),
+        (["--spacing", "3000"], "spacing 3000 m is wider than 1000 m: give metres"),
+        (["--endurance", "600"], "endurance 600 min is over 180 min"),
     ],
 )
 def test_operator_errors(tmp_path, capsys, extra, message):
