@@ -8,6 +8,21 @@ from dataclasses import dataclass
 DEFAULT_FREQUENCY_HZ = 1000.0  # the middle of the speech band that carries intelligibility
 DEFAULT_MIN_LEVEL_DB = 65.0  # understandable over street noise
 REFERENCE_PRESSURE_KPA = 101.325
+# Plausible inputs; outside them a figure is a typo or a unit slip, not a loudspeaker or a flight.
+SPL_RANGE_DB = (60.0, 160.0)  # drone loudspeakers are rated about 100-130 dB SPL at 1 m
+MIN_LEVEL_RANGE_DB = (30.0, 120.0)
+ALT_RANGE_M = (1.0, 1000.0)
+
+
+def check_inputs(spl_at_1m_db: float, min_level_db: float, alt_m: float | None) -> None:
+    """Raise ValueError, naming the figure, for a rating, level or altitude out of range."""
+    for label, value, (low, high), unit in (
+        ("loudspeaker rating", spl_at_1m_db, SPL_RANGE_DB, "dB SPL at 1 m"),
+        ("level needed on the ground", min_level_db, MIN_LEVEL_RANGE_DB, "dB SPL"),
+        ("altitude", alt_m, ALT_RANGE_M, "m"),
+    ):
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"{label} {value:g} {unit} is outside {low:g}-{high:g} {unit}")
 
 
 def air_absorption_db_per_m(

@@ -211,8 +211,14 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from audio.audibility import check_altitude
+    from audio.audibility import check_altitude, check_inputs
     from audio.plan import PlanError, build_plan, write_bundle
+
+    if args.speaker_spl is not None:
+        try:
+            check_inputs(args.speaker_spl, args.min_level, args.alt)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
 
     try:
         spec = json.loads(args.spec.read_text(encoding="utf-8"))

@@ -85,6 +85,21 @@ def test_plan_from_sample_grids_with_audibility(tmp_path, capsys):
     assert "no grid named 'no such village'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--speaker-spl", "1150"], "loudspeaker rating 1150 dB SPL at 1 m is outside 60-160"),
+        (["--speaker-spl", "110", "--alt", "4000"], "altitude 4000 m is outside 1-1000 m"),
+        (["--speaker-spl", "110", "--min-level", "300"], "level needed on the ground 300 dB"),
+    ],
+)
+def test_plan_refuses_figures_out_of_range(tmp_path, capsys, extra, message):
+    spec = tmp_path / "spec.json"
+    spec.write_text('{"zones": []}')
+    assert main(["audio", "plan", str(spec), *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_plan_refuses_bad_json(tmp_path, capsys):
     bad = tmp_path / "spec.json"
     bad.write_text("{zones: ")
