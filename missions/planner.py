@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from pyproj import Geod
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
@@ -34,6 +35,9 @@ MAX_SPEED = 20.0  # WPNAV_SPEED tops out at 2000 cm/s
 # Beyond these a value is a unit slip (centimetres for metres, seconds for minutes), not a plan.
 MAX_SPACING = 1000.0  # wider than a loudspeaker is heard or a camera sees from 120 m
 MAX_ENDURANCE_MIN = 180.0  # multicopters fly 15-60 min on a battery
+MAX_HOME_DISTANCE_M = 20_000.0  # farther than any township patrol flies out from take-off
+HOME_ALT_RANGE_M = (-500.0, 9000.0)  # AMSL, the Dead Sea shore to above Everest's base
+LONG_SORTIE_MIN = 60.0  # a single sortie longer than this needs --endurance
 GENERIC_CAMERA = "generic-1/2.3"
 DEFAULT_HOVER_SPACING = 300.0  # about two loudspeaker reaches
 FENCE_ALT_MARGIN = 20.0
@@ -71,6 +75,11 @@ class PlanSettings:
             )
         if self.alt <= 0:
             raise PlanningError(f"altitude must be above the take-off point, not {self.alt:g} m")
+        low, high = HOME_ALT_RANGE_M
+        if not low <= self.home_alt <= high:
+            raise PlanningError(
+                f"home altitude {self.home_alt:g} m AMSL is outside {low:g} to {high:g} m"
+            )
         if not 0 < self.speed <= MAX_SPEED:
             raise PlanningError(f"speed {self.speed:g} m/s must be in (0, {MAX_SPEED:g}] m/s")
         if self.spacing is not None and self.spacing <= 0:
@@ -208,6 +217,7 @@ def plan_patrol(
     settings.check()
     if not grids:
         raise PlanningError("no grids to plan")
+    _check_home_near(grids, home)
     frame = LocalFrame(*home)
     zones = [frame.geom_to_local(z.polygon) for z in no_fly or []]
     router = Router(zones, settings.clearance, [z.name for z in no_fly or []])
@@ -273,7 +283,27 @@ def plan_patrol(
                 f"controllers store about {MAX_ITEMS}: use a shorter --endurance"
             )
     stats = [_grid_stats(p, settings) for p in planned]
+    if budget is None and times[0] > LONG_SORTIE_MIN * 60:
+        notes.append(
+            f"one sortie of {times[0] / 60:.0f} min: give --endurance MIN to split it into "
+            "sorties the battery can fly"
+        )
     return Plan(sorties, stats, lengths, times, unreachable, notes)
+
+
+def _check_home_near(grids: list[Grid], home: tuple[float, float]) -> None:
+    """Refuse a take-off point far from every grid (a mistyped or default 0,0 home)."""
+    points = [g.polygon.representative_point() for g in grids]
+    n = len(points)
+    _, _, dist = Geod(ellps="WGS84").inv(
+        [home[1]] * n, [home[0]] * n, [p.x for p in points], [p.y for p in points]
+    )
+    nearest = int(np.argmin(dist))
+    if dist[nearest] > MAX_HOME_DISTANCE_M:
+        raise PlanningError(
+            f"home {home[0]:.6f},{home[1]:.6f} is {dist[nearest] / 1000:,.0f} km from the "
+            f"nearest grid '{grids[nearest].name}': check the take-off point (LAT,LON)"
+        )
 
 
 def _plan_grids(

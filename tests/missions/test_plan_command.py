@@ -125,11 +125,22 @@ def run_error(args, capsys) -> str:
         (["--speed", "30"], "speed 30 m/s"),
         (["--spacing", "3000"], "spacing 3000 m is wider than 1000 m: give metres"),
         (["--endurance", "600"], "endurance 600 min is over 180 min"),
+        (["--home", "0,0"], "is 12,917 km from the nearest grid"),
+        (["--home", "27.57,119.71,20000"], "home altitude 20000 m AMSL is outside"),
     ],
 )
 def test_operator_errors(tmp_path, capsys, extra, message):
     args = ["plan", TOWNSHIP, "--home", HOME, "--spacing", "30", "-o", str(tmp_path / "o.plan")]
     assert message in run_error([*args, *extra], capsys)
+
+
+def test_one_long_sortie_without_endurance_is_a_warning(tmp_path, capsys):
+    out = tmp_path / "o.plan"
+    assert main(["plan", TOWNSHIP, "--home", HOME, "--spacing", "50", "-o", str(out)]) == 0
+    assert "warning: one sortie of 71 min: give --endurance MIN" in capsys.readouterr().err
+    argv = ["plan", TOWNSHIP, "--home", HOME, "--spacing", "50", "--endurance", "20", "-o"]
+    assert main([*argv, str(out)]) == 0
+    assert "one sortie of" not in capsys.readouterr().err
 
 
 def test_coverage_without_spacing(capsys):
