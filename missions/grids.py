@@ -26,6 +26,7 @@ from missions.errors import GridFileError
 
 MIN_AREA_M2 = 10.0
 MAX_AREA_M2 = 200e6
+MAX_FILE_BYTES = 50_000_000  # thousands of detailed village grids fit in a few MB
 NAME_KEYS = ("name", "Name", "NAME", "名称", "title")
 _GEOD = Geod(ellps="WGS84")
 
@@ -74,6 +75,12 @@ def load_grids(path: Path, repair: bool = False) -> list[Grid]:
     if suffix not in readers:
         raise GridFileError([f"{path}: unknown grid file type '{suffix}' (.geojson, .kml, .plan)"])
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise GridFileError(
+                [f"{path}: {size / 1e6:.0f} MB is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit "
+                 "for a grid file"]
+            )  # fmt: skip
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise GridFileError([f"{path}: cannot read: {exc}"]) from exc

@@ -139,6 +139,14 @@ def test_invalid_json_and_unknown_type(tmp_path):
     assert "cannot read" in problems(tmp_path / "missing.geojson")[0]
 
 
+def test_huge_file_refused_before_reading(tmp_path):
+    huge = tmp_path / "huge.geojson"
+    with huge.open("wb") as f:
+        f.truncate(60_000_000)  # sparse: nothing is written or read
+    (line,) = problems(huge)
+    assert line == f"{huge}: 60 MB is over the 50 MB limit for a grid file"
+
+
 def test_kml_point_placemark_and_bad_xml(tmp_path):
     kml = tmp_path / "g.kml"
     kml.write_text(
