@@ -17,6 +17,7 @@ SPOOL_UP_S = 3.75
 ARRIVE_RTL_M = 2.0
 DISARMED_FALL_MS = 5.0
 AVOID_CREEP_MS = 0.3
+BRAKE_DECEL_MSS = 7.5  # ArduCopter BRAKE_MODE_DECEL_RATE 750 cm/s²
 
 COMMAND_NAMES = {
     16: "WP",
@@ -66,10 +67,25 @@ class Nav:
 
     # -- setting targets --------------------------------------------------------------------
     def hold_here(self) -> None:
+        """Hold at the stopping point, as ArduCopter's position controller does: the copter
+        brakes to a stop ahead of where it was (at BRAKE's rate in BRAKE) and stays there."""
         s = self.v.copter.state
         self.velocity = None
-        self.target = (s.n, s.e, s.alt) if not s.landed else None
         self.speed = None
+        if s.landed:
+            self.target = None
+            return
+        lim = self._limits()
+        ahead = math.hypot(s.vn, s.ve) / (2 * lim.accel)  # v²/2a along the velocity
+        up = s.vu * abs(s.vu) / (2 * lim.accel_z)
+        self.target = (s.n + s.vn * ahead, s.e + s.ve * ahead, s.alt + up)
+
+    def _limits(self):
+        v = self.v
+        lim = v.limits(self.speed or v.speed_override)
+        if v.mode == modes.BRAKE:
+            lim.accel = lim.accel_z = BRAKE_DECEL_MSS
+        return lim
 
     def goto(self, n: float, e: float, alt: float, speed: float | None = None) -> None:
         self.velocity = None
@@ -190,7 +206,7 @@ class Nav:
         """One step of whatever the current target says."""
         v = self.v
         s = v.copter.state
-        lim = v.limits(self.speed or v.speed_override)
+        lim = self._limits()
         if self.paused:
             v.copter.fly_velocity(0.0, 0.0, 0.0, lim, dt)
             return

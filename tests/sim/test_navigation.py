@@ -236,3 +236,21 @@ def test_camera_hook_pose_history_and_listeners(fleet, ready, gcs):
     assert abs(pose.alt_rel - 20) < 0.5 and pose.vn > 1
     with pytest.raises(ValueError):
         ready.pose_at(ready.sim_time + 1)
+
+
+def test_brake_stops_hard_and_holds_where_it_stopped(fleet, ready, gcs):
+    take_off(fleet, ready, gcs, alt=30)
+    lat, lon = local(500, 0)
+    assert gcs.command_int(192, 6, -1, 0, 0, 0, round(lat * 1e7), round(lon * 1e7), 30).result == 0
+    gcs.wait_for(lambda: ready.copter.ground_speed > 9.9, 60)
+    braked_at = ready.position()
+    start = fleet.sim_time
+    assert gcs.command(176, 1, 17).result == 0  # BRAKE
+    gcs.wait_for(lambda: ready.copter.ground_speed < 0.05, 5)
+    stopped_after = fleet.sim_time - start
+    stop = distance(*braked_at, *ready.position())
+    gcs.collect(10)
+    held = distance(*braked_at, *ready.position())
+    # BRAKE_MODE_DECEL_RATE 7.5 m/s²: 10 m/s stops in ~1.3 s over ~6.7 m, and stays there
+    assert 1.0 < stopped_after < 2.0 and 5.5 < stop < 8.0, (stopped_after, stop)
+    assert abs(held - stop) < 0.5
