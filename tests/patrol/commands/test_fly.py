@@ -87,6 +87,23 @@ def test_no_vehicle_fails_the_sortie_clearly(
     assert "no patrols yet" in capsys.readouterr().out
 
 
+def test_outcome_lines_name_the_sortie_when_there_are_several(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    plan = tmp_path / "a.plan"
+    write_mission(plan, square_plan())
+    argv = ["fly", str(plan), str(plan), "--connect", "tcp:127.0.0.1:9", "--connect",
+            "tcp:127.0.0.1:11", "--wait", "0.3"]  # fmt: skip
+    assert main(argv) == 4
+    outcomes = [line for line in capsys.readouterr().out.splitlines() if ": failed: " in line]
+    assert [line.split(" (")[0] for line in outcomes] == [
+        "patrol 1 sortie 1: failed: no vehicle heard on tcp:127.0.0.1:9 in 0.3 s",
+        "patrol 1 sortie 2: failed: no vehicle heard on tcp:127.0.0.1:11 in 0.3 s",
+    ]
+    assert main(["fly", str(plan), "--connect", "tcp:127.0.0.1:9", "--wait", "0.3"]) == 4
+    assert "\npatrol 2: failed: no vehicle heard" in capsys.readouterr().out
+
+
 def test_controller_killed_mid_flight_reattaches_and_completes(
     tmp_path: Path, data_dir: Path
 ) -> None:
