@@ -62,7 +62,10 @@ def named_vehicles(connects: Sequence[str]) -> dict[tuple[str, int], set[int]]:
             continue
         ids = named.setdefault((endpoint.device, endpoint.baud), set())
         if endpoint.sysid in ids:
-            raise ConnectError(f"vehicle {endpoint.sysid} on {endpoint.device} is given twice")
+            raise ConnectError(
+                f"vehicle {endpoint.sysid} on {endpoint.device} is given twice: each sortie "
+                "needs a vehicle of its own"
+            )
         ids.add(endpoint.sysid)
     return named
 
@@ -116,11 +119,6 @@ class LinkPool:
                 self._taken[key] = set()
             self._users[key] = self._users.get(key, 0) + 1
             taken = self._taken[key]  # live: sorties starting together claim in turn
-            if endpoint.sysid in taken:
-                self._users[key] -= 1  # the link stays: its other user holds it open
-                raise ConnectError(
-                    f"vehicle {endpoint.sysid} on {connect} is already flown by another sortie"
-                )
             exclude = taken if endpoint.sysid else _Excluded(taken, self._named.get(key, set()))
         sysid = None
         deadline = time.monotonic() + self.options.wait

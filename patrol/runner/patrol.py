@@ -59,6 +59,9 @@ class PatrolRun:
 
     # -- entry points -----------------------------------------------------------------------
     def fly(self, name: str, specs: Sequence[SortieSpec]) -> list[Outcome]:
+        """Fly one sortie per spec. Raises ConnectError, before anything is stored, when the
+        connections name one vehicle twice or give one link two signing keys."""
+        self.pool.reserve([s.connect for s in specs])
         patrol = self.store.create_patrol(
             name, [(s.connect, s.plan_path, s.mission) for s in specs]
         )
@@ -76,12 +79,13 @@ class PatrolRun:
         todo = [s for s in patrol.sorties if s.status != "completed"]
         if not todo:
             raise LookupError(f"patrol {patrol_id} is already completed")
+        if connects and len(connects) != len(todo):
+            raise LookupError(
+                f"patrol {patrol_id} has {len(todo)} unfinished sortie(s) but "
+                f"{len(connects)} connection(s) were given"
+            )
+        self.pool.reserve(list(connects) or [s.connect for s in todo])
         if connects:
-            if len(connects) != len(todo):
-                raise LookupError(
-                    f"patrol {patrol_id} has {len(todo)} unfinished sortie(s) but "
-                    f"{len(connects)} connection(s) were given"
-                )
             for sortie, connect in zip(todo, connects, strict=True):
                 self.store.update_sortie(sortie.id, connect=connect)
                 sortie.connect = connect
@@ -90,7 +94,6 @@ class PatrolRun:
     # -- threads ----------------------------------------------------------------------------
     def _run(self, sorties: Sequence[Sortie], resume: bool) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(sorties)
-        self.pool.reserve([s.connect for s in sorties])
         self.store.update_patrol(self.patrol_id, status="flying")
 
         def work(index: int, sortie: Sortie) -> None:

@@ -43,7 +43,7 @@ def run_patrol(
     """Run ``start(run)`` (PatrolRun.fly or .resume) for the vehicles in ``connects``."""
     from patrol.flight_options import keys_for
     from patrol.link import LinkError, parse_endpoint
-    from patrol.runner.connect import ConnectError, LinkOptions, named_vehicles
+    from patrol.runner.connect import ConnectError, LinkOptions
     from patrol.runner.patrol import PatrolRun
     from patrol.runner.profile import ProfileError, load_profile
     from patrol.store.patrols import PatrolStore
@@ -54,10 +54,6 @@ def run_patrol(
             parse_endpoint(connect)
         except LinkError as exc:
             raise CommandError(str(exc)) from None
-    try:
-        named_vehicles(connects)
-    except ConnectError as exc:
-        raise CommandError(f"{exc}: each sortie needs a vehicle of its own") from None
     if not args.speedup > 0:
         raise CommandError(f"--speedup must be positive, got {args.speedup:g}")
     try:
@@ -71,10 +67,6 @@ def run_patrol(
         require_signing=args.require_signing,
         wait=args.wait,
     )
-    try:
-        options.check_shared_keys(connects)
-    except ConnectError as exc:
-        raise CommandError(str(exc)) from None
     run = PatrolRun(PatrolStore(url=args.db), options, profile)
     result: list[list[Outcome]] = []
     errors: list[str] = []
@@ -86,6 +78,8 @@ def run_patrol(
             result.append(start(run))
         except LookupError as exc:
             errors.append(str(exc).strip("'\""))
+        except ConnectError as exc:  # connections that cannot work together
+            errors.append(str(exc))
         except Exception as exc:  # a bug: say what, keep the store, no traceback
             errors.append(f"stopped by an internal error: {type(exc).__name__}: {exc}")
         finally:
