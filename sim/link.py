@@ -83,7 +83,7 @@ class Channel:
         except OSError as exc:
             self.server.close()
             raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-        self.server.listen(4)
+        self.server.listen(5)  # as SITL
         self.server.setblocking(False)
         self.port = self.server.getsockname()[1]
         selector.register(self.server, selectors.EVENT_READ, (self, None))
@@ -130,6 +130,9 @@ class Channel:
             self._apply_signing(new.parser)
             self.clients.append(new)
             self.selector.register(sock, selectors.EVENT_READ, (self, new))
+            # SITL serves one TCP client at a time; the next waits in the listen backlog,
+            # connected but unanswered, until this one closes
+            self.selector.unregister(self.server)
             log.debug("sysid %d serial%d: client %s connected", self.sysid, self.index, address)
             return
         try:
@@ -173,6 +176,9 @@ class Channel:
         client.sock.close()
         with contextlib.suppress(ValueError):
             self.clients.remove(client)
+        if self.server.fileno() != -1:  # accept the next client waiting in the backlog
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.register(self.server, selectors.EVENT_READ, (self, None))
 
     def close(self) -> None:
         for client in list(self.clients):

@@ -116,6 +116,20 @@ def test_serial1_is_an_independent_channel(fleet, ready, gcs):
         companion.close()
 
 
+def test_one_tcp_client_per_port_as_sitl(fleet, ready, gcs):
+    # SITL accepts the next TCP client only once the one it serves has gone; until then the
+    # second is connected (the listen backlog) but hears nothing and is not heard.
+    second = Gcs(ready.port, fleet=fleet)
+    try:
+        assert second.recv("HEARTBEAT", timeout=3) is None
+        assert gcs.recv("HEARTBEAT") is not None
+        gcs.close()
+        assert second.recv("HEARTBEAT", timeout=3) is not None
+        assert second.command(176, 1, 4).result == 0
+    finally:
+        second.close()
+
+
 def test_packet_loss_and_outage_windows(fleet, ready, gcs):
     gcs.send(mavlink.MAVLink_request_data_stream_message(1, 1, 6, 10, 1))
     assert gcs.recv("GLOBAL_POSITION_INT") is not None
@@ -145,7 +159,7 @@ def test_signing_rejects_unsigned_once_a_key_is_set(tmp_path):
     with SimFleet(count=1, speedup=50, base_port=0, state_dir=tmp_path, signing_key=KEY.hex(),
                   boot_time_scale=0.1) as fleet:  # fmt: skip
         v = fleet.vehicles[0]
-        plain = Gcs(v.port)
+        plain = Gcs(v.ports[1])  # SITL serves one client per port: SERIAL1 for this one
         signed = Gcs(v.port, key=KEY)
         try:
             hb = signed.recv("HEARTBEAT")
@@ -165,7 +179,7 @@ def test_setup_signing_message_enables_and_disables(fleet, ready, gcs):
     gcs.collect(2)
     assert ready.signing_key == KEY
     assert gcs.command(176, 1, 4, timeout=3) is None
-    signed = Gcs(ready.port, key=KEY, fleet=ready_fleet)
+    signed = Gcs(ready.ports[1], key=KEY, fleet=ready_fleet)  # the key holds on every port
     try:
         assert signed.command(176, 1, 5).result == 0
         signed.send(mavlink.MAVLink_setup_signing_message(1, 1, [0] * 32, 0))
