@@ -30,6 +30,7 @@ DO_COMMANDS = {
     2000, 2500, 2501, 2600, 3000, 5004, 42600, 42700, 42702, 42703,
 }  # fmt: skip
 FENCE_COMMANDS = {5000, 5001, 5002, 5003, 5004}
+FENCE_SHAPES = {5001, 5002, 5003, 5004}  # polygon vertices (inclusion, exclusion), circles
 RALLY_COMMANDS = {5100}
 LOITER_COMMANDS = {17, 18, 19, 31}
 LOCATIONLESS_NAV = {20, 93}  # RTL, DELAY: stored without a location, sent back in frame 0
@@ -136,6 +137,13 @@ class Upload:
     expected: int = 0
     last_progress: float = 0.0
     last_request: float = 0.0
+
+
+def fence_total(items: list[Item]) -> int:
+    """FENCE_TOTAL as AC_PolyFence_loader::write_fence sets it: polygon vertices plus circles,
+    plus 2 (the legacy protocol's return and closing points); 0 for fewer than 3."""
+    n = sum(1 for i in items if i.command in FENCE_SHAPES)
+    return n + 2 if n >= 3 else 0
 
 
 class MissionStore:
@@ -268,6 +276,7 @@ class MissionStore:
             self.text(mavlink.MAV_SEVERITY_INFO, "Flight plan received")
         elif mtype == FENCE:
             self.text(mavlink.MAV_SEVERITY_DEBUG, "Fence Indexed OK")
+            self.param_value("FENCE_TOTAL", float(fence_total(self.items[FENCE])))
         self.on_change(mtype)
 
     def tick(self) -> None:

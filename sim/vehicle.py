@@ -120,7 +120,7 @@ class Vehicle:
         self.auto = AutoMission(self)
         self.missions = MissionStore(
             self.text, lambda: self.sim_time, self.home_item, self._missions_changed,
-            self.send_param_value,
+            self._set_total,
         )  # fmt: skip
         stored = self.params.extra.get("missions")
         if stored:
@@ -297,6 +297,12 @@ class Vehicle:
             name.encode(), value, ptype, len(self.params), 65535
         )
         self.broadcast(msg)
+
+    def _set_total(self, name: str, value: float) -> None:
+        """MIS_TOTAL, FENCE_TOTAL, RALLY_TOTAL: parameters the firmware sets, and announces."""
+        canon = self.params.set(name, value, persist=False)
+        if canon is not None:
+            self.send_param_value(canon, self.params[canon])
 
     def _missions_changed(self, mission_type: int) -> None:
         self.params.extra["missions"] = self.missions.to_json()

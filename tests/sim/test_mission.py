@@ -145,8 +145,12 @@ def test_fence_and_rally_round_trip(ready, vehicle, gcs):
     fence.append(item(4, 5003, HOME[0], HOME[1], p1=400, frame=0, mission_type=1))
     assert gcs.upload(fence, mission_type=1).type == 0
     assert gcs.saw_text("Fence Indexed OK")
+    # FENCE_TOTAL as SITL sets it: 4 vertices + 1 circle + 2 (11 in the 04 transcript's 4+4+1)
+    total = gcs.recv("PARAM_VALUE", cond=lambda m: m.param_id == "FENCE_TOTAL")
+    assert total.param_value == 7 and vehicle.params["FENCE_TOTAL"] == 7
     rally = [item(i, 5100, *local(60, 60 * (1 - 2 * i)), 30, mission_type=2) for i in range(2)]
     assert gcs.upload(rally, mission_type=2).type == 0
+    assert vehicle.params["RALLY_TOTAL"] == 2
     back = gcs.download(1)
     assert [m.command for m in back] == [5001] * 4 + [5003]
     assert all(m.frame == 0 and m.autocontinue == 0 for m in back)
