@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim import modes, telemetry
+from sim.copter import stopping_distance
 
 if TYPE_CHECKING:
     from sim.vehicle import Vehicle
@@ -17,6 +18,7 @@ SPOOL_UP_S = 3.75
 ARRIVE_RTL_M = 2.0
 DISARMED_FALL_MS = 5.0
 AVOID_CREEP_MS = 0.3
+NAV_COMMANDS = {16, 17, 18, 19, 20, 21, 22, 82, 93, 112}
 BRAKE_DECEL_MSS = 7.5  # ArduCopter BRAKE_MODE_DECEL_RATE 750 cm/s²
 
 COMMAND_NAMES = {
@@ -52,6 +54,7 @@ class Nav:
         self.velocity: tuple[float, float, float] | None = None
         self.velocity_until = 0.0
         self.speed: float | None = None
+        self.exit_speed = 0.0  # m/s past the target: a waypoint corner, not a stop
         self.taking_off = False
         self.pilot_takeoff = False  # NAV_TAKEOFF accepted in a pilot mode, waiting for throttle
         self.takeoff_start = 0.0
@@ -76,7 +79,8 @@ class Nav:
             self.target = None
             return
         lim = self._limits()
-        ahead = math.hypot(s.vn, s.ve) / (2 * lim.accel)  # v²/2a along the velocity
+        speed = math.hypot(s.vn, s.ve)
+        ahead = stopping_distance(speed, lim.accel, lim.jerk) / speed if speed > 1e-6 else 0.0
         up = s.vu * abs(s.vu) / (2 * lim.accel_z)
         self.target = (s.n + s.vn * ahead, s.e + s.ve * ahead, s.alt + up)
 
@@ -85,6 +89,7 @@ class Nav:
         lim = v.limits(self.speed or v.speed_override)
         if v.mode == modes.BRAKE:
             lim.accel = lim.accel_z = BRAKE_DECEL_MSS
+            lim.jerk = None
         return lim
 
     def goto(self, n: float, e: float, alt: float, speed: float | None = None) -> None:
@@ -94,6 +99,7 @@ class Nav:
         self.paused = False
         self.target = (n, e, alt)
         self.speed = speed
+        self.exit_speed = 0.0
 
     def set_velocity(self, vn: float, ve: float, vu: float, timeout_s: float = 3.0) -> None:
         self.velocity = (vn, ve, vu)
@@ -228,7 +234,7 @@ class Nav:
         if self.target is None:
             self.hold_here()
         if self.target is not None:
-            remaining = v.copter.fly_to(*self.target, lim, dt)
+            remaining = v.copter.fly_to(*self.target, lim, dt, self.exit_speed)
             if self.taking_off and (s.alt >= self.target[2] - 0.1 or remaining < 0.1):
                 self.taking_off = False
 
@@ -424,7 +430,7 @@ class AutoMission:
                 else:
                     self.current += 1
                 continue
-            if item.command in (16, 17, 18, 19, 20, 21, 22, 82, 93, 112):
+            if item.command in NAV_COMMANDS:
                 self._start_nav(item)
                 return
             self.current += 1  # other DO commands take effect at once here
@@ -463,6 +469,25 @@ class AutoMission:
         else:
             n, e, alt = self._local(item)
             nav.goto(n, e, alt)
+            if item.command in (16, 82) and item.param1 <= 0:
+                nav.exit_speed = self._corner_speed((n, e))
+
+    def _corner_speed(self, corner: tuple[float, float]) -> float:
+        """The speed to pass a waypoint at, by the turn onto the next leg: ArduCopter's S-curves
+        fly a corner without stopping, slower the sharper the turn, and stop before a hold."""
+        items = self.items()
+        nxt = next((i for i in items[self.current + 1 :] if i.command in NAV_COMMANDS), None)
+        if nxt is None or nxt.command not in (16, 82) or (nxt.x == 0 and nxt.y == 0):
+            return 0.0
+        s = self.v.copter.state
+        a = (corner[0] - s.n, corner[1] - s.e)
+        n2, e2, _ = self._local(nxt)
+        b = (n2 - corner[0], e2 - corner[1])
+        na, nb = math.hypot(*a), math.hypot(*b)
+        if na < 1e-6 or nb < 1e-6:
+            return 0.0
+        cos = (a[0] * b[0] + a[1] * b[1]) / (na * nb)
+        return self.v.limits().speed * (1.0 + cos) / 2.0  # fits the legs of SITL's 06
 
     def _next(self) -> None:
         self.current += 1
