@@ -265,8 +265,15 @@ def plan_patrol(
         if over <= 0:
             break
         margin += over + 1.0
-    else:
-        raise PlanningError("could not cut the patrol into sorties that fit the endurance")
+    else:  # a sortie that cannot be cut shorter is still too long
+        pts, hov = max(pieces, key=lambda piece: sortie_time(*piece))
+        on_route = (pts[:, None, :] == points[None, :, :]).all(axis=2).any(axis=0)
+        names = sorted({planned[g].grid.name for g in owner[on_route] if g >= 0})
+        raise PlanningError(
+            f"endurance {settings.endurance_min:g} min is too short for the sortie to "
+            f"{', '.join(names) or 'the first grid'}: it needs {sortie_time(pts, hov):.1f} s "
+            f"of flight, over the {budget:.0f} s, home and back included"
+        )
 
     sorties, lengths, times = [], [], []
     nofly_geo = [frame.geom_to_geo(_fence_outline(z)) for z in zones]

@@ -251,3 +251,12 @@ def test_rally_points_are_emitted_and_fenced():
         plan_patrol(
             [grid("a", box(100, 100, 200, 200))], bad, HOME, [grid("z", box(-450, 250, -350, 350))]
         )
+
+
+def test_sortie_that_cannot_be_cut_short_enough_is_named(township):
+    # Lingjiao, at the far end of the township, fits 5 min in the splitter's estimate (straight
+    # lines out and back) but not once the corners on the way are counted: the error names it
+    grids, no_fly = township
+    settings = PlanSettings(alt=30, speed=10, spacing=60, endurance_min=5)
+    with pytest.raises(PlanningError, match=r"5 min is too short .*Lingjiao"):
+        plan_patrol(grids, settings, HOME, no_fly)
