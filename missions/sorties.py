@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from missions.errors import PlanningError
-from missions.flight import leg_lengths, sortie_overhead, turn_times
+from missions.flight import leg_lengths, path_time, sortie_overhead, turn_times
 from missions.routing import Router
 
 MIN_UTILISATION = 0.6  # end a sortie at a grid boundary if that still uses 60 % of the battery
@@ -50,12 +50,27 @@ def split_sorties(
     step = np.concatenate([[0.0], leg_lengths(p) / s.speed + turns[1:]])
     t = np.cumsum(step) + np.cumsum(h)
     home = np.zeros(2)
-    cache: dict[int, float] = {}
+    paths: dict[int, np.ndarray] = {}
+
+    def home_path(i: int) -> np.ndarray:
+        if i not in paths:
+            paths[i] = router.path(p[i], home)
+        return paths[i]
 
     def to_home(i: int) -> float:
-        if i not in cache:
-            cache[i] = float(leg_lengths(router.path(p[i], home)).sum()) / s.speed
-        return cache[i]
+        """Straight home from point i, or around no-fly zones, its corners included."""
+        return path_time(home_path(i), s.speed)
+
+    def turn(before: np.ndarray, at: np.ndarray, after: np.ndarray) -> float:
+        return float(turn_times(np.array([before, at, after]), s.speed)[0])
+
+    def junctions(a: int, b: int) -> float:
+        """The turns where a sortie a..b joins the route from home and leaves it for home (the
+        outbound path mirrors the way back), less the route's own turn at b."""
+        into_a, from_b = home_path(a)[1], home_path(b)[1]
+        if a == b:
+            return turn(into_a, p[a], into_a)
+        return turn(into_a, p[a], p[a + 1]) + turn(p[b - 1], p[b], from_b) - turns[b]
 
     last = len(p) - 2
     ends = {i for i in range(1, last + 1) if o[i] != o[i + 1]} | {last}
@@ -64,10 +79,10 @@ def split_sorties(
     while a <= last:
         start = fixed + to_home(a) + h[a] - t[a]  # outbound equals the way back
 
-        def fits(b: int, start: float = start) -> bool:
+        def fits(b: int, a: int = a, start: float = start) -> bool:
             if start + t[b] + float(np.hypot(*p[b])) / s.speed > budget:
                 return False  # not even in a straight line home
-            return start + t[b] + to_home(b) <= budget
+            return start + t[b] + junctions(a, b) + to_home(b) <= budget
 
         if not fits(a):
             who = grid_name(int(o[a])) if o[a] >= 0 else "a transit point"

@@ -253,10 +253,23 @@ def test_rally_points_are_emitted_and_fenced():
         )
 
 
-def test_sortie_that_cannot_be_cut_short_enough_is_named(township):
-    # Lingjiao, at the far end of the township, fits 5 min in the splitter's estimate (straight
-    # lines out and back) but not once the corners on the way are counted: the error names it
+def test_sample_township_at_30_m_fits_five_minute_sorties(township):
+    # the splitter counts the turns where a sortie joins and leaves the route, and the corners on
+    # the way out and home: it used to cut pieces that the full estimate found over the budget
     grids, no_fly = township
     settings = PlanSettings(alt=30, speed=10, spacing=60, endurance_min=5)
-    with pytest.raises(PlanningError, match=r"5 min is too short .*Lingjiao"):
+    plan = plan_patrol(grids, settings, HOME, no_fly)
+    assert max(plan.sortie_times) <= 300
+
+
+def test_sortie_that_cannot_be_cut_short_enough_is_named(township, monkeypatch):
+    # should the splitter's estimate ever fall short of the full one, the error names the grids
+    import missions.planner
+
+    grids, no_fly = township
+    monkeypatch.setattr(missions.planner, "split_sorties", lambda route, *_: [
+        (route.points, route.hover)
+    ])  # fmt: skip
+    settings = PlanSettings(spacing=60, endurance_min=30)
+    with pytest.raises(PlanningError, match=r"30 min is too short for the sortie to .*Lingjiao"):
         plan_patrol(grids, settings, HOME, no_fly)
