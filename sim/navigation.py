@@ -50,7 +50,7 @@ class Nav:
 
     def __init__(self, vehicle: Vehicle):
         self.v = vehicle
-        self.target: tuple[float, float, float] | None = None
+        self._target: tuple[float, float, float] | None = None
         self.velocity: tuple[float, float, float] | None = None
         self.velocity_until = 0.0
         self.speed: float | None = None
@@ -69,6 +69,16 @@ class Nav:
         self.smart_path: list[tuple[float, float, float]] = []
 
     # -- setting targets --------------------------------------------------------------------
+    @property
+    def target(self) -> tuple[float, float, float] | None:
+        return self._target
+
+    @target.setter
+    def target(self, value: tuple[float, float, float] | None) -> None:
+        """A new target is stopped on unless AUTO then sets a corner's ``exit_speed``."""
+        self._target = value
+        self.exit_speed = 0.0
+
     def hold_here(self) -> None:
         """Hold at the stopping point, as ArduCopter's position controller does: the copter
         brakes to a stop ahead of where it was (at BRAKE's rate in BRAKE) and stays there."""
@@ -99,7 +109,6 @@ class Nav:
         self.paused = False
         self.target = (n, e, alt)
         self.speed = speed
-        self.exit_speed = 0.0
 
     def set_velocity(self, vn: float, ve: float, vu: float, timeout_s: float = 3.0) -> None:
         self.velocity = (vn, ve, vu)
@@ -487,7 +496,8 @@ class AutoMission:
         if na < 1e-6 or nb < 1e-6:
             return 0.0
         cos = (a[0] * b[0] + a[1] * b[1]) / (na * nb)
-        return self.v.limits().speed * (1.0 + cos) / 2.0  # fits the legs of SITL's 06
+        cruise = self.v.limits(self.v.speed_override).speed  # DO_CHANGE_SPEED counts
+        return cruise * (1.0 + cos) / 2.0  # fits the legs of SITL's 06
 
     def _next(self) -> None:
         self.current += 1
