@@ -21,13 +21,25 @@ class Limits:
     jerk: float | None = None
 
 
-def stopping_distance(speed: float, accel: float, jerk: float | None) -> float:
-    """Metres to stop from ``speed`` at ``accel``, the deceleration ramped in at ``jerk``."""
-    return speed * speed / (2 * accel) + (speed * accel / (2 * jerk) if jerk else 0.0)
+def braking_distance(
+    speed: float,
+    accel: float,
+    jerk: float | None,
+    exit_speed: float = 0.0,
+    accel_now: float = 0.0,
+) -> float:
+    """Metres to slow from ``speed`` to ``exit_speed`` at ``accel``, the deceleration ramped in
+    and out at ``jerk`` (and an acceleration ``accel_now`` ramped out first)."""
+    if speed <= exit_speed:
+        return 0.0
+    ramp = 0.0
+    if jerk:
+        ramp = (speed + exit_speed) * accel / (2 * jerk) + speed * max(accel_now, 0.0) / jerk
+    return (speed * speed - exit_speed * exit_speed) / (2 * accel) + ramp
 
 
 def stopping_speed(dist: float, accel: float, jerk: float | None) -> float:
-    """The highest speed that can still stop within ``dist`` (the inverse of the above)."""
+    """The highest speed that can still stop within ``dist`` (braking_distance inverted)."""
     if not jerk:
         return math.sqrt(2 * accel * dist)
     ramp = accel * accel / (2 * jerk)
@@ -90,33 +102,19 @@ class Copter:
         along_accel = min(lim.accel, lim.accel_z * dist / abs(du)) if abs(du) > 1e-6 else lim.accel
         exit_speed = min(exit_speed, speed)
         if lim.jerk and horiz > 1e-3:
-            braking = self._braking_distance(dn, de, exit_speed, along_accel, lim.jerk)
-            if horiz <= braking:  # brake now: the jerk-limited ramp takes this far
+            now = (s.vn * dn + s.ve * de) / horiz  # speed towards the target
+            pushing = (self.accel_n * dn + self.accel_e * de) / horiz
+            if horiz <= braking_distance(now, along_accel, lim.jerk, exit_speed, pushing):
+                # brake now; the climb or descent keeps pace with the horizontal speed
                 k = exit_speed / horiz
-                # the climb or descent keeps pace with the horizontal speed, on the line
-                now = (s.vn * dn + s.ve * de) / horiz
                 self._accelerate(dn * k, de * k, du * max(now, 0.0) / horiz, lim, dt, lim.jerk)
                 return dist
-        beyond = stopping_distance(exit_speed, along_accel, lim.jerk)
+        beyond = braking_distance(exit_speed, along_accel, lim.jerk)
         speed = min(speed, stopping_speed(dist + beyond, along_accel, lim.jerk))
         speed = min(speed, max(dist / dt, exit_speed))
         k = speed / dist
         self._accelerate(dn * k, de * k, du * k, lim, dt, lim.jerk)
         return dist
-
-    def _braking_distance(
-        self, dn: float, de: float, exit_speed: float, accel: float, jerk: float
-    ) -> float:
-        """Metres it takes to slow from the speed towards the target to ``exit_speed``, the
-        deceleration ramped in and out at ``jerk`` (and any acceleration ramped out first)."""
-        s = self.state
-        horiz = math.hypot(dn, de)
-        now = (s.vn * dn + s.ve * de) / horiz
-        if now <= exit_speed:
-            return 0.0
-        pushing = max((self.accel_n * dn + self.accel_e * de) / horiz, 0.0)
-        ramp = (now + exit_speed) * accel / (2 * jerk) + now * pushing / jerk
-        return (now * now - exit_speed * exit_speed) / (2 * accel) + ramp
 
     def fly_velocity(self, vn: float, ve: float, vu: float, lim: Limits, dt: float) -> None:
         vu = max(-lim.down, min(lim.up, vu))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim import modes, telemetry
-from sim.copter import stopping_distance
+from sim.copter import braking_distance
 
 if TYPE_CHECKING:
     from sim.vehicle import Vehicle
@@ -90,7 +90,7 @@ class Nav:
             return
         lim = self._limits()
         speed = math.hypot(s.vn, s.ve)
-        ahead = stopping_distance(speed, lim.accel, lim.jerk) / speed if speed > 1e-6 else 0.0
+        ahead = braking_distance(speed, lim.accel, lim.jerk) / speed if speed > 1e-6 else 0.0
         up = s.vu * abs(s.vu) / (2 * lim.accel_z)
         self.target = (s.n + s.vn * ahead, s.e + s.ve * ahead, s.alt + up)
 
