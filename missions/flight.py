@@ -1,8 +1,7 @@
 """How long a copter takes to fly a path: cruise, slowing for corners, climb, descent, loiter.
 
-The figures are ArduCopter defaults (WPNAV_ACCEL 250 cm/s², WPNAV_JERK 1 m/s³,
-WPNAV_SPEED_UP 250 cm/s, WPNAV_SPEED_DN 150 cm/s, LAND_SPEED 50 cm/s below LAND_ALT_LOW 10 m,
-RTL_LOIT_TIME 5 s) and
+The figures are ArduCopter defaults (WPNAV_ACCEL 250 cm/s², WPNAV_SPEED_UP 250 cm/s,
+WPNAV_SPEED_DN 150 cm/s, LAND_SPEED 50 cm/s below LAND_ALT_LOW 10 m, RTL_LOIT_TIME 5 s) and
 timings recorded from ArduCopter SITL (spool-up before liftoff, settling over home, the
 disarm after touchdown).
 """
@@ -12,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 ACCEL = 2.5
-JERK = 1.0  # S-curves: each start and stop takes ACCEL / JERK longer than at constant ACCEL
 CLIMB_SPEED = 2.5
 DESCENT_SPEED = 1.5
 LAND_SPEED = 0.5
@@ -29,15 +27,9 @@ def leg_lengths(points: np.ndarray) -> np.ndarray:
     return np.hypot(*np.diff(points, axis=0).T)
 
 
-def stop_and_go(speed: float, accel: float = ACCEL) -> float:
-    """Seconds lost to stopping and starting again, against flying on at ``speed``."""
-    return speed / accel + accel / JERK
-
-
 def turn_times(points: np.ndarray, speed: float, accel: float = ACCEL) -> np.ndarray:
-    """Extra seconds at each interior vertex: a full stop and restart for a U-turn, scaled by
-    (1 - cos θ) / 2 for a heading change θ (the copter passes a corner at that fraction of its
-    speed)."""
+    """Extra seconds at each interior vertex: a full stop and restart (speed/accel) for a
+    U-turn, scaled by (1 - cos θ) / 2 for a heading change θ."""
     if len(points) < 3:
         return np.zeros(0)
     d = np.diff(points, axis=0)
@@ -45,7 +37,7 @@ def turn_times(points: np.ndarray, speed: float, accel: float = ACCEL) -> np.nda
     n[n == 0] = 1.0
     u = d / n[:, None]
     cos = np.clip(np.einsum("ij,ij->i", u[:-1], u[1:]), -1.0, 1.0)
-    return stop_and_go(speed, accel) * (1.0 - cos) / 2.0
+    return (speed / accel) * (1.0 - cos) / 2.0
 
 
 def path_time(points: np.ndarray, speed: float) -> float:
@@ -58,7 +50,7 @@ def path_time(points: np.ndarray, speed: float) -> float:
     if len(points) > 2:
         n[n == 0] = 1.0
         cos = (d[:-1, 0] * d[1:, 0] + d[:-1, 1] * d[1:, 1]) / (n[:-1] * n[1:])
-        total += float((1.0 - np.clip(cos, -1.0, 1.0)).sum()) * stop_and_go(speed) / 2.0
+        total += float((1.0 - np.clip(cos, -1.0, 1.0)).sum()) * speed / ACCEL / 2.0
     return total
 
 
@@ -75,7 +67,6 @@ def vertical_time(alt: float) -> float:
 
 def sortie_overhead(alt: float, speed: float, accel: float = ACCEL) -> float:
     """Seconds of a sortie, arming to disarm, besides its horizontal path: spool-up, take-off
-    climb, starting from and stopping over home (speed/accel + accel/jerk in all), the hover
-    over home, descent, landing and the disarm delay."""
-    start_stop = stop_and_go(speed, accel)
-    return SPOOL_UP_S + vertical_time(alt) + start_stop + RTL_HOVER_S + DISARM_DELAY_S
+    climb, starting from and stopping over home (speed/accel in all), the hover over home,
+    descent, landing and the disarm delay."""
+    return SPOOL_UP_S + vertical_time(alt) + speed / accel + RTL_HOVER_S + DISARM_DELAY_S

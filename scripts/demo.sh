@@ -21,10 +21,9 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "1. Plan: coverage sweeps over the sample township, around the no-fly zones"
 # 5-minute sorties: the simulated copter carries SITL's 3300 mAh battery (about 7 minutes of
-# flight), so each sortie lands with about 30 % of it left, as an operator would plan. 12 m/s:
-# the far grids are out of reach at 10 m/s in 5 minutes.
+# flight), so each sortie lands with roughly a fifth of it left, as an operator would plan.
 $PATROL plan $SAMPLE/township.geojson --no-fly $SAMPLE/no-fly.geojson \
-    --home "$(cat $SAMPLE/home.txt),200" --pattern coverage --alt 40 --speed 12 --spacing 60 \
+    --home "$(cat $SAMPLE/home.txt),200" --pattern coverage --alt 40 --speed 10 --spacing 60 \
     --endurance 5 -o "$RUN/township.plan"
 
 step "2. Broadcast: text-to-speech messages and the zone plan the onboard agents carry"

@@ -1,5 +1,5 @@
-"""Kinematic multicopter: position and velocity control with WPNAV-style speed, acceleration,
-jerk and climb limits, in a local north-east-up frame (metres from home)."""
+"""Kinematic multicopter: position and velocity control with WPNAV-style speed, acceleration and
+climb limits, in a local north-east-up frame (metres from home)."""
 
 from __future__ import annotations
 
@@ -17,33 +17,6 @@ class Limits:
     down: float  # m/s
     accel: float  # horizontal m/s²
     accel_z: float  # vertical m/s²
-    # horizontal m/s³ of waypoint moves (WPNAV_JERK: ArduCopter's S-curves); None: unlimited
-    jerk: float | None = None
-
-
-def braking_distance(
-    speed: float,
-    accel: float,
-    jerk: float | None,
-    exit_speed: float = 0.0,
-    accel_now: float = 0.0,
-) -> float:
-    """Metres to slow from ``speed`` to ``exit_speed`` at ``accel``, the deceleration ramped in
-    and out at ``jerk`` (and an acceleration ``accel_now`` ramped out first)."""
-    if speed <= exit_speed:
-        return 0.0
-    ramp = 0.0
-    if jerk:
-        ramp = (speed + exit_speed) * accel / (2 * jerk) + speed * max(accel_now, 0.0) / jerk
-    return (speed * speed - exit_speed * exit_speed) / (2 * accel) + ramp
-
-
-def stopping_speed(dist: float, accel: float, jerk: float | None) -> float:
-    """The highest speed that can still stop within ``dist`` (braking_distance inverted)."""
-    if not jerk:
-        return math.sqrt(2 * accel * dist)
-    ramp = accel * accel / (2 * jerk)
-    return -ramp + math.sqrt(ramp * ramp + 2 * accel * dist)
 
 
 @dataclass
@@ -67,8 +40,6 @@ class Copter:
         self.state = CopterState(yaw=math.radians(yaw_deg))
         self.wind_n = 0.0
         self.wind_e = 0.0
-        self.accel_n = 0.0  # the horizontal acceleration of the last step (m/s²)
-        self.accel_e = 0.0
 
     @property
     def ground_speed(self) -> float:
@@ -79,11 +50,9 @@ class Copter:
         """Horizontal speed through the air mass (wind_n/wind_e: where the air moves to)."""
         return math.hypot(self.state.vn - self.wind_n, self.state.ve - self.wind_e)
 
-    def fly_to(
-        self, n: float, e: float, alt: float, lim: Limits, dt: float, exit_speed: float = 0.0
-    ) -> float:
-        """Straight-line move towards (n, e, alt), slowing to stop on it (or to pass it at
-        ``exit_speed``, a corner into the next leg); returns the remaining 3D distance."""
+    def fly_to(self, n: float, e: float, alt: float, lim: Limits, dt: float) -> float:
+        """Straight-line move towards (n, e, alt), slowing to stop on it; returns the remaining
+        3D distance."""
         s = self.state
         dn, de, du = n - s.n, e - s.e, alt - s.alt
         horiz = math.hypot(dn, de)
@@ -100,20 +69,9 @@ class Copter:
         elif du < -1e-6:
             speed = min(speed, lim.down * dist / -du)
         along_accel = min(lim.accel, lim.accel_z * dist / abs(du)) if abs(du) > 1e-6 else lim.accel
-        exit_speed = min(exit_speed, speed)
-        if lim.jerk and horiz > 1e-3:
-            now = (s.vn * dn + s.ve * de) / horiz  # speed towards the target
-            pushing = (self.accel_n * dn + self.accel_e * de) / horiz
-            if horiz <= braking_distance(now, along_accel, lim.jerk, exit_speed, pushing):
-                # brake now; the climb or descent keeps pace with the horizontal speed
-                k = exit_speed / horiz
-                self._accelerate(dn * k, de * k, du * max(now, 0.0) / horiz, lim, dt, lim.jerk)
-                return dist
-        beyond = braking_distance(exit_speed, along_accel, lim.jerk)
-        speed = min(speed, stopping_speed(dist + beyond, along_accel, lim.jerk))
-        speed = min(speed, max(dist / dt, exit_speed))
+        speed = min(speed, math.sqrt(2.0 * along_accel * dist), dist / dt)
         k = speed / dist
-        self._accelerate(dn * k, de * k, du * k, lim, dt, lim.jerk)
+        self._accelerate(dn * k, de * k, du * k, lim, dt)
         return dist
 
     def fly_velocity(self, vn: float, ve: float, vu: float, lim: Limits, dt: float) -> None:
@@ -123,30 +81,13 @@ class Copter:
             vn, ve = vn * lim.speed / horiz, ve * lim.speed / horiz
         self._accelerate(vn, ve, vu, lim, dt)
 
-    def _accelerate(
-        self, vn: float, ve: float, vu: float, lim: Limits, dt: float, jerk: float | None = None
-    ) -> None:
-        """Move the velocity towards (vn, ve, vu) at most at the acceleration limits; with
-        ``jerk`` the horizontal acceleration itself ramps, and eases off as the velocity
-        closes in (the acceleration that can still be ramped to zero in time)."""
+    def _accelerate(self, vn: float, ve: float, vu: float, lim: Limits, dt: float) -> None:
         s = self.state
-        en, ee = vn - s.vn, ve - s.ve
-        err = math.hypot(en, ee)
-        wanted = min(lim.accel, err / dt)
-        if jerk:
-            wanted = min(wanted, math.sqrt(2 * jerk * err))
-        an, ae = (en * wanted / err, ee * wanted / err) if err > 1e-9 else (0.0, 0.0)
-        if jerk:
-            dan, dae = an - self.accel_n, ae - self.accel_e
-            da = math.hypot(dan, dae)
-            if da > jerk * dt:
-                an = self.accel_n + dan * jerk * dt / da
-                ae = self.accel_e + dae * jerk * dt / da
-            step = math.hypot(an, ae) * dt
-            if step > err:  # never past the velocity asked for
-                an, ae = (an * err / step, ae * err / step)
-        self.accel_n, self.accel_e = an, ae
-        dvn, dve = an * dt, ae * dt
+        dvn, dve = vn - s.vn, ve - s.ve
+        dv = math.hypot(dvn, dve)
+        max_dv = lim.accel * dt
+        if dv > max_dv:
+            dvn, dve = dvn * max_dv / dv, dve * max_dv / dv
         dvu = max(-lim.accel_z * dt, min(lim.accel_z * dt, vu - s.vu))
         s.vn += dvn
         s.ve += dve
@@ -181,7 +122,6 @@ class Copter:
         impact = -s.vu
         s.alt = 0.0
         s.vn = s.ve = s.vu = 0.0
-        self.accel_n = self.accel_e = 0.0
         s.roll = s.pitch = 0.0
         s.landed = True
         return impact

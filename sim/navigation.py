@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim import modes, telemetry
-from sim.copter import braking_distance
 
 if TYPE_CHECKING:
     from sim.vehicle import Vehicle
@@ -18,7 +17,6 @@ SPOOL_UP_S = 3.75
 ARRIVE_RTL_M = 2.0
 DISARMED_FALL_MS = 5.0
 AVOID_CREEP_MS = 0.3
-NAV_COMMANDS = {16, 17, 18, 19, 20, 21, 22, 82, 93, 112}
 BRAKE_DECEL_MSS = 7.5  # ArduCopter BRAKE_MODE_DECEL_RATE 750 cm/s²
 
 COMMAND_NAMES = {
@@ -50,11 +48,10 @@ class Nav:
 
     def __init__(self, vehicle: Vehicle):
         self.v = vehicle
-        self._target: tuple[float, float, float] | None = None
+        self.target: tuple[float, float, float] | None = None
         self.velocity: tuple[float, float, float] | None = None
         self.velocity_until = 0.0
         self.speed: float | None = None
-        self.exit_speed = 0.0  # m/s past the target: a waypoint corner, not a stop
         self.taking_off = False
         self.pilot_takeoff = False  # NAV_TAKEOFF accepted in a pilot mode, waiting for throttle
         self.takeoff_start = 0.0
@@ -69,16 +66,6 @@ class Nav:
         self.smart_path: list[tuple[float, float, float]] = []
 
     # -- setting targets --------------------------------------------------------------------
-    @property
-    def target(self) -> tuple[float, float, float] | None:
-        return self._target
-
-    @target.setter
-    def target(self, value: tuple[float, float, float] | None) -> None:
-        """A new target is stopped on unless AUTO then sets a corner's ``exit_speed``."""
-        self._target = value
-        self.exit_speed = 0.0
-
     def hold_here(self) -> None:
         """Hold at the stopping point, as ArduCopter's position controller does: the copter
         brakes to a stop ahead of where it was (at BRAKE's rate in BRAKE) and stays there."""
@@ -89,8 +76,7 @@ class Nav:
             self.target = None
             return
         lim = self._limits()
-        speed = math.hypot(s.vn, s.ve)
-        ahead = braking_distance(speed, lim.accel, lim.jerk) / speed if speed > 1e-6 else 0.0
+        ahead = math.hypot(s.vn, s.ve) / (2 * lim.accel)  # v²/2a along the velocity
         up = s.vu * abs(s.vu) / (2 * lim.accel_z)
         self.target = (s.n + s.vn * ahead, s.e + s.ve * ahead, s.alt + up)
 
@@ -99,7 +85,6 @@ class Nav:
         lim = v.limits(self.speed or v.speed_override)
         if v.mode == modes.BRAKE:
             lim.accel = lim.accel_z = BRAKE_DECEL_MSS
-            lim.jerk = None
         return lim
 
     def goto(self, n: float, e: float, alt: float, speed: float | None = None) -> None:
@@ -243,7 +228,7 @@ class Nav:
         if self.target is None:
             self.hold_here()
         if self.target is not None:
-            remaining = v.copter.fly_to(*self.target, lim, dt, self.exit_speed)
+            remaining = v.copter.fly_to(*self.target, lim, dt)
             if self.taking_off and (s.alt >= self.target[2] - 0.1 or remaining < 0.1):
                 self.taking_off = False
 
@@ -439,7 +424,7 @@ class AutoMission:
                 else:
                     self.current += 1
                 continue
-            if item.command in NAV_COMMANDS:
+            if item.command in (16, 17, 18, 19, 20, 21, 22, 82, 93, 112):
                 self._start_nav(item)
                 return
             self.current += 1  # other DO commands take effect at once here
@@ -478,26 +463,6 @@ class AutoMission:
         else:
             n, e, alt = self._local(item)
             nav.goto(n, e, alt)
-            if item.command in (16, 82) and item.param1 <= 0:
-                nav.exit_speed = self._corner_speed((n, e))
-
-    def _corner_speed(self, corner: tuple[float, float]) -> float:
-        """The speed to pass a waypoint at, by the turn onto the next leg: ArduCopter's S-curves
-        fly a corner without stopping, slower the sharper the turn, and stop before a hold."""
-        items = self.items()
-        nxt = next((i for i in items[self.current + 1 :] if i.command in NAV_COMMANDS), None)
-        if nxt is None or nxt.command not in (16, 82) or (nxt.x == 0 and nxt.y == 0):
-            return 0.0
-        s = self.v.copter.state
-        a = (corner[0] - s.n, corner[1] - s.e)
-        n2, e2, _ = self._local(nxt)
-        b = (n2 - corner[0], e2 - corner[1])
-        na, nb = math.hypot(*a), math.hypot(*b)
-        if na < 1e-6 or nb < 1e-6:
-            return 0.0
-        cos = (a[0] * b[0] + a[1] * b[1]) / (na * nb)
-        cruise = self.v.limits(self.v.speed_override).speed  # DO_CHANGE_SPEED counts
-        return cruise * (1.0 + cos) / 2.0  # fits the legs of SITL's 06
 
     def _next(self) -> None:
         self.current += 1

@@ -265,7 +265,6 @@ class Vehicle:
             down=p.get("WPNAV_SPEED_DN") / 100.0,
             accel=p.get("WPNAV_ACCEL") / 100.0,
             accel_z=max(p.get("WPNAV_ACCEL_Z") / 100.0, 0.5),
-            jerk=max(p.get("WPNAV_JERK"), 0.1),
         )
 
     # -- parameters -------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from missions.flight import ACCEL, JERK, path_time, sortie_overhead, turn_times, vertical_time
+from missions.flight import ACCEL, path_time, sortie_overhead, turn_times, vertical_time
 
 
 def test_straight_path_is_length_over_speed():
@@ -14,9 +14,8 @@ def test_straight_path_is_length_over_speed():
 def test_u_turn_costs_a_stop_and_a_right_angle_half():
     u = np.array([[0, 0], [100, 0], [0, 0]], dtype=float)
     right = np.array([[0, 0], [100, 0], [100, 100]], dtype=float)
-    # a stop and a start on S-curves: v/a at full acceleration, plus a/j to ramp it in and out
-    assert turn_times(u, 10)[0] == pytest.approx(10 / ACCEL + ACCEL / JERK)
-    assert turn_times(right, 10)[0] == pytest.approx((10 / ACCEL + ACCEL / JERK) / 2)
+    assert turn_times(u, 10)[0] == pytest.approx(10 / ACCEL)
+    assert turn_times(right, 10)[0] == pytest.approx(10 / ACCEL / 2)
 
 
 def test_vertical_time_uses_ardupilot_defaults():
@@ -26,6 +25,5 @@ def test_vertical_time_uses_ardupilot_defaults():
 
 def test_sortie_overhead_matches_sitl_timings():
     # SITL (06): liftoff 3.75 s after NAV_TAKEOFF, ~7 s over home in RTL, disarm 2.1 s after
-    # touchdown; plus the stop-start cost of leaving and reaching home at 10 m/s (WPNAV_ACCEL
-    # 2.5 m/s², WPNAV_JERK 1 m/s³: 4 s + 2.5 s)
-    assert sortie_overhead(30, 10) == pytest.approx(3.75 + vertical_time(30) + 6.5 + 7 + 2.1)
+    # touchdown; plus the stop-start cost of leaving and reaching home at 10 m/s
+    assert sortie_overhead(30, 10) == pytest.approx(3.75 + vertical_time(30) + 4 + 7 + 2.1)

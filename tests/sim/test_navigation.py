@@ -82,39 +82,6 @@ def test_waypoint_leg_speed_and_acceptance(fleet, ready, gcs):
     assert distance(*local(200, 0), poses[-1].lat, poses[-1].lon) <= 2.05  # WPNAV_RADIUS
 
 
-@pytest.mark.parametrize(
-    ("next_north", "next_east", "cruise", "expected"),
-    [
-        (400, 0, None, 10.0),  # straight on: passed at WPNAV_SPEED
-        (200, 200, None, 5.0),  # 90°: half of it
-        (200, 200, 6, 3.0),  # 90° after DO_CHANGE_SPEED 6 m/s: half of that
-        (0, 0, None, None),  # back the way it came: a full stop
-    ],
-)
-def test_waypoint_corners_are_flown_at_a_speed_set_by_the_turn(
-    fleet, ready, gcs, next_north, next_east, cruise, expected
-):
-    items = [item(0, 16, HOME[0], HOME[1]), item(1, 22, alt=20)]
-    if cruise:
-        items.append(item(2, 178, p2=cruise))
-    items += [item(0, 16, *local(200, 0), 20), item(0, 16, *local(next_north, next_east), 20)]
-    for seq, it in enumerate(items):
-        it.seq = seq
-    corner = len(items) - 2
-    assert gcs.upload(items).type == 0
-    take_off(fleet, ready, gcs)
-    assert gcs.command(176, 1, 3).result == 0
-    poses = sample(gcs, ready, lambda: ready.auto.current > corner, 120)
-    at_radius = math.hypot(poses[-1].vn, poses[-1].ve)  # WPNAV_RADIUS 2 m before the corner
-    if expected is not None:
-        assert at_radius == pytest.approx(expected, abs=0.5)
-        return
-    assert at_radius < 3.0  # braking to a stop on the waypoint ...
-    turned = fleet.sim_time + 5
-    poses = sample(gcs, ready, lambda: fleet.sim_time > turned, 10)
-    assert min(math.hypot(p.vn, p.ve) for p in poses) < 0.3  # ... before flying back
-
-
 def test_rtl_climbs_returns_and_lands_with_sitl_descent_rates(fleet, ready, gcs):
     gcs.set_param("RTL_ALT", 3000)
     take_off(fleet, ready, gcs, alt=15)
