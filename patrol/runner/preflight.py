@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from missions.items import FENCE, MISSION, RALLY, Mission
+from patrol.geodesy import distance
 from patrol.runner.profile import SiteProfile
-from patrol.runner.route import distance
 from patrol.vehicle import Vehicle
 from patrol.vehicle.mission_transfer import TYPE_NAMES, MissionTransferError
 from patrol.vehicle.params import ParamError

@@ -7,22 +7,16 @@ import math
 from dataclasses import dataclass
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
-from pyproj import Geod
 
 from missions.items import Mission, MissionItem
+from patrol.geodesy import distance
 
-GEOD = Geod(ellps="WGS84")
 DEFAULT_SPEED = 10.0  # m/s, ArduCopter WPNAV_SPEED default
 _NOT_WAYPOINTS = {mavlink.MAV_CMD_NAV_TAKEOFF, mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH}
 
 
 class RouteError(Exception):
     """A route that cannot be built (nothing left to fly, no takeoff)."""
-
-
-def distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Metres on the WGS84 ellipsoid."""
-    return float(GEOD.inv(lon1, lat1, lon2, lat2)[2])
 
 
 def is_waypoint(item: MissionItem) -> bool:

@@ -17,7 +17,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from missions.items import MISSION, Mission
 from patrol.runner.preflight import Preflight
 from patrol.runner.profile import SiteProfile
-from patrol.runner.route import distance, is_waypoint, planned_speed, progress
+from patrol.runner.route import is_waypoint, planned_speed, progress
 from patrol.store.models import utcnow
 from patrol.store.patrols import PatrolStore, mission_to_json
 from patrol.vehicle import Vehicle
@@ -78,10 +78,9 @@ class SortieRunner:
         self.requests: queue.Queue[str] = queue.Queue()
         self.events: queue.Queue[Event] = queue.Queue()
         self.reached: set[int] = set(store.reached_seqs(sortie_id))  # plan seqs
-        self.odometer = 0.0
+        self._flown0 = vehicle.telemetry.state.flown_m  # telemetry sums every position report
         self.reason = ""
         self._expected_modes: set[str] = set()
-        self._last_pos: tuple[float, float] | None = None
         self._link_lost_at: float | None = None
         self._lost_clock: float | None = None
         self._gap_report: tuple[float, float | None, float] | None = None
@@ -205,7 +204,6 @@ class SortieRunner:
                 self._catch_up()
             if state.armed:
                 seen_armed = True
-            self._odometer()
             now = time.monotonic()
             if now >= next_line:
                 self.last_line = self.progress_line()
@@ -380,14 +378,10 @@ class SortieRunner:
         else:
             actions.land()
 
-    def _odometer(self) -> None:
-        pos = self.vehicle.telemetry.state.position
-        if pos is None:
-            return
-        here = (pos.lat, pos.lon)
-        if self._last_pos is not None and self.vehicle.telemetry.state.armed:
-            self.odometer += distance(*self._last_pos, *here)
-        self._last_pos = here
+    @property
+    def odometer(self) -> float:
+        """Metres flown armed in this sortie, from every position the vehicle reported."""
+        return self.vehicle.telemetry.state.flown_m - self._flown0
 
     def progress_line(self) -> str:
         state = self.vehicle.telemetry.state

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from patrol.geodesy import distance
 from patrol.link import Message
 from patrol.vehicle.channel import VehicleChannel
 
@@ -86,6 +87,7 @@ class State:
     armed: bool = False
     system_status: int | None = None
     position: Position | None = None
+    flown_m: float = 0.0  # summed over every position report while armed
     roll: float = 0.0
     pitch: float = 0.0
     yaw: float = 0.0
@@ -290,6 +292,9 @@ class Telemetry:
 
     def _on_global_position_int(self, msg: Message) -> None:
         s = self._state
+        last = s.position
+        if last is not None and s.armed:
+            s.flown_m += distance(last.lat, last.lon, msg.lat / 1e7, msg.lon / 1e7)
         s.position = Position(
             lat=msg.lat / 1e7,
             lon=msg.lon / 1e7,

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from patrol.geodesy import distance
 from patrol.runner import terminal
-from patrol.runner.route import distance
 from sim import SimFleet
 from tests.patrol.simkit import HOME, in_thread, patrol_run, spec, square_plan, wait_until
 

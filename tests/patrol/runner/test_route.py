@@ -4,7 +4,6 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from missions.items import Mission, MissionItem
 from patrol.runner.route import (
     RouteError,
-    distance,
     fence_alt_max,
     legs,
     progress,
@@ -70,9 +69,3 @@ def test_resume_before_any_waypoint_and_after_all() -> None:
     no_takeoff = Mission([m.items[0], *m.items[3:]])
     with pytest.raises(RouteError, match="TAKEOFF"):
         resume_mission(no_takeoff, 4)
-
-
-def test_distance_is_geodesic() -> None:
-    assert distance(*HOME, HOME[0] + 0.01, HOME[1]) == pytest.approx(
-        1108.1, abs=0.5
-    )  # meridian arc at 27.6°N

@@ -47,6 +47,27 @@ def test_mode_armed_and_reached_events() -> None:
     assert telemetry.state.mode_name == "AUTO" and telemetry.state.armed
 
 
+def position(north_m: float):
+    lat = 27.57 + north_m / 111_000.0  # ~1 m per 1/111000 degree of latitude
+    return mavlink.MAVLink_global_position_int_message(
+        0, round(lat * 1e7), round(119.71 * 1e7), 220_000, 20_000, 0, 0, 0, 0
+    )
+
+
+def test_flown_distance_sums_every_position_while_armed() -> None:
+    # every report counts, however rarely the controller looks: a square's corners are not
+    # cut short by a busy ground computer
+    channel = FakeChannel()
+    telemetry = Telemetry(channel)
+    channel.feed(heartbeat(4, False))
+    channel.feed(position(0))
+    channel.feed(position(50))  # carried, not flown: disarmed
+    channel.feed(heartbeat(4, True))
+    for north in (60, 70, 80, 70, 60):
+        channel.feed(position(north))
+    assert abs(telemetry.state.flown_m - 50.0) < 0.5  # 50 -> 60, out to 80 and back to 60
+
+
 def test_chunked_statustext_is_joined() -> None:
     channel = FakeChannel()
     telemetry = Telemetry(channel)
