@@ -91,8 +91,11 @@ def test_mavproxy_flies_a_mission(tmp_path):
         child.expect("Reached command #3", timeout=30)
         child.sendline("rtl")
         child.expect("RTL>")
-        child.expect("Disarming motors", timeout=40)
-        child.expect("DISARMED")
+        # the vehicle's "Disarming motors" and MAVProxy's own "DISARMED" (from the next
+        # heartbeat), in whichever order MAVProxy prints them
+        seen = set()
+        while len(seen) < 2:
+            seen.add(child.expect(["Disarming motors", "DISARMED"], timeout=40))
         lat, lon = vehicle.position()
         assert abs(lat - HOME[0]) < 1e-5 and abs(lon - HOME[1]) < 1e-5
     finally:
