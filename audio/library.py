@@ -18,7 +18,7 @@ from audio.loudness import DEFAULT_TARGET_LUFS, measure_lufs
 from audio.mastering import Mastered, master
 from audio.plan import PlanMessage
 from audio.tts import DEFAULT_RATE, speak
-from audio.wav import write_wav
+from audio.wav import SAMPLE_RATE, write_wav
 
 KNOWN_LANGUAGES = {
     "cmn": "Standard Mandarin",
@@ -135,11 +135,11 @@ class MessageLibrary:
         decoded = decode(Path(path), max_seconds, max_bytes)
         try:
             mastered = master(
-                decoded.samples, 48_000, target_lufs=target_lufs, with_chime=with_chime
+                decoded.samples, SAMPLE_RATE, target_lufs=target_lufs, with_chime=with_chime
             )
         except ValueError as exc:
             raise LibraryError(f"{path}: {exc}") from None
-        level = measure_lufs(decoded.samples, 48_000)
+        level = measure_lufs(decoded.samples, SAMPLE_RATE)
         if not level >= MIN_RECORDING_LUFS:
             raise LibraryError(
                 f"{path}: too quiet to broadcast ({level:.0f} LUFS, below "

@@ -30,7 +30,7 @@ DO_COMMANDS = {
     2000, 2500, 2501, 2600, 3000, 5004, 42600, 42700, 42702, 42703,
 }  # fmt: skip
 FENCE_COMMANDS = {5000, 5001, 5002, 5003, 5004}
-FENCE_SHAPES = {5001, 5002, 5003, 5004}  # polygon vertices (inclusion, exclusion), circles
+FENCE_SHAPES = FENCE_COMMANDS - {5000}  # polygon vertices and circles: not the return point
 RALLY_COMMANDS = {5100}
 LOITER_COMMANDS = {17, 18, 19, 31}
 LOCATIONLESS_NAV = {20, 93}  # RTL, DELAY: stored without a location, sent back in frame 0
