@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # espeak-ng: text-to-speech; alsa-utils: aplay for the loudspeaker; sox: audio checks by hand;
-# postgresql: the store's tests run against a real server as well as SQLite.
-APT_PACKAGES=(espeak-ng libespeak-ng1 alsa-utils sox python3-venv postgresql)
+# postgresql: the store's tests run against a real server as well as SQLite;
+# opencv-doc: vtest.avi, the real footage the vision evaluation set and the simulated camera's
+# people come from; chromium: the console's browser tests (Playwright drives it, never its own).
+APT_PACKAGES=(espeak-ng libespeak-ng1 alsa-utils sox python3-venv postgresql opencv-doc chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
