@@ -12,6 +12,11 @@ from audio.wav import SAMPLE_RATE
 
 DEFAULT_MAX_SECONDS = 120.0
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# the most an operator may raise the limits to: a broadcast message is not a programme
+LIMIT_SECONDS = 600.0
+LIMIT_BYTES = 500 * 1024 * 1024
+# a file that declares this much more than it decodes to was cut short (a truncated upload)
+TRUNCATED_TOLERANCE_S = 0.5
 
 
 class ImportRefused(ValueError):
@@ -37,6 +42,10 @@ def decode(
     """Decode the first audio stream of ``path`` to 48 kHz mono float32.
     Raises ImportRefused for a missing, empty, too big, too long or non-audio file."""
     path = Path(path)
+    if not (isinstance(max_seconds, int | float) and 0 < max_seconds <= LIMIT_SECONDS):
+        raise ImportRefused(f"the length limit must be over 0 and at most {LIMIT_SECONDS:g} s")
+    if not (isinstance(max_bytes, int) and 0 < max_bytes <= LIMIT_BYTES):
+        raise ImportRefused(f"the size limit must be over 0 and at most {LIMIT_BYTES} bytes")
     if not path.is_file():
         raise ImportRefused(f"{path}: no such file")
     size = path.stat().st_size
@@ -45,9 +54,10 @@ def decode(
     if size > max_bytes:
         raise ImportRefused(f"{path}: {size} bytes is over the {max_bytes}-byte limit")
     try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise ImportRefused(f"{path}: not a readable audio file ({exc.strerror or exc})") from None
+        # tags are never used: a recorder writing them in GBK must not stop the import
+        container = av.open(str(path), metadata_errors="replace")
+    except (av.error.FFmpegError, UnicodeError, ValueError) as exc:
+        raise ImportRefused(f"{path}: not a readable audio file ({_reason(exc)})") from None
     with container:
         if not container.streams.audio:
             raise ImportRefused(f"{path}: the file has no audio stream")
@@ -71,8 +81,8 @@ def decode(
                     raise ImportRefused(f"{path}: longer than the {max_seconds:g} s limit")
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
-        except av.error.FFmpegError as exc:
-            raise ImportRefused(f"{path}: the audio is corrupt ({exc.strerror or exc})") from None
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise ImportRefused(f"{path}: the audio is corrupt ({_reason(exc)})") from None
         codec = stream.codec_context.name
         fmt = container.format.name
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
@@ -80,7 +90,17 @@ def decode(
         raise ImportRefused(f"{path}: the audio stream holds no samples")
     if len(samples) > max_seconds * SAMPLE_RATE + 0.5 * SAMPLE_RATE:
         raise ImportRefused(f"{path}: longer than the {max_seconds:g} s limit")
+    got = len(samples) / SAMPLE_RATE
+    if declared is not None and got < declared - TRUNCATED_TOLERANCE_S:
+        raise ImportRefused(
+            f"{path}: the file is cut short: it declares {declared:.1f} s but only {got:.2f} s "
+            "can be decoded (an interrupted upload or recording?)"
+        )
     return Decoded(samples.astype(np.float32), fmt, codec)
+
+
+def _reason(exc: Exception) -> str:
+    return str(getattr(exc, "strerror", None) or exc)
 
 
 def _declared_seconds(container: av.container.InputContainer, stream) -> float | None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from audio.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, decode
-from audio.loudness import DEFAULT_TARGET_LUFS, measure_lufs
+from audio.loudness import DEFAULT_TARGET_LUFS, check_target, measure_lufs
 from audio.mastering import Mastered, master
 from audio.plan import PlanMessage
 from audio.tts import DEFAULT_RATE, speak
@@ -28,6 +28,12 @@ KNOWN_LANGUAGES = {
     "hak": "Hakka",
 }
 MAX_TAG_CHARS = 40
+MAX_TITLE_CHARS = 200
+MAX_NAME_CHARS = 100
+MAX_ID = 2**63 - 1  # SQLite and PostgreSQL integers
+# Less sound than this after trimming silence is not a message (a tap on the record button, or
+# a file cut short by an interrupted upload).
+MIN_RECORDING_S = 0.5
 # A recording this quiet is mostly noise once raised to the broadcast level (+34 dB or more):
 # a muted, covered or distant microphone.
 MIN_RECORDING_LUFS = -50.0
@@ -45,11 +51,11 @@ class MessageRow(Base):
     __tablename__ = "audio_messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(MAX_TITLE_CHARS), unique=True)
     text: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(MAX_TAG_CHARS))
     source: Mapped[str] = mapped_column(String(16))  # "tts" or "recording"
-    created_by: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(MAX_NAME_CHARS))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     file: Mapped[str] = mapped_column(String(300))  # relative to the library root
     duration_s: Mapped[float] = mapped_column(Float)
@@ -107,6 +113,7 @@ class MessageLibrary:
         created_by: str = "unknown",
     ) -> Message:
         try:
+            check_target(target_lufs)
             speech = speak(text, lang, rate, volume)
         except ValueError as exc:
             raise LibraryError(str(exc)) from None
@@ -132,6 +139,10 @@ class MessageLibrary:
     ) -> Message:
         """Decode, master and store a recording. Raises ImportRefused (a ValueError) for a file
         that is not audio, empty, silent, too long or too big; LibraryError for one too quiet."""
+        try:
+            check_target(target_lufs)
+        except ValueError as exc:
+            raise LibraryError(str(exc)) from None
         decoded = decode(Path(path), max_seconds, max_bytes)
         try:
             mastered = master(
@@ -139,6 +150,11 @@ class MessageLibrary:
             )
         except ValueError as exc:
             raise LibraryError(f"{path}: {exc}") from None
+        if mastered.voice_s < MIN_RECORDING_S:
+            raise LibraryError(
+                f"{path}: only {mastered.voice_s:.2f} s of sound: too short to be a message "
+                f"(at least {MIN_RECORDING_S:g} s)"
+            )
         level = measure_lufs(decoded.samples, SAMPLE_RATE)
         if not level >= MIN_RECORDING_LUFS:
             raise LibraryError(
@@ -163,6 +179,10 @@ class MessageLibrary:
         title = title.strip()
         if not title:
             raise LibraryError("the title is empty")
+        if len(title) > MAX_TITLE_CHARS:
+            raise LibraryError(f"the title is longer than {MAX_TITLE_CHARS} characters")
+        if not created_by.strip() or len(created_by) > MAX_NAME_CHARS:
+            raise LibraryError(f"who made it must be 1 to {MAX_NAME_CHARS} characters")
         language = check_language(language)
         (self.root / "messages").mkdir(parents=True, exist_ok=True)
         with Session(self.engine) as session:
@@ -199,7 +219,9 @@ class MessageLibrary:
         """A message by id (an int or digits) or by exact title."""
         with Session(self.engine) as session:
             row = None
-            if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            digits = isinstance(ref, str) and ref.isascii() and ref.isdigit()
+            number = isinstance(ref, int) or digits
+            if number and 0 < int(ref) <= MAX_ID:  # a larger number cannot be a stored id
                 row = session.get(MessageRow, int(ref))
             if row is None and isinstance(ref, str):
                 row = session.scalars(select(MessageRow).where(MessageRow.title == ref)).first()

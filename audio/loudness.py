@@ -13,6 +13,20 @@ HOLD_S = 0.020
 # The limiter aims a little under the ceiling so that 16-bit rounding cannot cross it.
 CEILING_MARGIN_DB = 0.05
 MIN_BLOCK_S = 0.4  # one BS.1770 gating block
+# loudness targets that make sense for a loudspeaker message (EBU R 128 is -23, podcasts -16)
+TARGET_RANGE_LUFS = (-40.0, -5.0)
+
+
+def check_target(target_lufs: float) -> float:
+    """``target_lufs`` if it is a plausible loudness target, else ValueError saying why."""
+    low, high = TARGET_RANGE_LUFS
+    if isinstance(target_lufs, bool) or not isinstance(target_lufs, int | float):
+        raise ValueError(f"the loudness target must be a number of LUFS, not {target_lufs!r}")
+    if not low <= target_lufs <= high:
+        raise ValueError(
+            f"the loudness target {target_lufs:g} LUFS is outside {low:g}..{high:g} LUFS"
+        )
+    return float(target_lufs)
 
 
 def measure_lufs(samples: np.ndarray, rate: int) -> float:

@@ -17,6 +17,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from audio.schedule import QuietHours, parse_span, timezone
+from audio.spec import ZoneSpec, parse_spec, zone_label
 from audio.zones import LocalFrame
 
 FORMAT = "gridpatrol-broadcast-plan/1"
@@ -97,11 +98,14 @@ def build_plan(
 ) -> BroadcastPlan:
     """Turn an operator's plan spec (parsed JSON) into a validated plan. Zones name a grid from
     ``grids`` (``"grid": NAME``) or carry a GeoJSON ``"geometry"``; messages are library ids or
-    titles. Raises PlanError listing every problem."""
-    problems: list[str] = []
+    titles. The spec's types are checked strictly first (audio.spec); raises PlanError listing
+    every problem, each with its place."""
+    parsed, problems = parse_spec(dict(spec) if isinstance(spec, Mapping) else spec)
+    if parsed is None:
+        raise PlanError(problems)
     messages: dict[int, PlanMessage] = {}
 
-    def message_id(ref: Any, where: str) -> int | None:
+    def message_id(ref: int | str, where: str) -> int | None:
         try:
             msg = resolve_message(ref)
         except (ValueError, LookupError):
@@ -110,74 +114,52 @@ def build_plan(
         messages[msg.id] = msg
         return msg.id
 
-    if not isinstance(spec, Mapping):
-        raise PlanError(["the plan spec must be a JSON object"])
-    tz = str(spec.get("timezone", DEFAULT_TIMEZONE))
     try:
-        timezone(tz)
+        timezone(parsed.timezone)
     except ValueError as exc:
         problems.append(f"timezone: {exc}")
-    quiet = [str(s) for s in spec.get("quiet_hours", [])]
-    for i, text in enumerate(quiet):
+    for i, text in enumerate(parsed.quiet_hours):
         try:
             parse_span(text)
         except ValueError as exc:
             problems.append(f"quiet_hours[{i}]: {exc}")
-    hysteresis = _number(spec, "hysteresis_m", DEFAULT_HYSTERESIS_M, "plan", problems, 0, 500)
 
     zones: list[Zone] = []
-    for i, z in enumerate(spec.get("zones") or []):
-        zones_where = f"zones[{i}]"
-        if not isinstance(z, Mapping):
-            problems.append(f"{zones_where}: must be an object")
-            continue
-        name = str(z.get("name") or z.get("grid") or "").strip()
-        where = f"{zones_where} ({name})" if name else zones_where
+    for i, z in enumerate(parsed.zones):
+        name = (z.name or z.grid or "").strip()
+        where = zone_label(i, {"name": name})
         if not name:
             problems.append(f"{where}: needs a name or a grid")
             continue
         polygon = _zone_polygon(z, grids, where, problems)
-        ids = [
-            message_id(ref, f"{where}.messages[{j}]")
-            for j, ref in enumerate(z.get("messages") or [])
-        ]
+        ids = [message_id(ref, f"{where}.messages[{j}]") for j, ref in enumerate(z.messages)]
         if not ids:
             problems.append(f"{where}: the playlist is empty")
-        loop = bool(z.get("loop", "count" not in z))
-        count = int(_number(z, "count", 1, where, problems, 1, 1000))
+        loop = z.loop if z.loop is not None else "count" not in z.model_fields_set
         playlist = Playlist(
-            tuple(m for m in ids if m is not None), loop, count,
-            _number(z, "gap_s", 2.0, where, problems, 0, 3600),
-            _number(z, "volume", 1.0, where, problems, 0.01, 1.0),
-        )  # fmt: skip
-        priority = int(_number(z, "priority", 0, where, problems, -1000, 1000))
-        alt = z.get("alt_m")
-        alt_m = None if alt is None else _number(z, "alt_m", 0, where, problems, 1, 1000)
+            tuple(m for m in ids if m is not None), loop, z.count, z.gap_s, z.volume
+        )
         if polygon is not None:
-            zones.append(Zone(name, polygon, playlist, priority, alt_m))
+            zones.append(Zone(name, polygon, playlist, z.priority, z.alt_m))
     if not zones and not problems:
         problems.append("the plan has no zones")
     names = [z.name for z in zones]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"zone name {dup!r} is used more than once")
-    problems.extend(_geometry_problems(zones, hysteresis))
+    problems.extend(_geometry_problems(zones, parsed.hysteresis_m))
 
     priority_messages: list[PriorityMessage] = []
-    for i, p in enumerate(spec.get("priority_messages") or []):
+    for i, p in enumerate(parsed.priority_messages):
         where = f"priority_messages[{i}]"
-        if not isinstance(p, Mapping) or "message" not in p:
-            problems.append(f"{where}: needs a message")
-            continue
-        mid = message_id(p["message"], f"{where}.message")
-        pzones = tuple(str(n) for n in p.get("zones") or [])
-        for n in pzones:
+        mid = message_id(p.message, f"{where}.message")
+        for n in p.zones:
             if n not in names:
                 problems.append(f"{where}: unknown zone {n!r}")
-        pid = str(p.get("id") or f"priority-{i}")
-        repeat = int(_number(p, "repeat", 1, where, problems, 1, 100))
         if mid is not None:
-            override = bool(p.get("override_quiet", False))
-            priority_messages.append(PriorityMessage(pid, mid, pzones, repeat, override))
+            pid = p.id or f"priority-{i}"
+            priority_messages.append(
+                PriorityMessage(pid, mid, tuple(p.zones), p.repeat, p.override_quiet)
+            )
     pids = [p.id for p in priority_messages]
     for dup in sorted({n for n in pids if pids.count(n) > 1}):
         problems.append(f"priority message id {dup!r} is used more than once")
@@ -185,53 +167,36 @@ def build_plan(
     if problems:
         raise PlanError(problems)
     return BroadcastPlan(
-        str(spec.get("name", "broadcast plan")), tz, tuple(quiet), hysteresis, tuple(zones),
-        tuple(priority_messages), messages,
+        parsed.name, parsed.timezone, tuple(parsed.quiet_hours), parsed.hysteresis_m,
+        tuple(zones), tuple(priority_messages), messages,
     )  # fmt: skip
 
 
-def _number(
-    obj: Mapping[str, Any], key: str, default: float, where: str, problems: list[str],
-    low: float, high: float,
-) -> float:  # fmt: skip
-    value = obj.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.append(f"{where}: {key} must be a number, not {value!r}")
-        return default
-    if not low <= value <= high:
-        problems.append(f"{where}: {key} {value} is outside {low:g}..{high:g}")
-        return default
-    return float(value)
-
-
 def _zone_polygon(
-    z: Mapping[str, Any], grids: Mapping[str, BaseGeometry] | None, where: str, problems: list[str]
+    z: ZoneSpec, grids: Mapping[str, BaseGeometry] | None, where: str, problems: list[str]
 ) -> BaseGeometry | None:
-    if "geometry" in z:
+    if z.geometry is not None:
         try:
-            polygon = shape(z["geometry"])
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            polygon = shape(z.geometry.model_dump(exclude_none=True))
+        except (ValueError, TypeError) as exc:
             problems.append(f"{where}: the geometry is not valid GeoJSON ({exc})")
             return None
-    elif "grid" in z:
+    elif z.grid is not None:
         if grids is None:
-            problems.append(f"{where}: names grid {z['grid']!r} but no grids file was given")
+            problems.append(f"{where}: names grid {z.grid!r} but no grids file was given")
             return None
-        if z["grid"] not in grids:
-            problems.append(f"{where}: no grid named {z['grid']!r} in the grids file")
+        if z.grid not in grids:
+            problems.append(f"{where}: no grid named {z.grid!r} in the grids file")
             return None
-        polygon = grids[z["grid"]]
+        polygon = grids[z.grid]
     else:
         problems.append(f"{where}: needs a grid or a geometry")
-        return None
-    if polygon.geom_type not in ("Polygon", "MultiPolygon"):
-        problems.append(f"{where}: the geometry is a {polygon.geom_type}, not a polygon")
         return None
     if polygon.is_empty or not polygon.is_valid:
         problems.append(f"{where}: the polygon is empty or self-intersecting")
         return None
-    lon, lat = polygon.centroid.x, polygon.centroid.y
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+    minx, miny, maxx, maxy = polygon.bounds
+    if not (minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90):
         problems.append(f"{where}: coordinates are not longitude/latitude degrees")
         return None
     return polygon

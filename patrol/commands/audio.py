@@ -9,6 +9,9 @@ from pathlib import Path
 
 from patrol.errors import CommandError
 
+MIB = 1024 * 1024
+MAX_SPEC_BYTES = 5 * MIB
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -105,6 +108,7 @@ def _who(args: argparse.Namespace) -> str:
 def run_say(args: argparse.Namespace) -> int:
     import math
 
+    from audio.loudness import check_target
     from audio.mastering import master
     from audio.tts import TtsError, speak
     from audio.wav import write_wav
@@ -114,6 +118,7 @@ def run_say(args: argparse.Namespace) -> int:
     if args.output is not None and args.output.suffix.lower() != ".wav":
         raise CommandError(f"{args.output}: the output must be a .wav file")
     try:
+        check_target(args.target)
         if args.title is not None:
             from audio.library import LibraryError
 
@@ -154,9 +159,16 @@ def run_say(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from audio.decode import ImportRefused
+    from audio.decode import LIMIT_BYTES, LIMIT_SECONDS, ImportRefused
     from audio.library import LibraryError
 
+    limit_mb = LIMIT_BYTES / MIB
+    if not 0 < args.max_mb <= limit_mb:
+        raise CommandError(f"--max-mb must be over 0 and at most {limit_mb:g}, not {args.max_mb}")
+    if not 0 < args.max_seconds <= LIMIT_SECONDS:
+        raise CommandError(
+            f"--max-seconds must be over 0 and at most {LIMIT_SECONDS:g}, not {args.max_seconds}"
+        )
     try:
         msg = _library().import_recording(
             args.file,
@@ -165,7 +177,7 @@ def run_import(args: argparse.Namespace) -> int:
             with_chime=args.chime,
             target_lufs=args.target,
             max_seconds=args.max_seconds,
-            max_bytes=int(args.max_mb * 1024 * 1024),
+            max_bytes=int(args.max_mb * MIB),
             created_by=_who(args),
         )
     except (ImportRefused, LibraryError) as exc:
@@ -221,10 +233,14 @@ def run_plan(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from None
 
     try:
-        spec = json.loads(args.spec.read_text(encoding="utf-8"))
+        if args.spec.stat().st_size > MAX_SPEC_BYTES:
+            raise CommandError(f"{args.spec}: over {MAX_SPEC_BYTES // MIB} MB: not a plan spec")
+        spec = json.loads(args.spec.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise CommandError(f"{args.spec}: cannot read: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise CommandError(f"{args.spec}: not a plan spec (JSON nested too deep)") from None
+    except ValueError as exc:  # bad JSON, bad UTF-8, an integer of thousands of digits
         raise CommandError(f"{args.spec}: not valid JSON ({exc})") from None
     grids = None
     if args.grids is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from fractions import Fraction
 from pathlib import Path
 
@@ -49,3 +50,24 @@ def encode(
         for packet in stream.encode(None):
             container.mux(packet)
     return path
+
+
+def riff_wav(data: bytes, fmt_code: int = 1, bits: int = 16, rate: int = 8000,
+             extra: bytes = b"") -> bytes:  # fmt: skip
+    """A mono RIFF/WAVE file built by hand: PCM (1), A-law (6) or µ-law (7) ``data``, with
+    ``extra`` chunks (e.g. LIST/INFO tags) before the data chunk."""
+    block = bits // 8
+    fmt = struct.pack("<HHIIHH", fmt_code, 1, rate, rate * block, block, bits)
+    body = b"fmt " + struct.pack("<I", len(fmt)) + fmt + extra
+    body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+
+
+def info_chunk(title: bytes) -> bytes:
+    """A LIST/INFO chunk with an INAM (title) tag of raw bytes, e.g. GBK as Chinese recorders
+    write it."""
+    value = title + b"\0"
+    if len(value) % 2:
+        value += b"\0"
+    info = b"INFO" + b"INAM" + struct.pack("<I", len(title) + 1) + value
+    return b"LIST" + struct.pack("<I", len(info)) + info

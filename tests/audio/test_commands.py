@@ -155,3 +155,40 @@ def test_agent_command_on_the_simulator(tmp_path, data_dir):
     assert sum(r["finished"] for r in log) >= 2
     assert len(list(heard.glob("*.wav"))) == len(log)
     assert log[0]["start"].startswith("2026-07-01T02:")  # the GPS's time, in UTC
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--max-mb", "nan", "--max-mb must be over 0"),
+        ("--max-mb", "inf", "--max-mb must be over 0"),
+        ("--max-seconds", "nan", "--max-seconds must be over 0"),
+        ("--max-seconds", "-inf", "--max-seconds must be over 0"),
+        ("--target", "nan", "loudness target nan LUFS is outside"),
+        ("--target", "-1000", "loudness target -1000 LUFS is outside"),
+    ],
+)
+def test_import_options_out_of_range_are_one_line_refusals(tmp_path, capsys, option, value,
+                                                           message):  # fmt: skip
+    rec = encode(tmp_path / "a.wav", "wav")
+    argv = ["audio", "import", str(rec), "--dialect", "wuu", "--title", "a", f"{option}={value}"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert main(["audio", "list", "--json"]) == 0 and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deep"),
+        ('{"hysteresis_m": ' + "9" * 5000 + "}", "not valid JSON"),
+        ("\ufeff" + '{"zones": 3}', "zones must be a list, not 3"),
+        ('{"zones": [{"name": "A", "messages": [true], "loop": "false"}]}', "loop must be true"),
+    ],
+)
+def test_plan_specs_that_are_not_plans(tmp_path, capsys, text, message):
+    path = tmp_path / "spec.json"
+    path.write_text(text, encoding="utf-8")
+    assert main(["audio", "plan", str(path)]) == 2
+    assert message in capsys.readouterr().err

@@ -71,3 +71,9 @@ def test_whisper_quiet_recording_is_refused_but_a_quiet_one_is_kept(library, tmp
 def test_unknown_message(library):
     with pytest.raises(LibraryError, match="no message"):
         library.get("missing")
+
+
+@pytest.mark.parametrize("ref", [2**64, "99999999999999999999999", "０", "-1", 0])
+def test_ids_no_store_can_hold_are_unknown_messages(library, ref):
+    with pytest.raises(LibraryError, match="no message"):
+        library.get(ref)
