@@ -45,7 +45,8 @@ def main() -> int:
                 check=True, cwd=node_dir,
             )  # fmt: skip
             meta = json.loads(Path(f"{tmp}/out{k}/outputs.json").read_text())
-            got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {inp.name: x})))
+            names = [o.name for o in session.get_outputs()]
+            got = dict(zip(names, session.run(None, {inp.name: x}), strict=True))
             for name, info in meta.items():
                 expected = np.fromfile(f"{tmp}/out{k}/{info['file']}", np.float32)
                 onnx_out = got[name].reshape(-1)

@@ -18,7 +18,8 @@ def main() -> int:
     worst = 0.0
     for _ in range(3):
         x = rng.uniform(-1, 1, shape).astype(np.float32)
-        for got_a, got_b in zip(a.run(None, {inp.name: x}), b.run(None, {inp.name: x}), strict=True):
+        outputs = zip(a.run(None, {inp.name: x}), b.run(None, {inp.name: x}), strict=True)
+        for got_a, got_b in outputs:
             worst = max(worst, float(np.abs(got_a - got_b).max()))
     print(f"{sys.argv[2]}: max |committed - fresh| {worst:.2e} over 3 random inputs")
     return 0 if worst < 1e-5 else 1

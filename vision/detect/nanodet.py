@@ -108,7 +108,7 @@ class NanoDetPeopleDetector:
         self.tile = tile
         self.overlap = overlap
         self.full_frame = full_frame
-        self.name = "nanodet" if tile is not None else "nanodet-full"
+        self.name = "nanodet"
         self._session = onnx_session(model_path, threads)
         inputs = self._session.get_inputs()
         if len(inputs) != 1 or list(inputs[0].shape) != [1, 3, INPUT_SIZE, INPUT_SIZE]:
