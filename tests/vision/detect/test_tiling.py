@@ -66,3 +66,12 @@ def test_tiles_merge_into_one_box_per_person(monkeypatch):
     monkeypatch.setattr(detector, "run_region", run_region)
     (box,) = detector.detect(np.zeros((720, 1280, 3), np.uint8))
     assert [box.x1, box.y1, box.x2, box.y2] == person
+
+
+def test_the_small_people_preset_runs_enlarged_tiles_only():
+    from vision.detect import load_detector
+
+    detector = load_detector("nanodet-small", min_score=0.45)
+    assert detector.name == "nanodet-small" and detector.min_score == 0.45
+    regions = detector.regions(1280, 720)
+    assert len(regions) == 5 * 3 and all(w == h == 320 for _, _, w, h in regions)
