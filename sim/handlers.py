@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim import modes, telemetry
+from sim.arming import FORCE_DISARM
+from sim.boot import FIRMWARE_TEXT, FRAME_TEXT
 from sim.link import Channel
-from sim.vehicle import FIRMWARE_TEXT, FORCE_DISARM, FRAME_TEXT
 
 if TYPE_CHECKING:
     from sim.vehicle import Vehicle
@@ -67,7 +68,7 @@ class Handler:
         v.text(mavlink.MAV_SEVERITY_INFO, FIRMWARE_TEXT)
         v.text(mavlink.MAV_SEVERITY_INFO, f"{0x3D1219C7C4C5404A:016x}{v.sysid:016x}")  # board id
         v.text(mavlink.MAV_SEVERITY_INFO, FRAME_TEXT)
-        v.param_queue[channel] = 0
+        v.param_list.start(channel)
 
     def on_param_request_read(self, channel: Channel, msg) -> None:
         v = self.v
