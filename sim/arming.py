@@ -40,6 +40,10 @@ class Arming:
                 failures.append("EKF attitude is bad")
             if not v.booted(4.45):
                 failures.append("AHRS: not using configured AHRS type")
+            if v.calibration_status.accel_needed:
+                failures.append("3D Accel calibration needed")
+            if v.calibration_status.compasses:
+                failures.append("Compass calibration running")
             if v.faults.gps_loss and v.booted(PREARM_HEALTHY_S):
                 failures.append("GPS 1: Bad fix")
         if v.battery.failsafe:

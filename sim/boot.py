@@ -44,6 +44,15 @@ BOOT_PARAMS = (
     (1.99, GYRO_CAL_PARAMS),
     (2.99, ("EK3_SRC1_POSXY",)),
 )  # fmt: skip
+# What a reboot's boot says first (12; SITL's first boot in 01 was not seen this early):
+# (sim s, STATUSTEXT (severity, text) or PARAM_VALUE names).
+REBOOT_MESSAGES: tuple[tuple[float, tuple[int, str] | tuple[str, ...]], ...] = (
+    (0.055, (mavlink.MAV_SEVERITY_DEBUG, "RCInput: decoding UDP (Pulses)")),
+    (0.056, ("ESC_CALIBRATION", "COMPASS_EXTERNAL", "COMPASS_PRIO1_ID", "COMPASS_DEV_ID",
+             "COMPASS_PRIO2_ID", "COMPASS_DEV_ID2", "COMPASS_PRIO3_ID", "COMPASS_DEV_ID3")),
+    (0.068, (mavlink.MAV_SEVERITY_INFO, "Calibrating barometer")),
+    (0.069, ("BARO_ALT_OFFSET",)),
+)  # fmt: skip
 STAT_RUNTIME_PERIOD_S = 30.0
 YAW_ALIGN_AFTER_LIFTOFF_S = 1.85
 FIRMWARE_TEXT = "ArduCopter V4.7.0-dev (90700977)"
@@ -59,10 +68,14 @@ class Boot:
         self.next_stat_runtime = STAT_RUNTIME_PERIOD_S + 0.43
         self.liftoff_at: float | None = None
         self.yaw_aligned = False
+        self.rebooted = False  # set after a reboot: its first messages are known too
+        self.reboot_index = 0
 
     def step(self) -> None:
         """The boot timeline and the periodic STAT_RUNTIME, before the vehicle moves."""
         v = self.v
+        if self.rebooted:
+            self._reboot_messages()
         while self.text_index < len(BOOT_TEXTS) and v.booted(BOOT_TEXTS[self.text_index][0]):
             text = BOOT_TEXTS[self.text_index][1]
             v.text(mavlink.MAV_SEVERITY_INFO, text)
@@ -78,6 +91,19 @@ class Boot:
             runtime = float(int(self.runtime_at_boot + v.sim_time))
             v.params.set("STAT_RUNTIME", runtime, persist=False)  # saved when the fleet stops
             v.send_param_value("STAT_RUNTIME", runtime)
+
+    def _reboot_messages(self) -> None:
+        v = self.v
+        while self.reboot_index < len(REBOOT_MESSAGES) and v.booted(
+            REBOOT_MESSAGES[self.reboot_index][0]
+        ):
+            payload = REBOOT_MESSAGES[self.reboot_index][1]
+            if isinstance(payload[0], int):
+                v.text(payload[0], str(payload[1]))
+            else:
+                for name in payload:
+                    v.send_param_value(str(name), v.params[str(name)])
+            self.reboot_index += 1
 
     def after_move(self) -> None:
         """The EKF's in-flight yaw alignment, ~1.85 s after the first liftoff."""
@@ -102,6 +128,7 @@ class Boot:
         v.broadcast(telemetry.gps_global_origin(v))
         v.broadcast(telemetry.home_position(v))
         v.text(mavlink.MAV_SEVERITY_INFO, f"Field Elevation Set: {round(v.home[2])}m")
-        v.send_param_value("MIS_TOTAL", float(max(v.missions.count(), 1)))  # home
+        if v.missions.write_home():  # home is item 0: an empty mission now holds it
+            v.missions.param_value("MIS_TOTAL", float(v.missions.count()))
         for name in ("BARO1_GND_PRESS", "BARO2_GND_PRESS"):  # re-zeroed at the origin
             v.send_param_value(name, v.params[name])

@@ -6,6 +6,7 @@ failsafes, ...) depend on this module; ``sim.vehicle`` puts them together."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Protocol
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -19,6 +20,7 @@ from sim.geo import ne_between, offset
 from sim.link import Channel
 from sim.mission import FENCE, MISSION, RALLY, Item, MissionStore
 from sim.params import ParamStore
+from sim.rc import RcInput
 
 EKF_POSITION_S = 41.62  # boot time at which the EKF uses GPS (SITL)
 
@@ -59,6 +61,16 @@ class MissionRunner(Protocol):
     def on_disarm(self) -> None: ...
 
 
+@dataclass
+class CalibrationStatus:
+    """What the rest of the vehicle sees of its sensor calibrations (``sim.calibration``)."""
+
+    sensors_off: int = 0  # SYS_STATUS bits neither enabled nor healthy
+    unhealthy: int = 0  # SYS_STATUS health bits cleared
+    accel_needed: bool = False  # an accelerometer calibration failed: no arming until reboot
+    compasses: tuple[int, ...] = ()  # compasses whose calibration is running
+
+
 class VehicleState:
     """The state of one copter and its outputs. ``nav`` and ``auto`` are set by the vehicle."""
 
@@ -78,15 +90,25 @@ class VehicleState:
         self.boot_time_scale = boot_time_scale
         self.params = params
         self.sysid = int(params["MAV_SYSID"])
-        self.home = home
-        self.home_set = False
+        self.boot_home = (home, heading_deg)  # where SITL's --home puts the copter at power-on
         self.faults = Faults(seed=index)
         self.channels: list[Channel] = []
+        self.missions: MissionStore  # set by the vehicle (its callbacks live there)
+        self._text_id = 0  # STATUSTEXT id of the last multi-chunk text
+        # ArduPilot queues STATUSTEXT, so a command's ACK goes out before its texts
+        self.deferred_texts: list[tuple[int | None, str]] | None = None
+        self.power_on(wall_epoch0)
+
+    def power_on(self, wall_epoch0: float) -> None:
+        """The state of a copter that has just booted (params and stored items persist)."""
+        home, heading_deg = self.boot_home
+        self.home = home
+        self.home_set = False
         self.sim_time = 0.0
+        self.wall_epoch0 = wall_epoch0  # UTC (unix seconds) at sim time 0, as SITL --start-time
         self.copter = Copter(heading_deg)
         self.battery = Battery()
         self.fence = Fence()
-        self.missions: MissionStore  # set by the vehicle (its callbacks live there)
         self.mode = modes.STABILIZE
         self.armed = False
         self.ever_armed = False
@@ -96,10 +118,8 @@ class VehicleState:
         self.last_prearm_result: bool | None = None  # the arming checks' last (2 Hz) result
         self.first_heartbeat = True
         self.speed_override: float | None = None
-        self.wall_epoch0 = wall_epoch0  # UTC (unix seconds) at sim time 0, as SITL --start-time
-        self._text_id = 0  # STATUSTEXT id of the last multi-chunk text
-        # ArduPilot queues STATUSTEXT, so a command's ACK goes out before its texts
-        self.deferred_texts: list[tuple[int | None, str]] | None = None
+        self.rc = RcInput()
+        self.calibration_status = CalibrationStatus()
 
     # -- queries ----------------------------------------------------------------------------
     @property

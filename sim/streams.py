@@ -23,16 +23,19 @@ def send_due(v: VehicleState, channel: Channel) -> None:
         period = 1.0 / rate
         due[group] = max(due.get(group, 0.0) + period, t + period * 0.5)
         for build in telemetry.STREAM_GROUPS[group][1]:
-            msg = build(v)
-            if msg is not None:
-                channel.send(msg)
+            _send(channel, build(v))
     for msgid, interval in channel.intervals.items():
         key = -msgid  # message ids share the dict with (positive) stream group ids
         if t + 1e-9 < due.get(key, 0.0):
             continue
         due[key] = max(due.get(key, 0.0) + interval, t + interval * 0.5)
         build = telemetry.BY_ID.get(msgid)
-        msg = build(v) if build else None
+        if build is not None:
+            _send(channel, build(v))
+
+
+def _send(channel: Channel, out: telemetry.Message | list[telemetry.Message] | None) -> None:
+    for msg in out if isinstance(out, list) else [out]:
         if msg is not None:
             channel.send(msg)
 

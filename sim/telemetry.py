@@ -11,7 +11,9 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 if TYPE_CHECKING:
     from sim.state import VehicleState
 
-Builder = Callable[["VehicleState"], "mavlink.MAVLink_message | None"]
+Message = mavlink.MAVLink_message
+# A builder gives the message(s) a stream or a request sends now: one, several, or none.
+Builder = Callable[["VehicleState"], "Message | list[Message] | None"]
 
 # SYS_STATUS sensor bitmasks recorded from SITL (present / enabled / health).
 SENSORS_PRESENT = 1399979055
@@ -23,6 +25,9 @@ PREARM_BIT = mavlink.MAV_SYS_STATUS_PREARM_CHECK
 GEOFENCE_BIT = mavlink.MAV_SYS_STATUS_GEOFENCE
 BATTERY_BIT = mavlink.MAV_SYS_STATUS_SENSOR_BATTERY
 GPS_BIT = mavlink.MAV_SYS_STATUS_SENSOR_GPS
+
+COMPASSES = (0, 1, 2)  # SITL's three compasses
+RC_CHANCOUNT = 8  # SITL's receiver
 
 EKF_FLAGS_ATTITUDE = 0xA7  # 167 before the EKF uses GPS
 EKF_FLAGS_POSITION = 0x33F  # 831 after
@@ -45,6 +50,9 @@ def sys_status(v: VehicleState) -> mavlink.MAVLink_message:
         health &= ~BATTERY_BIT
     if v.faults.gps_loss:
         health &= ~GPS_BIT
+    cal = v.calibration_status
+    enabled &= ~cal.sensors_off
+    health &= ~(cal.sensors_off | cal.unhealthy)
     return mavlink.MAVLink_sys_status_message(
         SENSORS_PRESENT, enabled, health, 0,
         int(v.battery.voltage * 1000), int(v.battery.current * 100), v.battery.remaining,
@@ -123,8 +131,8 @@ def servo_output_raw(v: VehicleState) -> mavlink.MAVLink_message:
 
 
 def rc_channels(v: VehicleState) -> mavlink.MAVLink_message:
-    chans = [1500, 1500, 1000, 1500] + [1000] * 14
-    return mavlink.MAVLink_rc_channels_message(_ms(v), 16, *chans, 255)
+    chans = v.rc.channels(v.sim_time, v.params.get("RC_OVERRIDE_TIME"))
+    return mavlink.MAVLink_rc_channels_message(_ms(v), RC_CHANCOUNT, *chans, 255)
 
 
 def raw_imu(v: VehicleState) -> mavlink.MAVLink_message:
@@ -209,6 +217,20 @@ def battery_status(v: VehicleState) -> mavlink.MAVLink_message:
     )  # fmt: skip
 
 
+def mag_cal_progress(v: VehicleState) -> list[mavlink.MAVLink_message]:
+    """One per compass being calibrated. The copter is never rotated, so each stays at step
+    one, 0 %, with one section of the sphere seen, as SITL reported for 30 s."""
+    compasses = v.calibration_status.compasses
+    mask = sum(1 << c for c in compasses)
+    return [
+        mavlink.MAVLink_mag_cal_progress_message(
+            c, mask, mavlink.MAG_CAL_RUNNING_STEP_ONE, 1, 0, [0, 0, 0, 0, 0, 4, 0, 0, 0, 0],
+            0.0, 0.0, 0.0,
+        )
+        for c in compasses
+    ]  # fmt: skip
+
+
 def ekf_status_report(v: VehicleState) -> mavlink.MAVLink_message:
     flags = EKF_FLAGS_POSITION if v.ekf_has_position() else EKF_FLAGS_ATTITUDE
     return mavlink.MAVLink_ekf_status_report_message(flags, 0.01, 0.01, 0.01, 0.01, 0.0, 0.0)
@@ -277,7 +299,10 @@ STREAM_GROUPS: dict[int, tuple[str, tuple[Builder, ...]]] = {
     6: ("POSITION", (global_position_int, local_position_ned)),
     10: ("EXTRA1", (attitude, simstate, ahrs2)),
     11: ("EXTRA2", (vfr_hud,)),
-    12: ("EXTRA3", (ahrs, system_time, battery_status, ekf_status_report, vibration, wind)),
+    12: (
+        "EXTRA3",
+        (ahrs, system_time, battery_status, mag_cal_progress, ekf_status_report, vibration, wind),
+    ),
 }
 
 # Messages a GCS may ask for by id (REQUEST_MESSAGE, SET_MESSAGE_INTERVAL).

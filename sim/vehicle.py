@@ -10,9 +10,10 @@ from pathlib import Path
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from sim import mode_change, telemetry
+from sim import mode_change, reboot, telemetry
 from sim.arming import Arming
 from sim.boot import Boot
+from sim.calibration import Calibration
 from sim.failsafes import Failsafes
 from sim.land_detector import LandDetector
 from sim.mission import FENCE, MISSION, MissionStore
@@ -47,6 +48,15 @@ class Vehicle(VehicleState):
             index, (home[0], home[1], home[2]), params, boot_time_scale,
             time.time() if start_time is None else float(start_time), home[3],
         )  # fmt: skip
+        self.on_speedup: Callable[[float], None] | None = None
+        self.params.listeners.append(self._param_changed)
+        key = signing_key or bytes.fromhex(self.params.extra.get("signing_key", "")) or None
+        self.signing_key = key
+        self.signing_timestamp = int(self.params.extra.get("signing_timestamp", 0))
+        self._start_parts()
+
+    def _start_parts(self) -> None:
+        """The parts of a freshly booted copter, on the state ``power_on`` left."""
         self.nav = Nav(self)
         self.auto = AutoMission(self)
         self.missions = MissionStore(
@@ -60,16 +70,22 @@ class Vehicle(VehicleState):
         self.land = LandDetector(self, lambda: self.disarm(force=True))
         self.arming = Arming(self, self.land)
         self.failsafes = Failsafes(self, self.arming)
+        self.calibration = Calibration(self)
         self.param_list = ParamList(self)
         self.poses = PoseHistory()
         self.next_heartbeat = 0.5
         self.next_timesync = 9.5
-        self.on_speedup: Callable[[float], None] | None = None
-        self.params.listeners.append(self._param_changed)
-        key = signing_key or bytes.fromhex(self.params.extra.get("signing_key", "")) or None
-        self.signing_key = key
-        self.signing_timestamp = int(self.params.extra.get("signing_timestamp", 0))
+        self.reboot_at: float | None = None
         self._configure()
+
+    def reboot(self) -> None:
+        """Restart as SITL does on PREFLIGHT_REBOOT_SHUTDOWN: connections closed, streams
+        gone, a new boot from the --home position; parameters and stored items persist."""
+        reboot.disconnect(self.channels)
+        self.params.save()
+        self.power_on(self.wall_epoch0 + self.sim_time)
+        self._start_parts()
+        self.boot.rebooted = True
 
     # -- pose (camera hook) ---------------------------------------------------------------
     def pose(self) -> Pose:
@@ -158,6 +174,8 @@ class Vehicle(VehicleState):
             self.flush_texts()
 
     def _step(self, dt: float) -> None:
+        if self.reboot_at is not None and self.sim_time >= self.reboot_at:
+            self.reboot()
         self.sim_time += dt
         t = self.sim_time
         self.boot.step()
@@ -167,6 +185,7 @@ class Vehicle(VehicleState):
         self.land.step()
         self.failsafes.step(dt)
         self.missions.tick()
+        self.calibration.step()
         self.arming.step()
         if t >= self.next_heartbeat:
             self.next_heartbeat += 1.0
