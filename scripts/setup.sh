@@ -46,3 +46,18 @@ if [ "${SKIP_MAVPROXY:-0}" != 1 ] && [ ! -f "$mavproxy_stamp" ]; then
   "$MAVPROXY_VENV/bin/python" -m pip install -q "MAVProxy==$MAVPROXY_VERSION" "pymavlink==2.4.50"
   touch "$mavproxy_stamp"
 fi
+
+# dronekit2, the maintained DroneKit-Python: the client whose own SITL test suite runs against the
+# simulator (tests/sim/test_dronekit_suite.py) and the way a township's scripts drive an aircraft
+# alongside Gridpatrol (README). Its own environment, like MAVProxy's; SKIP_DRONEKIT=1 skips it.
+DRONEKIT_VENV=.venv-dronekit
+DRONEKIT_VERSION=3.0.0
+dronekit_stamp="$DRONEKIT_VENV/.installed-$DRONEKIT_VERSION"
+if [ "${SKIP_DRONEKIT:-0}" != 1 ] && [ ! -f "$dronekit_stamp" ]; then
+  echo "setup: installing dronekit2 $DRONEKIT_VERSION into $DRONEKIT_VENV"
+  [ -x "$DRONEKIT_VENV/bin/python" ] || python3 -m venv "$DRONEKIT_VENV"
+  "$DRONEKIT_VENV/bin/python" -m pip install -q --upgrade pip
+  "$DRONEKIT_VENV/bin/python" -m pip install -q "dronekit2==$DRONEKIT_VERSION" "pymavlink==2.4.50" \
+    "pytest==9.2.0" "pytest-timeout==2.4.0"
+  touch "$dronekit_stamp"
+fi

@@ -16,6 +16,7 @@ A fleet that is not started can be stepped from the caller with ``fleet.advance(
 
 from sim.faults import Faults
 from sim.fleet import SimFleet
-from sim.vehicle import Pose, Vehicle
+from sim.pose import Pose
+from sim.vehicle import Vehicle
 
 __all__ = ["Faults", "Pose", "SimFleet", "Vehicle"]

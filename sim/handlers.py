@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from sim import modes, telemetry
+from sim import modes, reboot, telemetry
+from sim.arming import FORCE_DISARM
+from sim.boot import FIRMWARE_TEXT, FRAME_TEXT
+from sim.geo import distance
 from sim.link import Channel
-from sim.vehicle import FIRMWARE_TEXT, FORCE_DISARM, FRAME_TEXT
 
 if TYPE_CHECKING:
     from sim.vehicle import Vehicle
@@ -21,6 +23,7 @@ UNSUPPORTED = mavlink.MAV_RESULT_UNSUPPORTED
 FAILED = mavlink.MAV_RESULT_FAILED
 
 STREAM_START_S = 1.0
+EKF_ORIGIN_MAX_DIST_M = 50_000.0
 STREAM_PARAM = {1: "RAW_SENS", 2: "EXT_STAT", 3: "RC_CHAN", 6: "POSITION"}
 STREAM_PARAM.update({10: "EXTRA1", 11: "EXTRA2", 12: "EXTRA3"})
 
@@ -63,11 +66,14 @@ class Handler:
 
     # -- parameters -------------------------------------------------------------------------
     def on_param_request_list(self, channel: Channel, msg) -> None:
+        self._banner()
+        self.v.param_list.start(channel)
+
+    def _banner(self) -> None:
         v = self.v
         v.text(mavlink.MAV_SEVERITY_INFO, FIRMWARE_TEXT)
         v.text(mavlink.MAV_SEVERITY_INFO, f"{0x3D1219C7C4C5404A:016x}{v.sysid:016x}")  # board id
         v.text(mavlink.MAV_SEVERITY_INFO, FRAME_TEXT)
-        v.param_queue[channel] = 0
 
     def on_param_request_read(self, channel: Channel, msg) -> None:
         v = self.v
@@ -245,6 +251,11 @@ class Handler:
             lat = self._p(msg, 5) / (1e7 if is_int else 1)
             lon = self._p(msg, 6) / (1e7 if is_int else 1)
             alt = self._p(msg, 7)
+        if not v.home_set:
+            return FAILED  # no EKF origin yet
+        origin = v.boot_home[0]
+        if distance(origin[0], origin[1], lat, lon) > EKF_ORIGIN_MAX_DIST_M:
+            return FAILED  # Copter::far_from_EKF_origin
         v.relocate_home(lat, lon, alt)
         v.broadcast(telemetry.home_position(v))
         return ACCEPTED
@@ -291,6 +302,32 @@ class Handler:
         if out is not None:
             channel.send(out)
         return None
+
+    def cmd_42428(self, channel, msg, is_int):  # DO_SEND_BANNER
+        self._banner()
+        return ACCEPTED
+
+    def cmd_246(self, channel, msg, is_int):  # PREFLIGHT_REBOOT_SHUTDOWN
+        result, at = reboot.request(self.v, msg.param1)
+        if at is not None:
+            self.v.reboot_at = at
+        return result
+
+    # -- calibration ------------------------------------------------------------------------------
+    def cmd_241(self, channel, msg, is_int):  # PREFLIGHT_CALIBRATION
+        def reply(result: int) -> None:
+            _ack(channel, msg, msg.command, result)
+
+        return self.v.calibration.preflight(msg.param1, msg.param3, self._p(msg, 5), reply)
+
+    def cmd_42429(self, channel, msg, is_int):  # ACCELCAL_VEHICLE_POS
+        return self.v.calibration.vehicle_position(msg.param1)
+
+    def cmd_42424(self, channel, msg, is_int):  # DO_START_MAG_CAL
+        return self.v.calibration.start_mag(msg.param1)
+
+    def cmd_42426(self, channel, msg, is_int):  # DO_CANCEL_MAG_CAL
+        return self.v.calibration.cancel_mag()
 
     def _global_target(self, frame: int, lat: float, lon: float, z: float):
         v = self.v
@@ -355,6 +392,14 @@ class Handler:
                     vx * math.sin(yaw) + vy * math.cos(yaw),
                 )
             v.nav.set_velocity(vx, vy, -msg.vz, v.params.get("GUID_TIMEOUT"))
+
+    # -- RC ---------------------------------------------------------------------------------------
+    def on_rc_channels_override(self, channel: Channel, msg) -> None:
+        v = self.v
+        if msg.get_srcSystem() != int(v.params.get("MAV_GCS_SYSID", 255)):
+            return  # ArduPilot takes overrides from its own ground station only
+        values = [getattr(msg, f"chan{i}_raw") for i in range(1, 19)]
+        v.rc.override(values, v.sim_time)
 
     # -- mission protocol -----------------------------------------------------------------------
     def on_mission_count(self, channel: Channel, msg) -> None:

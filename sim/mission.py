@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ FENCE_COMMANDS = {5000, 5001, 5002, 5003, 5004}
 FENCE_SHAPES = FENCE_COMMANDS - {5000}  # polygon vertices and circles: not the return point
 RALLY_COMMANDS = {5100}
 LOITER_COMMANDS = {17, 18, 19, 31}
+WAYPOINT_COMMANDS = {16, 82}
 LOCATIONLESS_NAV = {20, 93}  # RTL, DELAY: stored without a location, sent back in frame 0
 FRAME_GLOBAL_RELATIVE = mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT
 
@@ -61,6 +63,11 @@ class Item:
     @property
     def lon(self) -> float:
         return self.y / 1e7
+
+
+def float32_degrees(deg_e7: int) -> float:
+    """Degrees as ArduPilot fills a legacy MISSION_ITEM: ``lat * 1.0e-7f`` in float32."""
+    return float(np.float32(deg_e7) * np.float32(1e-7))
 
 
 def item_from_message(msg: mavlink.MAVLink_message) -> Item:
@@ -106,7 +113,9 @@ def validate(item: Item) -> int:
 
 def stored_form(item: Item) -> Item:
     """What ArduPilot keeps and sends back: nav items in frame 3 (relative), DO items in frame
-    0, NaN params as 0, LOITER_TIME param3 (xtrack) 1, autocontinue 0 for fence and rally."""
+    0, NaN params as 0, LOITER_TIME param3 (xtrack) 1, autocontinue 0 for fence and rally,
+    and of a (spline) waypoint only param1, the hold time: Copter's storage has no room for
+    the acceptance radius, pass radius or yaw (12: param2 2 came back 0)."""
     stored = Item(**asdict(item))
     for name in ("param1", "param2", "param3", "param4"):
         if math.isnan(getattr(stored, name)):
@@ -119,6 +128,8 @@ def stored_form(item: Item) -> Item:
             stored.frame = mavlink.MAV_FRAME_GLOBAL
         if item.command == 19:
             stored.param3 = 1.0
+        if item.command in WAYPOINT_COMMANDS:
+            stored.param2 = stored.param3 = stored.param4 = 0.0
     elif item.mission_type == RALLY:
         stored.autocontinue = 0
         stored.frame = FRAME_GLOBAL_RELATIVE
@@ -176,6 +187,14 @@ class MissionStore:
 
     def count(self, mission_type: int = MISSION) -> int:
         return len(self.items[mission_type])
+
+    def write_home(self) -> bool:
+        """Home is set (AP_Mission::write_home_to_storage): an empty mission now holds item
+        0, as SITL's MIS_TOTAL 1 at that moment shows. True when the count changed."""
+        if self.items[MISSION]:
+            return False
+        self.items[MISSION].append(self.home_item())
+        return True
 
     # -- helpers ----------------------------------------------------------------------------
     @staticmethod
@@ -327,20 +346,21 @@ class MissionStore:
         if mtype is None:
             return
         items = self.items[mtype]
-        if msg.seq >= len(items):
+        if mtype == MISSION and msg.seq == 0:
+            item = self.home_item()  # "always allow HOME to be read", even with no mission
+        elif msg.seq >= len(items):
             self._send_count(channel, msg, mtype)
             self._ack(channel, msg, mtype, mavlink.MAV_MISSION_INVALID_SEQUENCE)
             return
-        item = items[msg.seq]
-        if mtype == MISSION and msg.seq == 0:
-            item = self.home_item()
+        else:
+            item = items[msg.seq]
         dest = (msg.get_srcSystem(), msg.get_srcComponent())
         if msg.get_type() == "MISSION_REQUEST":
             self._warn_once("got MISSION_REQUEST; use MISSION_REQUEST_INT!")
             out = mavlink.MAVLink_mission_item_message(
                 *dest, item.seq, item.frame, item.command, 0, item.autocontinue,
                 item.param1, item.param2, item.param3, item.param4,
-                item.x / 1e7, item.y / 1e7, item.z, mtype,
+                float32_degrees(item.x), float32_degrees(item.y), item.z, mtype,
             )  # fmt: skip
         else:
             out = mavlink.MAVLink_mission_item_int_message(

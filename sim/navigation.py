@@ -11,7 +11,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from sim import modes, telemetry
 
 if TYPE_CHECKING:
-    from sim.vehicle import Vehicle
+    from sim.state import VehicleState
 
 SPOOL_UP_S = 3.75
 ARRIVE_RTL_M = 2.0
@@ -46,7 +46,7 @@ COMMAND_NAMES = {
 class Nav:
     """Navigation primitives for the non-AUTO modes (AUTO drives them through AutoMission)."""
 
-    def __init__(self, vehicle: Vehicle):
+    def __init__(self, vehicle: VehicleState):
         self.v = vehicle
         self.target: tuple[float, float, float] | None = None
         self.velocity: tuple[float, float, float] | None = None
@@ -322,7 +322,7 @@ class Nav:
 class AutoMission:
     """AUTO mode: runs MISSION items from ``current``."""
 
-    def __init__(self, vehicle: Vehicle):
+    def __init__(self, vehicle: VehicleState):
         self.v = vehicle
         self.current = 0
         self.state = mavlink.MISSION_STATE_NOT_STARTED

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 if TYPE_CHECKING:
-    from sim.vehicle import Vehicle
+    from sim.state import VehicleState
 
-Builder = Callable[["Vehicle"], "mavlink.MAVLink_message | None"]
+Message = mavlink.MAVLink_message
+# A builder gives the message(s) a stream or a request sends now: one, several, or none.
+Builder = Callable[["VehicleState"], "Message | list[Message] | None"]
 
 # SYS_STATUS sensor bitmasks recorded from SITL (present / enabled / health).
 SENSORS_PRESENT = 1399979055
@@ -24,15 +26,18 @@ GEOFENCE_BIT = mavlink.MAV_SYS_STATUS_GEOFENCE
 BATTERY_BIT = mavlink.MAV_SYS_STATUS_SENSOR_BATTERY
 GPS_BIT = mavlink.MAV_SYS_STATUS_SENSOR_GPS
 
+COMPASSES = (0, 1, 2)  # SITL's three compasses
+RC_CHANCOUNT = 8  # SITL's receiver
+
 EKF_FLAGS_ATTITUDE = 0xA7  # 167 before the EKF uses GPS
 EKF_FLAGS_POSITION = 0x33F  # 831 after
 
 
-def _ms(v: Vehicle) -> int:
+def _ms(v: VehicleState) -> int:
     return int(v.sim_time * 1000) & 0xFFFFFFFF
 
 
-def sys_status(v: Vehicle) -> mavlink.MAVLink_message:
+def sys_status(v: VehicleState) -> mavlink.MAVLink_message:
     enabled = SENSORS_ENABLED if v.booted(22.5) else SENSORS_ENABLED_BOOT
     health = SENSORS_HEALTH if v.booted(22.5) else SENSORS_HEALTH_BOOT
     if v.armed or v.last_prearm_result:  # the checks' last (2 Hz) result, as ArduPilot's flag
@@ -45,6 +50,9 @@ def sys_status(v: Vehicle) -> mavlink.MAVLink_message:
         health &= ~BATTERY_BIT
     if v.faults.gps_loss:
         health &= ~GPS_BIT
+    cal = v.calibration_status
+    enabled &= ~cal.sensors_off
+    health &= ~(cal.sensors_off | cal.unhealthy)
     return mavlink.MAVLink_sys_status_message(
         SENSORS_PRESENT, enabled, health, 0,
         int(v.battery.voltage * 1000), int(v.battery.current * 100), v.battery.remaining,
@@ -52,22 +60,22 @@ def sys_status(v: Vehicle) -> mavlink.MAVLink_message:
     )  # fmt: skip
 
 
-def power_status(v: Vehicle) -> mavlink.MAVLink_message:
+def power_status(v: VehicleState) -> mavlink.MAVLink_message:
     return mavlink.MAVLink_power_status_message(5000, 0, 0)
 
 
-def meminfo(v: Vehicle) -> mavlink.MAVLink_message:
+def meminfo(v: VehicleState) -> mavlink.MAVLink_message:
     return mavlink.MAVLink_meminfo_message(0, 65535, 131072)
 
 
-def mission_current(v: Vehicle) -> mavlink.MAVLink_message:
+def mission_current(v: VehicleState) -> mavlink.MAVLink_message:
     return mavlink.MAVLink_mission_current_message(
         v.auto.current, max(v.missions.count() - 1, 0), v.auto.mission_state(),
         1 if v.mode == 3 else 0,
     )  # fmt: skip
 
 
-def gps_raw_int(v: Vehicle) -> mavlink.MAVLink_message:
+def gps_raw_int(v: VehicleState) -> mavlink.MAVLink_message:
     s = v.copter.state
     lat, lon = v.position()
     fix = 0 if not v.booted(9.8) else (1 if v.faults.gps_loss else 6)
@@ -84,7 +92,7 @@ def gps_raw_int(v: Vehicle) -> mavlink.MAVLink_message:
     )  # fmt: skip
 
 
-def nav_controller_output(v: Vehicle) -> mavlink.MAVLink_message:
+def nav_controller_output(v: VehicleState) -> mavlink.MAVLink_message:
     s = v.copter.state
     wp_dist, bearing = v.target_distance_bearing()
     return mavlink.MAVLink_nav_controller_output_message(
@@ -93,7 +101,7 @@ def nav_controller_output(v: Vehicle) -> mavlink.MAVLink_message:
     )  # fmt: skip
 
 
-def fence_status(v: Vehicle) -> mavlink.MAVLink_message | None:
+def fence_status(v: VehicleState) -> mavlink.MAVLink_message | None:
     if not v.fence.enabled:
         return None
     f = v.fence
@@ -102,7 +110,7 @@ def fence_status(v: Vehicle) -> mavlink.MAVLink_message | None:
     )
 
 
-def position_target_global_int(v: Vehicle) -> mavlink.MAVLink_message | None:
+def position_target_global_int(v: VehicleState) -> mavlink.MAVLink_message | None:
     if v.mode not in (3, 4):
         return None
     target = v.target_global()
@@ -115,19 +123,19 @@ def position_target_global_int(v: Vehicle) -> mavlink.MAVLink_message | None:
     )  # fmt: skip
 
 
-def servo_output_raw(v: Vehicle) -> mavlink.MAVLink_message:
+def servo_output_raw(v: VehicleState) -> mavlink.MAVLink_message:
     pwm = 1000 if not v.armed else (1150 if v.copter.state.landed else 1550)
     return mavlink.MAVLink_servo_output_raw_message(
         int(v.sim_time * 1e6) & 0xFFFFFFFF, 0, pwm, pwm, pwm, pwm, 0, 0, 0, 0
     )
 
 
-def rc_channels(v: Vehicle) -> mavlink.MAVLink_message:
-    chans = [1500, 1500, 1000, 1500] + [1000] * 14
-    return mavlink.MAVLink_rc_channels_message(_ms(v), 16, *chans, 255)
+def rc_channels(v: VehicleState) -> mavlink.MAVLink_message:
+    chans = v.rc.channels(v.sim_time, v.params.get("RC_OVERRIDE_TIME"))
+    return mavlink.MAVLink_rc_channels_message(_ms(v), RC_CHANCOUNT, *chans, 255)
 
 
-def raw_imu(v: Vehicle) -> mavlink.MAVLink_message:
+def raw_imu(v: VehicleState) -> mavlink.MAVLink_message:
     s = v.copter.state
     az = -1000
     return mavlink.MAVLink_raw_imu_message(
@@ -136,12 +144,12 @@ def raw_imu(v: Vehicle) -> mavlink.MAVLink_message:
     )  # fmt: skip
 
 
-def scaled_pressure(v: Vehicle) -> mavlink.MAVLink_message:
+def scaled_pressure(v: VehicleState) -> mavlink.MAVLink_message:
     press = 101325.0 * (1 - 2.25577e-5 * v.alt_amsl()) ** 5.25588 / 100.0
     return mavlink.MAVLink_scaled_pressure_message(_ms(v), press, 0.0, 2500, 0)
 
 
-def global_position_int(v: Vehicle) -> mavlink.MAVLink_message:
+def global_position_int(v: VehicleState) -> mavlink.MAVLink_message:
     s = v.copter.state
     lat, lon = v.position()
     return mavlink.MAVLink_global_position_int_message(
@@ -151,20 +159,20 @@ def global_position_int(v: Vehicle) -> mavlink.MAVLink_message:
     )  # fmt: skip
 
 
-def local_position_ned(v: Vehicle) -> mavlink.MAVLink_message | None:
+def local_position_ned(v: VehicleState) -> mavlink.MAVLink_message | None:
     if not v.ekf_has_position():
         return None
     s = v.copter.state
     return mavlink.MAVLink_local_position_ned_message(_ms(v), s.n, s.e, -s.alt, s.vn, s.ve, -s.vu)
 
 
-def attitude(v: Vehicle) -> mavlink.MAVLink_message:
+def attitude(v: VehicleState) -> mavlink.MAVLink_message:
     s = v.copter.state
     yaw = s.yaw if s.yaw <= math.pi else s.yaw - 2 * math.pi
     return mavlink.MAVLink_attitude_message(_ms(v), s.roll, s.pitch, yaw, 0.0, 0.0, 0.0)
 
 
-def simstate(v: Vehicle) -> mavlink.MAVLink_message:
+def simstate(v: VehicleState) -> mavlink.MAVLink_message:
     s = v.copter.state
     lat, lon = v.position()
     yaw = s.yaw if s.yaw <= math.pi else s.yaw - 2 * math.pi
@@ -173,7 +181,7 @@ def simstate(v: Vehicle) -> mavlink.MAVLink_message:
     )
 
 
-def ahrs2(v: Vehicle) -> mavlink.MAVLink_message:
+def ahrs2(v: VehicleState) -> mavlink.MAVLink_message:
     s = v.copter.state
     lat, lon = v.position()
     yaw = s.yaw if s.yaw <= math.pi else s.yaw - 2 * math.pi
@@ -182,7 +190,7 @@ def ahrs2(v: Vehicle) -> mavlink.MAVLink_message:
     )
 
 
-def vfr_hud(v: Vehicle) -> mavlink.MAVLink_message:
+def vfr_hud(v: VehicleState) -> mavlink.MAVLink_message:
     s = v.copter.state
     throttle = 0 if not v.armed else (10 if s.landed else 39)
     return mavlink.MAVLink_vfr_hud_message(
@@ -191,15 +199,15 @@ def vfr_hud(v: Vehicle) -> mavlink.MAVLink_message:
     )  # fmt: skip
 
 
-def ahrs(v: Vehicle) -> mavlink.MAVLink_message:
+def ahrs(v: VehicleState) -> mavlink.MAVLink_message:
     return mavlink.MAVLink_ahrs_message(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-def system_time(v: Vehicle) -> mavlink.MAVLink_message:
+def system_time(v: VehicleState) -> mavlink.MAVLink_message:
     return mavlink.MAVLink_system_time_message(int(v.wall_epoch_us()), _ms(v))
 
 
-def battery_status(v: Vehicle) -> mavlink.MAVLink_message:
+def battery_status(v: VehicleState) -> mavlink.MAVLink_message:
     b = v.battery
     volts = [int(b.voltage * 1000)] + [65535] * 9
     return mavlink.MAVLink_battery_status_message(
@@ -209,16 +217,30 @@ def battery_status(v: Vehicle) -> mavlink.MAVLink_message:
     )  # fmt: skip
 
 
-def ekf_status_report(v: Vehicle) -> mavlink.MAVLink_message:
+def mag_cal_progress(v: VehicleState) -> list[mavlink.MAVLink_message]:
+    """One per compass being calibrated. The copter is never rotated, so each stays at step
+    one, 0 %, with one section of the sphere seen, as SITL reported for 30 s."""
+    compasses = v.calibration_status.compasses
+    mask = sum(1 << c for c in compasses)
+    return [
+        mavlink.MAVLink_mag_cal_progress_message(
+            c, mask, mavlink.MAG_CAL_RUNNING_STEP_ONE, 1, 0, [0, 0, 0, 0, 0, 4, 0, 0, 0, 0],
+            0.0, 0.0, 0.0,
+        )
+        for c in compasses
+    ]  # fmt: skip
+
+
+def ekf_status_report(v: VehicleState) -> mavlink.MAVLink_message:
     flags = EKF_FLAGS_POSITION if v.ekf_has_position() else EKF_FLAGS_ATTITUDE
     return mavlink.MAVLink_ekf_status_report_message(flags, 0.01, 0.01, 0.01, 0.01, 0.0, 0.0)
 
 
-def vibration(v: Vehicle) -> mavlink.MAVLink_message:
+def vibration(v: VehicleState) -> mavlink.MAVLink_message:
     return mavlink.MAVLink_vibration_message(int(v.sim_time * 1e6), 0.01, 0.01, 0.01, 0, 0, 0)
 
 
-def wind(v: Vehicle) -> mavlink.MAVLink_message | None:
+def wind(v: VehicleState) -> mavlink.MAVLink_message | None:
     if not v.ekf_has_position():
         return None
     speed = math.hypot(v.copter.wind_n, v.copter.wind_e)
@@ -226,11 +248,11 @@ def wind(v: Vehicle) -> mavlink.MAVLink_message | None:
     return mavlink.MAVLink_wind_message(direction, speed, 0.0)
 
 
-def extended_sys_state(v: Vehicle) -> mavlink.MAVLink_message:
+def extended_sys_state(v: VehicleState) -> mavlink.MAVLink_message:
     return mavlink.MAVLink_extended_sys_state_message(mavlink.MAV_VTOL_STATE_MC, v.landed_state())
 
 
-def home_position(v: Vehicle) -> mavlink.MAVLink_message | None:
+def home_position(v: VehicleState) -> mavlink.MAVLink_message | None:
     if not v.home_set:
         return None
     lat, lon, alt = v.home
@@ -241,7 +263,7 @@ def home_position(v: Vehicle) -> mavlink.MAVLink_message | None:
     )  # fmt: skip
 
 
-def gps_global_origin(v: Vehicle) -> mavlink.MAVLink_message | None:
+def gps_global_origin(v: VehicleState) -> mavlink.MAVLink_message | None:
     if not v.home_set:
         return None
     lat, lon, alt = v.home
@@ -250,7 +272,7 @@ def gps_global_origin(v: Vehicle) -> mavlink.MAVLink_message | None:
     )
 
 
-def autopilot_version(v: Vehicle) -> mavlink.MAVLink_message:
+def autopilot_version(v: VehicleState) -> mavlink.MAVLink_message:
     return mavlink.MAVLink_autopilot_version_message(
         64495, 67567616, 0, 0, 0, list(b"90700977"), [0] * 8, [0] * 8, 0, 0, v.sysid,
         [*b"3d1219c7c4c5404aa", 0],
@@ -277,7 +299,10 @@ STREAM_GROUPS: dict[int, tuple[str, tuple[Builder, ...]]] = {
     6: ("POSITION", (global_position_int, local_position_ned)),
     10: ("EXTRA1", (attitude, simstate, ahrs2)),
     11: ("EXTRA2", (vfr_hud,)),
-    12: ("EXTRA3", (ahrs, system_time, battery_status, ekf_status_report, vibration, wind)),
+    12: (
+        "EXTRA3",
+        (ahrs, system_time, battery_status, mag_cal_progress, ekf_status_report, vibration, wind),
+    ),
 }
 
 # Messages a GCS may ask for by id (REQUEST_MESSAGE, SET_MESSAGE_INTERVAL).

@@ -161,9 +161,12 @@ def message_fields(msg) -> dict:
     return {name: getattr(msg, name) for name in msg.get_fieldnames()}
 
 
-def replay(records: list[Record], gcs, fleet, tail_s: float = 1.0, chunk_s: float = 0.05):
+def replay(
+    records: list[Record], gcs, fleet, tail_s: float = 1.0, chunk_s: float = 0.05, timed=None
+):
     """Lock-step replay: advance the (not started) fleet to each recorded outgoing message's
-    sim time and send it; return the events of everything the simulator answered."""
+    sim time and send it; return the events of everything the simulator answered. ``timed``,
+    a list, receives (sim time to within one chunk, message) for every message."""
     gcs.sock.setblocking(False)
     outs = [r for r in records if r.direction == "out"]
     end = max(r.boot_s for r in records) + tail_s
@@ -182,6 +185,8 @@ def replay(records: list[Record], gcs, fleet, tail_s: float = 1.0, chunk_s: floa
                 events.add(msg.get_type(), message_fields(msg))
             if msg.get_type() == "STATUSTEXT":
                 events.texts.append((fleet.sim_time, msg.text))  # to within one chunk
+            if timed is not None:
+                timed.append((fleet.sim_time, msg))
         seen = len(gcs.log)
     gcs.close()
     return events

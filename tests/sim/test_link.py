@@ -89,9 +89,9 @@ def test_param_protocol(ready, gcs):
 
 def test_param_request_list_streams_all_in_index_order(fleet, ready, gcs):
     gcs.send(mavlink.MAVLink_param_request_list_message(1, 1))
-    gcs.wait_for(lambda: ready.param_queue, 2)
+    gcs.wait_for(lambda: ready.param_list.queue, 2)
     start = fleet.sim_time
-    gcs.wait_for(lambda: not ready.param_queue, 3)
+    gcs.wait_for(lambda: not ready.param_list.queue, 3)
     assert fleet.sim_time - start < 1.2  # the whole list in ~1 s of sim time, as SITL
     values = []
     while len(values) < 1354:
