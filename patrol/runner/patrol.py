@@ -143,7 +143,9 @@ class PatrolRun:
             self.pool.release(vehicle, tlog)
 
     def _runner(self, sortie: Sortie, vehicle, plan: Mission, resume: bool) -> SortieRunner:
-        common = dict(say=self.say, progress_every=self.progress_every)
+        common = dict(
+            say=self.say, progress_every=self.progress_every, flown_before=sortie.distance_m or 0.0
+        )
         if not resume:
             return SortieRunner(self.store, sortie.id, vehicle, plan, self.profile, **common)
         armed = vehicle.wait_heartbeat(10.0) and vehicle.telemetry.state.armed

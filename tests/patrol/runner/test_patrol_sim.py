@@ -1,6 +1,5 @@
 """Patrols flown against the built-in simulator at high speedup, as the issue's proof asks."""
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from tests.patrol.simkit import (
     HOME,
     M_LAT,
     M_LON,
+    gcs_udp_port,
     patrol_run,
     spec,
     square_plan,
@@ -103,11 +103,8 @@ def test_prearm_failure_is_reported_clearly(tmp_path: Path) -> None:
 
 
 def test_two_vehicles_sharing_one_udp_port(tmp_path: Path) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     run, store, say = patrol_run(tmp_path, K)
-    with SimFleet(
+    with gcs_udp_port() as port, SimFleet(
         count=2, home=HOME, speedup=K, base_port=0, state_dir=tmp_path,
         gcs_udp=("127.0.0.1", port),
     ):  # fmt: skip
