@@ -3,6 +3,7 @@ mid-flight and restarted."""
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -132,6 +133,8 @@ def test_controller_killed_mid_flight_reattaches_and_completes(
             first.wait(10)
         assert sim.armed and sim.mode == 3  # flying AUTO with no controller
         killed_at = time.monotonic()
+        stored = store.get_patrol(1).sorties[0].distance_m
+        assert stored > 50  # saved while flying, not only at the end
         second = subprocess.run(
             [PATROL, "resume", "1", *common], env=env, capture_output=True, text=True,
             timeout=120,
@@ -148,6 +151,10 @@ def test_controller_killed_mid_flight_reattaches_and_completes(
     details = [e.detail for e in store.events(sortie.id)]
     assert details.count("mission started (AUTO)") == 1
     assert time.monotonic() - killed_at < 60
+    # "flown" carries on from what the killed controller stored; it never falls back
+    flown = [int(n) for n in re.findall(r"flown (\d+) m", second.stdout)]
+    assert flown and flown[0] >= int(stored) and flown == sorted(flown), (stored, flown)
+    assert sortie.distance_m > stored
 
 
 def test_ctrl_c_offers_rtl_and_the_patrol_ends_interrupted(tmp_path: Path, data_dir: Path) -> None:
