@@ -12,10 +12,10 @@ def add_link_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speedup",
         type=float,
-        default=1.0,
         metavar="K",
-        help="the vehicle runs K× real time (SITL --speedup); every controller interval is "
-        "divided by K (default 1: a real aircraft)",
+        help="the vehicle runs K× real time: every controller interval is divided by K. By "
+        "default each vehicle's own SIM_SPEEDUP parameter (SITL, patrol sim) is used, 1 for a "
+        "real aircraft (no such parameter); a K that differs from it is reported",
     )
     parser.add_argument(
         "--signing-key",

@@ -113,10 +113,16 @@ class Channel:
             self._apply_signing(client.parser)
 
     def _apply_signing(self, parser: mavlink.MAVLink) -> None:
+        """ArduPilot (GCS_Signing.cpp) checks signatures on every channel but channel 0, which it
+        takes for a secure local link (USB on a flight controller) and where it accepts unsigned
+        and badly signed packets too; elsewhere only RADIO_STATUS/RADIO may come unsigned."""
         parser.signing.secret_key = self.signing_key
-        parser.signing.allow_unsigned_callback = (
-            (lambda _mav, msgid: msgid in UNSIGNED_OK) if self.signing_key else None
-        )
+        if self.signing_key is None:
+            parser.signing.allow_unsigned_callback = None
+        elif self.index == 0:
+            parser.signing.allow_unsigned_callback = lambda _mav, _msgid: True
+        else:
+            parser.signing.allow_unsigned_callback = lambda _mav, msgid: msgid in UNSIGNED_OK
 
     # -- sockets ---------------------------------------------------------------------------
     def on_readable(self, client: Client | None) -> None:

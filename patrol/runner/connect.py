@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from patrol.datadir import sub_dir
 from patrol.link import Link, TlogWriter, parse_endpoint
 from patrol.timebase import TimeBase
 from patrol.vehicle import Vehicle
+from patrol.vehicle.speedup import Speedup, settle_speedup
 
 
 class ConnectError(Exception):
@@ -21,7 +22,8 @@ class ConnectError(Exception):
 
 @dataclass(frozen=True)
 class LinkOptions:
-    timebase: TimeBase = field(default_factory=TimeBase)
+    # None: each link learns its vehicle's speed-up (SIM_SPEEDUP); else fixed (--speedup)
+    timebase: TimeBase | None = None
     key: bytes | None = None  # for every vehicle, unless ``keys`` names one for its connection
     keys: tuple[tuple[str, bytes | None], ...] = ()
     require_signing: bool = False
@@ -111,7 +113,7 @@ class LinkPool:
             if link is None:
                 link = Link(
                     endpoint,
-                    timebase=self.options.timebase,
+                    timebase=self.options.timebase or TimeBase(),
                     key=self.options.key_for(connect),
                     require_signing=self.options.require_signing,
                 ).start()
@@ -139,7 +141,13 @@ class LinkPool:
             wanted = f" vehicle {endpoint.sysid}" if endpoint.sysid else " vehicle"
             raise ConnectError(f"no{wanted} heard on {connect} in {self.options.wait:g} s{detail}")
         tlog = link.add_tlog(tlog_path(label), sysid)
-        return link, Vehicle(link, sysid, timebase=self.options.timebase), tlog
+        return link, Vehicle(link, sysid), tlog
+
+    def settle_speedup(self, vehicle: Vehicle) -> Speedup:
+        """Run ``vehicle``'s link at the vehicle's own speed-up (SIM_SPEEDUP), unless a fixed
+        time base was given (``--speedup``): then only report a mismatch."""
+        override = self.options.timebase.scale if self.options.timebase else None
+        return settle_speedup(vehicle, override)
 
     def release(self, vehicle: Vehicle, tlog: TlogWriter) -> None:
         """Done with ``vehicle``: close its log, and the link when no one else uses it."""

@@ -124,6 +124,9 @@ class PatrolRun:
             return Outcome("failed", str(exc), EXIT_FAILED)
         try:
             self.store.update_sortie(sortie.id, tlog=str(tlog.path), sysid=vehicle.sysid)
+            speedup = self.pool.settle_speedup(vehicle)
+            self.store.add_event(sortie.id, "link", speedup.note)
+            self.say(f"[v{vehicle.sysid}] {speedup.note}")
             plan = mission_from_json(sortie.mission)
             try:
                 runner = self._runner(sortie, vehicle, plan, resume)

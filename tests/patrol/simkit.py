@@ -83,12 +83,14 @@ def steady_profile() -> SiteProfile:
     return profile
 
 
-def patrol_run(tmp_path: Path, speedup: float, profile: SiteProfile | None = None):
+def patrol_run(tmp_path: Path, speedup: float | None, profile: SiteProfile | None = None):
+    """A PatrolRun at ``speedup`` (None: each vehicle's own SIM_SPEEDUP, as ``patrol fly``
+    without ``--speedup``)."""
     store = PatrolStore(url=f"sqlite:///{tmp_path / 'patrol.db'}")
     say = Collector()
     run = PatrolRun(
         store,
-        LinkOptions(timebase=TimeBase(speedup), wait=10.0),
+        LinkOptions(timebase=TimeBase(speedup) if speedup else None, wait=10.0),
         profile or steady_profile(),
         say=say,
         progress_every=0.2,
