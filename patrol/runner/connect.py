@@ -48,6 +48,43 @@ class LinkOptions:
             seen[where] = key
 
 
+REFUSED_ENOUGH = 5  # refused packets (and nothing accepted) that make a key problem certain
+REFUSED_FOR = 3.0  # wall seconds of nothing but refused packets before giving up early
+
+
+def _only_refused(link: Link, began: float) -> bool:
+    stats = link.stats
+    refused = stats.rejected_unsigned + stats.rejected_wrong_key
+    return (
+        stats.received == 0
+        and refused >= REFUSED_ENOUGH
+        and time.monotonic() - began >= REFUSED_FOR
+    )
+
+
+def _nobody_heard(connect: str, endpoint, link: Link, waited: float) -> str:
+    """Why no vehicle was found, and what the operator can do about it."""
+    stats = link.stats
+    wanted = f" vehicle {endpoint.sysid}" if endpoint.sysid else " vehicle"
+    text = f"no{wanted} heard on {connect} in {waited:g} s"
+    if stats.last_error:
+        text += f" ({stats.last_error})"
+    setup = "patrol signing setup --connect USB_URL --signing-key-file FILE"
+    if stats.rejected_unsigned:
+        text += (
+            f"; {stats.rejected_unsigned} unsigned packets refused (--require-signing): the "
+            f"aircraft has no signing key. Put yours on it over its USB link ({setup}), or "
+            "fly without --require-signing"
+        )
+    if stats.rejected_wrong_key:
+        text += (
+            f"; {stats.rejected_wrong_key} packets signed with another key refused: the "
+            f"aircraft holds a different key. Check the key file, or put this key on it over "
+            f"its USB link ({setup})"
+        )
+    return text
+
+
 def tlog_path(label: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
@@ -123,23 +160,22 @@ class LinkPool:
             taken = self._taken[key]  # live: sorties starting together claim in turn
             exclude = taken if endpoint.sysid else _Excluded(taken, self._named.get(key, set()))
         sysid = None
-        deadline = time.monotonic() + self.options.wait
-        while sysid is None and time.monotonic() < deadline:
-            heard = link.wait_vehicle(deadline - time.monotonic(), endpoint.sysid, exclude)
+        began = time.monotonic()
+        deadline = began + self.options.wait
+        while sysid is None and (left := deadline - time.monotonic()) > 0:
+            heard = link.wait_vehicle(min(left, 0.5), endpoint.sysid, exclude)
             if heard is None:
-                break
+                if _only_refused(link, began):
+                    break  # signed traffic we cannot read: waiting longer changes nothing
+                continue
             with self._lock:
                 if heard not in exclude:
                     taken.add(heard)
                     sysid = heard
         if sysid is None:
-            error, rejected = link.stats.last_error, link.stats.rejected_unsigned
             self._release(key)
-            detail = f" ({error})" if error else ""
-            if rejected:
-                detail += f"; {rejected} unsigned or badly signed packets refused"
-            wanted = f" vehicle {endpoint.sysid}" if endpoint.sysid else " vehicle"
-            raise ConnectError(f"no{wanted} heard on {connect} in {self.options.wait:g} s{detail}")
+            waited = min(self.options.wait, round(time.monotonic() - began, 1))
+            raise ConnectError(_nobody_heard(connect, endpoint, link, waited))
         tlog = link.add_tlog(tlog_path(label), sysid)
         return link, Vehicle(link, sysid), tlog
 

@@ -49,7 +49,7 @@ def test_signed_link_flies_commands_and_refuses_the_unsigned(tmp_path: Path) -> 
             assert link.wait_vehicle(5.0) == 1
             vehicle = Vehicle(link, 1, timebase=tb)
             assert vehicle.params.set("RTL_ALT", 2000) == 2000  # our signed PARAM_SET is taken
-            assert link.stats.rejected_unsigned == 0
+            assert link.stats.rejected_unsigned == link.stats.rejected_wrong_key == 0
         with Link(url, timebase=tb, key=signing_key("wrong key"), require_signing=True) as link:
             assert link.wait_vehicle(1.0) is None
-            assert link.stats.rejected_unsigned > 0
+            assert link.stats.rejected_wrong_key > 0 and link.stats.rejected_unsigned == 0
