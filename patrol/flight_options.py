@@ -66,13 +66,13 @@ def add_key_options(parser: argparse.ArgumentParser, several: bool = False) -> N
 
 def key_from(args: argparse.Namespace) -> bytes | None:
     """The one signing key of a command that takes ``add_key_options(several=False)``."""
-    keys = _given_keys(_as_list(args.signing_key_file), _as_list(args.signing_key))
+    keys = _given_keys(_as_list(args.signing_key_file), _as_list(args.signing_key), args)
     return keys[0] if keys else None
 
 
 def keys_for(args: argparse.Namespace, count: int) -> list[bytes | None]:
     """One signing key (or None) per connection."""
-    given = _given_keys(args.signing_key_file, args.signing_key)
+    given = _given_keys(args.signing_key_file, args.signing_key, args)
     if args.require_signing and not given:
         raise CommandError("--require-signing needs --signing-key-file (or --signing-key)")
     if len(given) not in (0, 1, count):
@@ -90,7 +90,7 @@ def _as_list(value: str | list[str] | None) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
-def _given_keys(files: list[str], texts: list[str]) -> list[bytes]:
+def _given_keys(files: list[str], texts: list[str], args: argparse.Namespace) -> list[bytes]:
     from patrol.keyfile import ARGV_WARNING, KeyFileError, read_key_file
     from patrol.link import LinkError, signing_key
 
@@ -105,5 +105,6 @@ def _given_keys(files: list[str], texts: list[str]) -> list[bytes]:
     except (KeyFileError, LinkError) as exc:
         raise CommandError(str(exc)) from None
     if keys:
-        print(f"warning: {ARGV_WARNING}", file=sys.stderr)
+        command = getattr(args, "command", None)
+        print(f"patrol {command}: warning: {ARGV_WARNING}", file=sys.stderr)
     return keys

@@ -56,6 +56,7 @@ def test_operator_errors_are_one_clear_line(
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert err.startswith(f"patrol {argv[0]}: ") and message in err, err
+        assert err.count("\n") == 1 + ("--signing-key" in argv), err  # one line (+ a warning)
         assert "Traceback" not in err
     bad = tmp_path / "bad.waypoints"
     bad.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\tnorth\t119.71\t200\t1\n")

@@ -94,7 +94,7 @@ def test_key_files_are_private_and_keys_in_argv_are_discouraged(
     # still taken on the command line, with a warning that says why not to
     assert main([*argv, "--signing-key", PASSPHRASE]) == 4
     err = capsys.readouterr().err
-    assert "warning: --signing-key puts the key where every user" in err
+    assert "patrol fly: warning: --signing-key puts the key where every user" in err
     assert "--signing-key-file" in err
     assert main([*argv, "--signing-key", "x", "--signing-key-file", str(loose)]) == 2
     assert "not both" in capsys.readouterr().err
