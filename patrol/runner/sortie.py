@@ -31,7 +31,7 @@ from patrol.store.patrols import PatrolStore, mission_to_json
 from patrol.vehicle import Vehicle
 from patrol.vehicle.actions import CommandError
 from patrol.vehicle.mission_transfer import MissionTransferError, compare
-from patrol.vehicle.telemetry import Event
+from patrol.vehicle.telemetry import COPTER_MODE_NUMBERS, Event, State
 
 OPERATOR_ACTIONS = ("pause", "continue", "rtl", "land")
 HOLD_MODES = {"RTL", "LAND", "SMART_RTL", "BRAKE", "LOITER", "POSHOLD", "ALT_HOLD", "STABILIZE"}
@@ -98,6 +98,7 @@ class SortieRunner:
         self._brought_down = False
         self._next_bring_down = 0.0
         self._mission_started_at: float | None = None
+        self._launch_began = time.monotonic()
         self.reason = ""
         self._expected_modes: set[str] = set()
         self._link_lost_at: float | None = None
@@ -107,6 +108,7 @@ class SortieRunner:
         self._plan_wps = [s for s, i in enumerate(plan.items) if s > 0 and is_waypoint(i)]
         self.last_line = ""
         self._unsubscribe = vehicle.telemetry.subscribe(self.events.put)
+        vehicle.actions.on_settled = lambda note: self.record("link", note)
 
     # -- output and records -----------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -171,6 +173,10 @@ class SortieRunner:
         if not state.armed:
             self._brought_down = True
             return
+        if state.in_air and state.mode_name in RETURNING_MODES | {"LAND"}:
+            self._brought_down = True  # its own failsafe already brings it home: never undone
+            self.record("state", f"the vehicle comes down by itself ({state.mode_name})")
+            return
         if state.in_air:
             pos, home = state.position, self.flying.home
             drift = distance(pos.lat, pos.lon, home.lat, home.lon) if pos else 0.0
@@ -191,6 +197,7 @@ class SortieRunner:
 
     def _launch(self) -> None:
         actions, state = self.vehicle.actions, self.vehicle.telemetry.state
+        self._launch_began = time.monotonic()
         self._expected_modes = {"GUIDED"}
         actions.set_mode("GUIDED")
         self.vehicle.telemetry.wait(lambda s: s.prearm_ok is not False, self.profile.prearm_timeout)
@@ -216,12 +223,34 @@ class SortieRunner:
                 self.record("state", "disarmed itself before the takeoff; arming again")
         self.record("state", f"takeoff to {altitude:g} m")
         climb_time = altitude / 1.0 + 30.0
-        if not actions.wait_altitude(altitude * 0.9, climb_time):
+        guided = COPTER_MODE_NUMBERS["GUIDED"]
+
+        def climbed_or_interrupted(s: State) -> bool:
+            reached = s.position is not None and s.position.alt_rel >= altitude * 0.9
+            return reached or not s.armed or s.mode != guided
+
+        self.vehicle.telemetry.wait(climbed_or_interrupted, climb_time)
+        if state.mode != guided or not state.armed:
+            # a failsafe, the fence or a pilot took over: never undone by the runner
+            why = self._latest_failsafe()
+            now = f"switched to {state.mode_name}" if state.armed else "disarmed"
+            raise LaunchError(f"the vehicle {now} during the climb{why}")
+        if not climbed_or_interrupted(state):
             raise LaunchError(f"did not reach {altitude * 0.9:.0f} m in {climb_time:.0f} s")
         self._expected_modes = {"AUTO"}
         actions.start_mission()
         self._mission_started_at = time.monotonic()
         self.record("state", "mission started (AUTO)")
+
+    def _latest_failsafe(self) -> str:
+        """`` (TEXT)`` of the vehicle's last failsafe or breach STATUSTEXT in this sortie."""
+        texts = [
+            text
+            for text in self.vehicle.telemetry.texts_since(self._launch_began)
+            if ("failsafe" in text.lower() or "breach" in text.lower())
+            and "cleared" not in text.lower()
+        ]
+        return f" ({texts[-1]})" if texts else ""
 
     # -- re-attach --------------------------------------------------------------------------
     def attach(self) -> Outcome:

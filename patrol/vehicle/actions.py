@@ -117,6 +117,8 @@ class Actions:
         self.give_up = give_up  # vehicle seconds (see TimeBase.patience)
         self.paused_by: str | None = None
         self.last: Answer | None = None  # how the last command ended
+        # told (one line) when a command is settled by the vehicle's state, not its answer
+        self.on_settled: Callable[[str], None] | None = None
 
     # -- COMMAND_LONG / COMMAND_INT with ACK -----------------------------------------------
     def command(
@@ -137,10 +139,13 @@ class Actions:
         if ambiguous and effect is not None and self.telemetry.wait(effect.holds, effect.within):
             heard = "no COMMAND_ACK" if result is None else result_name(result)
             self.last = Answer(result, sends, settled_by=effect.what)
-            log.info(
-                "vehicle %d: %s sent %d times (%s): settled by the vehicle's state (%s)",
-                ch.sysid, name, sends, heard, effect.what,
-            )  # fmt: skip
+            note = (
+                f"{name}: sent {sends} times, answered {heard}: taken, as the vehicle "
+                f"reports ({effect.what})"
+            )
+            log.info("vehicle %d: %s", ch.sysid, note)
+            if self.on_settled is not None:
+                self.on_settled(note)
             return self.last
         self.last = Answer(result, sends)
         if result is None:

@@ -7,6 +7,7 @@ import pytest
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from patrol.runner.profile import SiteProfile
 from patrol.runner.route import waypoint_seqs
 from sim import SimFleet
 from tests.patrol.simkit import HOME, in_thread, patrol_run, spec, square_plan, wait_until
@@ -51,6 +52,10 @@ def test_launch_with_the_first_ack_of_every_launch_command_lost(tmp_path: Path) 
     takeoff = mavlink.MAV_CMD_NAV_TAKEOFF
     assert (takeoff, mavlink.MAV_RESULT_FAILED) in answers, answers
     assert (takeoff, mavlink.MAV_RESULT_ACCEPTED) not in answers
+    assert (
+        "NAV_TAKEOFF: sent 2 times, answered MAV_RESULT_FAILED: taken, as the vehicle reports "
+        "(climbing)" in [e.detail for e in sortie.events]
+    )
 
 
 def test_operator_commands_with_their_first_ack_lost(tmp_path: Path) -> None:
@@ -92,7 +97,7 @@ def test_a_launch_that_fails_in_the_air_is_brought_down_and_watched(tmp_path: Pa
         assert not sim.armed and not thread.is_alive()
     ((outcome,),) = result
     assert outcome.status == "failed" and outcome.exit_code == 4, say.text()
-    assert outcome.reason.startswith("launch failed: did not reach 18 m")
+    assert outcome.reason.startswith("launch failed: the vehicle switched to LOITER during")
     assert outcome.reason.endswith("landed and disarmed")
     text = say.text()
     assert "LAND commanded after the failed launch" in text
@@ -100,6 +105,25 @@ def test_a_launch_that_fails_in_the_air_is_brought_down_and_watched(tmp_path: Pa
     assert sortie.status == "failed" and sortie.ended_at is not None
     modes = [m.param2 for m in _sent(sortie.tlog, mavlink.MAV_CMD_DO_SET_MODE)]
     assert modes[-1] == 9  # LAND, after the failure
+
+
+def test_a_failsafe_during_the_climb_is_left_to_bring_the_aircraft_home(tmp_path: Path) -> None:
+    run, store, say = patrol_run(tmp_path, K, SiteProfile())  # FS_GCS_TIMEOUT 5 s
+    with SimFleet(count=1, home=HOME, speedup=K, base_port=0, state_dir=tmp_path) as fleet:
+        sim = fleet.vehicles[0]
+        thread, result = in_thread(run.fly, "failsafe", [spec(sim, square_plan(60))])
+        wait_until(lambda: sim.pose().alt_rel > 3.0, timeout=60, describe=say.text)
+        sim.faults.outages = [(sim.sim_time, sim.sim_time + 8.0)]  # the ground link goes quiet
+        thread.join(60)
+        assert not sim.armed and not thread.is_alive()
+    ((outcome,),) = result
+    assert outcome.status == "failed" and outcome.exit_code == 4, say.text()
+    # (its "GCS Failsafe" text was lost with the link: the mode change tells)
+    assert outcome.reason.startswith("launch failed: the vehicle switched to RTL during the climb")
+    assert "the vehicle comes down by itself (RTL)" in say.text()
+    sortie = store.get_patrol(run.patrol_id).sorties[0]
+    modes = [m.param2 for m in _sent(sortie.tlog, mavlink.MAV_CMD_DO_SET_MODE)]
+    assert modes == [4], modes  # GUIDED only: the vehicle's own RTL was never overridden
 
 
 def _sent(tlog: str, command: int) -> list:
