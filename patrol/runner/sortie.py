@@ -39,6 +39,7 @@ RETURNING_MODES = {"RTL", "SMART_RTL"}
 DRIFT_FOR_RTL_M = 10.0  # a failed launch further than this from home comes back by RTL
 BRING_DOWN_EVERY = 5.0  # vehicle seconds between attempts to bring a failed launch down
 SAVE_DISTANCE_EVERY = 2.0  # wall seconds between writes of the distance flown to the store
+ATTACH_DOWNLOADS = 3  # tries to read the mission back when re-attaching
 
 EXIT_COMPLETED, EXIT_INTERRUPTED, EXIT_FAILED = 0, 3, 4
 
@@ -260,11 +261,18 @@ class SortieRunner:
         if not v.wait_heartbeat(10.0):
             return self._finish("failed", "re-attach: no heartbeat", EXIT_FAILED, store=False)
         v.telemetry.request_streams()
-        try:
-            held = v.missions.download(MISSION)
-        except MissionTransferError as exc:
-            return self._finish("failed", f"re-attach: {exc}", EXIT_FAILED, store=False)
-        differences = compare(self.flying.items, held, MISSION)
+        held, error = None, ""
+        for _attempt in range(ATTACH_DOWNLOADS):
+            try:
+                held = v.missions.download(MISSION)
+                break
+            except MissionTransferError as exc:
+                error = str(exc)
+        if held is None:
+            # an armed aircraft is watched even when its mission cannot be read back
+            self.record("link", f"re-attach: the mission could not be read back ({error}); "
+                        "watching without checking it")  # fmt: skip
+        differences = compare(self.flying.items, held, MISSION) if held is not None else []
         if differences:
             return self._finish(
                 "failed",

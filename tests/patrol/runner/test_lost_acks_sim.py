@@ -7,8 +7,14 @@ import pytest
 from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from missions.items import MISSION
+from patrol.link import Link
 from patrol.runner.profile import SiteProfile
 from patrol.runner.route import waypoint_seqs
+from patrol.store.patrols import mission_to_json
+from patrol.timebase import TimeBase
+from patrol.vehicle import Vehicle
+from patrol.vehicle.mission_transfer import MissionTransfer, MissionTransferError
 from sim import SimFleet
 from tests.patrol.simkit import HOME, in_thread, patrol_run, spec, square_plan, wait_until
 
@@ -151,3 +157,40 @@ def test_four_sorties_at_once_over_a_lossy_slow_link(tmp_path: Path, loss: float
     assert [o.status for o in outcomes] == ["completed"] * 4, say.text()
     for sortie, plan in zip(store.get_patrol(run.patrol_id).sorties, plans, strict=True):
         assert set(waypoint_seqs(plan)) <= {r.seq for r in sortie.reached}
+
+
+def test_reattach_watches_even_when_the_mission_cannot_be_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = square_plan(80, legs=3)
+    run, store, say = patrol_run(tmp_path, K)
+    patrol = store.create_patrol("reattach", [("unused", "a.plan", plan)])
+    sortie_id = patrol.sorties[0].id
+    with SimFleet(count=1, home=HOME, speedup=K, base_port=0, state_dir=tmp_path) as fleet:
+        sim = fleet.vehicles[0]
+        url = f"tcp:127.0.0.1:{sim.port}"
+        # a controller that launched the sortie, then died (its link closed)
+        with Link(url, timebase=TimeBase(K)) as link:
+            assert link.wait_vehicle(10) == 1
+            vehicle = Vehicle(link, 1)
+            vehicle.telemetry.request_streams()
+            vehicle.missions.upload_verified(plan.items, MISSION)
+            wait_until(lambda: vehicle.telemetry.state.ekf_healthy, timeout=30)
+            vehicle.actions.set_mode("GUIDED")
+            vehicle.actions.arm()
+            vehicle.actions.takeoff(20)
+            assert vehicle.actions.wait_altitude(18, 60)
+            vehicle.actions.start_mission()
+        store.update_sortie(
+            sortie_id, status="flying", sysid=1, connect=url,
+            flying=mission_to_json(plan), seq_map=list(range(len(plan.items))),
+        )  # fmt: skip
+
+        def unreadable(*_args, **_kwargs):
+            raise MissionTransferError("mission download failed after 3 tries: no answer")
+
+        monkeypatch.setattr(MissionTransfer, "download", unreadable)
+        (outcome,) = run.resume(patrol.id)
+        assert not sim.armed
+    assert outcome.status == "completed", say.text()
+    assert "re-attach: the mission could not be read back" in say.text()
