@@ -207,6 +207,15 @@ class Telemetry:
         self.request_home()
         return not pending
 
+    def fetch_home(self, vehicle_seconds: float = 10.0) -> bool:
+        """Ask for HOME_POSITION until it arrives (re-asking every vehicle second, so a lossy
+        link does not pass for a vehicle without a home), for up to ``vehicle_seconds``."""
+        for _ask in range(max(1, round(vehicle_seconds))):
+            self.request_home()
+            if self.wait(lambda s: s.home is not None, 1.0):
+                return True
+        return self._state.home is not None
+
     def request_home(self) -> None:
         ch = self.channel
         ch.send(
