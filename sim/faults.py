@@ -21,6 +21,8 @@ class Faults:
     lose_first_ack: command ids whose COMMAND_ACK to the first send (COMMAND_LONG with
         confirmation 0) is lost on the way back, every time: the command arrives and is obeyed,
         its answer never reaches the ground station, which has to re-send it.
+    lose_messages: message types (e.g. ``"MISSION_ITEM_REACHED"``) the vehicle sends that are
+        all lost on the way out.
     """
 
     packet_loss: float = 0.0
@@ -29,6 +31,7 @@ class Faults:
     gps_loss: bool = False
     battery_sag_v: float = 0.0
     lose_first_ack: set[int] = field(default_factory=set)
+    lose_messages: set[str] = field(default_factory=set)
     seed: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False, init=False)
 

@@ -226,7 +226,8 @@ class Channel:
         lost_ack = msg.get_type() == "COMMAND_ACK" and msg.command in self._acks_to_lose
         if lost_ack:
             self._acks_to_lose.discard(msg.command)
-        if lost_ack or self.faults.drops(now):
+        lost = lost_ack or msg.get_type() in self.faults.lose_messages
+        if lost or self.faults.drops(now):
             self.dropped += 1
             return
         if self.faults.latency_s > 0:

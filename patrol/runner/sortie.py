@@ -40,6 +40,7 @@ DRIFT_FOR_RTL_M = 10.0  # a failed launch further than this from home comes back
 BRING_DOWN_EVERY = 5.0  # vehicle seconds between attempts to bring a failed launch down
 SAVE_DISTANCE_EVERY = 2.0  # wall seconds between writes of the distance flown to the store
 ATTACH_DOWNLOADS = 3  # tries to read the mission back when re-attaching
+INFER_AFTER = 2.0  # vehicle seconds a MISSION_CURRENT stands before it marks items reached
 
 EXIT_COMPLETED, EXIT_INTERRUPTED, EXIT_FAILED = 0, 3, 4
 
@@ -100,6 +101,7 @@ class SortieRunner:
         self._next_bring_down = 0.0
         self._mission_started_at: float | None = None
         self._launch_began = time.monotonic()
+        self._current_report: tuple[tuple[int, int | None], float] | None = None
         self.reason = ""
         self._expected_modes: set[str] = set()
         self._link_lost_at: float | None = None
@@ -450,10 +452,18 @@ class SortieRunner:
     def _follow_mission_current(self) -> None:
         """Waypoints before the item MISSION_CURRENT reports were reached, even when their
         MISSION_ITEM_REACHED was lost on the way (a lossy radio): only reports heard after the
-        mission started count, and a finished mission reached every item."""
+        mission started count, and a finished mission reached every item. A report is acted on
+        once it has stood for ``INFER_AFTER`` vehicle seconds, so that a MISSION_ITEM_REACHED on
+        its way (which records where the item was reached) is not pre-empted."""
         state = self.vehicle.telemetry.state
         heard = state.mission_current_at
         if heard is None or state.mission_seq is None or heard <= self._mission_started_at:
+            return
+        now = time.monotonic()
+        report = (state.mission_seq, state.mission_state)
+        if self._current_report is None or self._current_report[0] != report:
+            self._current_report = (report, now)
+        if now - self._current_report[1] < self.vehicle.timebase.wall(INFER_AFTER):
             return
         if state.mission_state == mavlink.MISSION_STATE_COMPLETE:
             self._mark_reached(len(self.flying.items) - 1, inferred=True)

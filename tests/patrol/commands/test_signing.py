@@ -1,6 +1,7 @@
 """``patrol signing``: keys put on and taken off an aircraft, proven on a telemetry port; key
 files; and a key that never shows up where others can read it."""
 
+import io
 import os
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def _files_text(root: Path) -> list[str]:
 
 
 def test_key_files_are_private_and_keys_in_argv_are_discouraged(
-    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan = tmp_path / "a.plan"
     write_mission(plan, square_plan())
@@ -98,6 +99,11 @@ def test_key_files_are_private_and_keys_in_argv_are_discouraged(
     assert "--signing-key-file" in err
     assert main([*argv, "--signing-key", "x", "--signing-key-file", str(loose)]) == 2
     assert "not both" in capsys.readouterr().err
+    # from standard input (a pipe, a password manager): no file, no warning
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSPHRASE + "\n"))
+    assert main([*argv, "--signing-key-file", "-"]) == 4
+    shown = capsys.readouterr()
+    assert "warning" not in shown.err and PASSPHRASE not in shown.out + shown.err
 
 
 def test_new_key_is_random_private_and_never_overwritten(

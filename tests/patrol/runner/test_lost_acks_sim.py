@@ -64,6 +64,20 @@ def test_launch_with_the_first_ack_of_every_launch_command_lost(tmp_path: Path) 
     )
 
 
+def test_every_mission_item_reached_lost_progress_follows_mission_current(tmp_path: Path) -> None:
+    plan = square_plan(80, legs=3)
+    run, store, say = patrol_run(tmp_path, K)
+    with SimFleet(count=1, home=HOME, speedup=K, base_port=0, state_dir=tmp_path) as fleet:
+        sim = fleet.vehicles[0]
+        sim.faults.lose_messages = {"MISSION_ITEM_REACHED"}
+        (outcome,) = run.fly("no reached", [spec(sim, plan)])
+    assert outcome.status == "completed", say.text()
+    sortie = store.get_patrol(run.patrol_id).sorties[0]
+    assert set(waypoint_seqs(plan)) <= {r.seq for r in sortie.reached if r.inferred}
+    lines = [line for line in say.lines if "| flown " in line]
+    assert "waypoints 3/3" in lines[-1] and " left 0 m " in lines[-1].replace(",", ""), lines[-1]
+
+
 def test_operator_commands_with_their_first_ack_lost(tmp_path: Path) -> None:
     run, store, say = patrol_run(tmp_path, K)
     with SimFleet(count=1, home=HOME, speedup=K, base_port=0, state_dir=tmp_path) as fleet:
