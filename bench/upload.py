@@ -5,6 +5,8 @@ and 600 items, against MAVProxy's ``wp load`` on the same vehicle when MAVProxy 
     .venv/bin/python bench/upload.py                 # starts `patrol sim` (speedup 10)
     .venv/bin/python bench/upload.py --connect tcp:127.0.0.1:5760   # any vehicle, e.g. SITL
 
+The controller runs at the vehicle's own speed-up (its SIM_SPEEDUP parameter; --speedup wins).
+
 Prints items/s. MAVProxy's figure is its own "Loaded N waypoints in T s" (COUNT to the last
 item sent, no read-back); ours is measured to the vehicle's ACK, and again with the read-back.
 """
@@ -28,8 +30,8 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink  # noqa: E402
 from missions.formats import write_mission  # noqa: E402
 from missions.items import MISSION, Mission, MissionItem  # noqa: E402
 from patrol.link import Link  # noqa: E402
-from patrol.timebase import TimeBase  # noqa: E402
 from patrol.vehicle import Vehicle  # noqa: E402
+from patrol.vehicle.speedup import settle_speedup  # noqa: E402
 
 MAVPROXY = ROOT / ".venv-mavproxy" / "bin" / "mavproxy.py"
 HOME = (27.57, 119.71, 200.0)
@@ -76,14 +78,16 @@ def start_sim(speedup: float, workdir: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("bench: the simulator did not start")
 
 
-def ours(connect: str, count: int, timebase: TimeBase) -> tuple[float, float]:
-    """Seconds for upload to ACK, and for upload + read-back + compare."""
-    link = Link(connect, timebase=timebase).start()
+def ours(connect: str, count: int, override: float | None) -> tuple[float, float]:
+    """Seconds for upload to ACK, and for upload + read-back + compare, at the vehicle's own
+    speed-up (SIM_SPEEDUP; ``override`` wins)."""
+    link = Link(connect).start()
     try:
         sysid = link.wait_vehicle(20)
         if sysid is None:
             raise SystemExit(f"bench: no vehicle on {connect}")
-        vehicle = Vehicle(link, sysid, timebase=timebase)
+        vehicle = Vehicle(link, sysid)
+        print(f"  ({settle_speedup(vehicle, override).note})")
         items = mission(count).items
         vehicle.missions.clear(MISSION)
         started = time.monotonic()
@@ -125,7 +129,12 @@ def mavproxy(connect: str, count: int, workdir: Path) -> float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connect", help="vehicle to use (default: start patrol sim)")
-    parser.add_argument("--speedup", type=float, default=10.0, help="sim speedup (default 10)")
+    parser.add_argument(
+        "--speedup",
+        type=float,
+        help="speed-up of the simulator started here (default 10); with --connect it overrides "
+        "the vehicle's own SIM_SPEEDUP",
+    )
     parser.add_argument("--counts", default="100,300,600", help="mission sizes")
     parser.add_argument("--no-mavproxy", action="store_true", help="skip the MAVProxy runs")
     args = parser.parse_args()
@@ -134,10 +143,10 @@ def main() -> int:
         workdir = Path(tmp)
         sim = None
         connect = args.connect
-        timebase = TimeBase(args.speedup if not args.connect else 1.0)
         if connect is None:
-            sim, connect = start_sim(args.speedup, workdir)
-            print(f"vehicle: patrol sim --speedup {args.speedup:g} on {connect}")
+            speedup = args.speedup or 10.0
+            sim, connect = start_sim(speedup, workdir)
+            print(f"vehicle: patrol sim --speedup {speedup:g} on {connect}")
         else:
             print(f"vehicle: {connect}")
         use_mavproxy = MAVPROXY.exists() and not args.no_mavproxy
@@ -145,7 +154,7 @@ def main() -> int:
             print("MAVProxy: not measured (.venv-mavproxy/bin/mavproxy.py missing or skipped)")
         try:
             for count in counts:
-                upload, verified = ours(connect, count, timebase)
+                upload, verified = ours(connect, count, args.speedup)
                 line = (
                     f"{count:4d} items: gridpatrol upload {count / upload:7.1f} items/s "
                     f"({upload:.2f} s), with read-back {count / verified:7.1f} items/s "

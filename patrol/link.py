@@ -141,7 +141,8 @@ class TlogWriter:
 class LinkStats:
     received: int = 0
     sent: int = 0
-    rejected_unsigned: int = 0
+    rejected_unsigned: int = 0  # refused: no signature
+    rejected_wrong_key: int = 0  # refused: signed, but not with our key (or replayed)
     connects: int = 0
     last_error: str = ""
 
@@ -381,7 +382,11 @@ class Link:
     def _dispatch(self, msg: Message) -> None:
         if msg.get_type() == "BAD_DATA":
             if "signature" in str(getattr(msg, "reason", "")):
-                self.stats.rejected_unsigned += 1
+                raw = bytes(getattr(msg, "data", b""))
+                if len(raw) > 2 and raw[0] == mavlink.PROTOCOL_MARKER_V2 and raw[2] & 1:
+                    self.stats.rejected_wrong_key += 1
+                else:
+                    self.stats.rejected_unsigned += 1
             return
         self.stats.received += 1
         self.last_received = time.monotonic()

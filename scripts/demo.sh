@@ -44,7 +44,7 @@ pids+=($!)
 step "4. Onboard broadcast agents on each copter's companion port (SERIAL1)"
 for i in 0 1; do
   $PATROL broadcast-agent --connect "tcp:127.0.0.1:$((PORT + 10 * i + 2))" --sysid $((i + 1)) \
-      --plan "$RUN/broadcast.zip" --sink "dir:$RUN/heard-$((i + 1))" --time-scale "$SPEEDUP" \
+      --plan "$RUN/broadcast.zip" --sink "dir:$RUN/heard-$((i + 1))" \
       > "$RUN/agent-$((i + 1)).log" 2>&1 &
   pids+=($!)
 done
@@ -53,7 +53,7 @@ step "5. Fly: preflight, verified upload, launch and monitor sorties 1 and 2 tog
 status=0
 $PATROL fly "$RUN/township-1.plan" "$RUN/township-2.plan" --name "demo $(date +%H:%M)" \
     --connect "tcp:127.0.0.1:$PORT" --connect "tcp:127.0.0.1:$((PORT + 10))" \
-    --speedup "$SPEEDUP" --wait 60 || status=$?
+    --wait 60 || status=$?  # the speed-up: each copter's SIM_SPEEDUP
 
 step "6. The patrol record and what the loudspeakers played"
 $PATROL status | tail -n 5

@@ -18,6 +18,11 @@ class Faults:
     outages: windows [start, end) of simulated time in which the link carries nothing.
     gps_loss: the GPS reports no fix; the vehicle loses its position estimate.
     battery_sag_v: volts subtracted from the simulated battery voltage.
+    lose_first_ack: command ids whose COMMAND_ACK to the first send (COMMAND_LONG with
+        confirmation 0) is lost on the way back, every time: the command arrives and is obeyed,
+        its answer never reaches the ground station, which has to re-send it.
+    lose_messages: message types (e.g. ``"MISSION_ITEM_REACHED"``) the vehicle sends that are
+        all lost on the way out.
     """
 
     packet_loss: float = 0.0
@@ -25,6 +30,8 @@ class Faults:
     outages: list[tuple[float, float]] = field(default_factory=list)
     gps_loss: bool = False
     battery_sag_v: float = 0.0
+    lose_first_ack: set[int] = field(default_factory=set)
+    lose_messages: set[str] = field(default_factory=set)
     seed: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False, init=False)
 

@@ -76,6 +76,7 @@ class Channel:
         )
         self.sent = 0
         self.dropped = 0
+        self._acks_to_lose: set[int] = set()  # commands whose next COMMAND_ACK is lost
         self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -112,10 +113,16 @@ class Channel:
             self._apply_signing(client.parser)
 
     def _apply_signing(self, parser: mavlink.MAVLink) -> None:
+        """ArduPilot (GCS_Signing.cpp) checks signatures on every channel but channel 0, which it
+        takes for a secure local link (USB on a flight controller) and where it accepts unsigned
+        and badly signed packets too; elsewhere only RADIO_STATUS/RADIO may come unsigned."""
         parser.signing.secret_key = self.signing_key
-        parser.signing.allow_unsigned_callback = (
-            (lambda _mav, msgid: msgid in UNSIGNED_OK) if self.signing_key else None
-        )
+        if self.signing_key is None:
+            parser.signing.allow_unsigned_callback = None
+        elif self.index == 0:
+            parser.signing.allow_unsigned_callback = lambda _mav, _msgid: True
+        else:
+            parser.signing.allow_unsigned_callback = lambda _mav, msgid: msgid in UNSIGNED_OK
 
     # -- sockets ---------------------------------------------------------------------------
     def on_readable(self, client: Client | None) -> None:
@@ -166,7 +173,16 @@ class Channel:
             if self.faults.latency_s > 0:
                 self.delayed_in.append((now + self.faults.latency_s, msg))
             else:
-                self.on_message(self, msg)
+                self._deliver(msg)
+
+    def _deliver(self, msg: mavlink.MAVLink_message) -> None:
+        if (
+            msg.get_type() == "COMMAND_LONG"
+            and msg.confirmation == 0
+            and msg.command in self.faults.lose_first_ack
+        ):
+            self._acks_to_lose.add(msg.command)
+        self.on_message(self, msg)
 
     def close_client(self, client: Client) -> None:
         if client.sock is None:
@@ -207,7 +223,11 @@ class Channel:
             return
         now = self.clock()
         self.sent += 1
-        if self.faults.drops(now):
+        lost_ack = msg.get_type() == "COMMAND_ACK" and msg.command in self._acks_to_lose
+        if lost_ack:
+            self._acks_to_lose.discard(msg.command)
+        lost = lost_ack or msg.get_type() in self.faults.lose_messages
+        if lost or self.faults.drops(now):
             self.dropped += 1
             return
         if self.faults.latency_s > 0:
@@ -224,7 +244,7 @@ class Channel:
         """Release delayed packets whose time has come and write pending output."""
         now = self.clock()
         while self.delayed_in and self.delayed_in[0][0] <= now:
-            self.on_message(self, self.delayed_in.popleft()[1])
+            self._deliver(self.delayed_in.popleft()[1])
         while self.delayed_out and self.delayed_out[0][0] <= now:
             self._queue(self.delayed_out.popleft()[1])
         for client in list(self.clients):

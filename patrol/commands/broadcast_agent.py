@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from patrol.errors import CommandError
+from patrol.flight_options import add_key_options
 from patrol.option_parsing import parse_datetime
 
 
@@ -47,10 +48,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--time-scale",
         type=float,
-        default=1.0,
         metavar="K",
-        help="for SITL/sim --speedup K: a 3 s message takes 3/K wall seconds",
+        help="the aircraft's clock runs K× real time (a 3 s message takes 3/K wall seconds). "
+        "By default the aircraft's SIM_SPEEDUP parameter (SITL, patrol sim), 1 for a real "
+        "aircraft (no such parameter); a K that differs from it is reported",
     )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds to wait for the autopilot when learning its speed-up (default 30)",
+    )
+    add_key_options(p)
     p.add_argument(
         "--start-time",
         metavar="ISO",
@@ -77,15 +87,29 @@ def run(args: argparse.Namespace) -> int:
     from audio.position import MavlinkPositionSource
     from audio.sinks import SinkError, open_sink
     from patrol.datadir import sub_dir
+    from patrol.flight_options import key_from
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     start = parse_datetime(args.start_time, "--start-time") if args.start_time else None
     if not args.plan.is_file():
         raise CommandError(f"{args.plan}: no such plan bundle")
+    if args.time_scale is not None and not 0 < args.time_scale < float("inf"):
+        raise CommandError(f"--time-scale must be a positive number, got {args.time_scale:g}")
+    key = key_from(args)
     try:
-        clock = AgentClock(args.time_scale, start)
+        open_sink(args.sink, AgentClock(args.time_scale or 1.0, start))  # a bad spec: say so now
+    except (ValueError, SinkError) as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        source = MavlinkPositionSource(args.connect, system_id=args.sysid, signing_key=key)
+    except (OSError, ConnectionError) as exc:
+        raise CommandError(f"cannot open MAVLink connection {args.connect!r}: {exc}") from None
+    try:
+        scale = _time_scale(source, args.time_scale, args.wait)
+        clock = AgentClock(scale, start)
         sink = open_sink(args.sink, clock)
     except (ValueError, SinkError) as exc:
+        source.close()
         raise CommandError(str(exc)) from None
     log_path = args.log
     if log_path is None:
@@ -95,10 +119,6 @@ def run(args: argparse.Namespace) -> int:
             if kind == "dir"
             else sub_dir("logs") / "broadcast-plays.jsonl"
         )
-    try:
-        source = MavlinkPositionSource(args.connect, system_id=args.sysid)
-    except (OSError, ConnectionError) as exc:
-        raise CommandError(f"cannot open MAVLink connection {args.connect!r}: {exc}") from None
     clock.reference = source.aircraft_time  # quiet hours and the play log follow the GPS
     try:
         agent = BroadcastAgent(
@@ -111,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     if args.duration is not None:
-        timer = threading.Timer(args.duration / args.time_scale, stop.set)
+        timer = threading.Timer(args.duration / scale, stop.set)
         timer.daemon = True
         timer.start()
     print(
@@ -122,3 +142,32 @@ def run(args: argparse.Namespace) -> int:
     finally:
         source.close()
     return 0
+
+
+def _time_scale(source, given: float | None, wait: float) -> float:
+    """The aircraft's speed-up: ``given`` (--time-scale), else its SIM_SPEEDUP parameter, else
+    1 (a real aircraft has none). A ``given`` scale that differs from SIM_SPEEDUP is reported."""
+    if not source.wait_autopilot(wait):
+        scale = given or 1.0
+        print(
+            f"broadcast agent: no autopilot heard in {wait:g} s; time scale {scale:g} "
+            "(--time-scale K for a simulator)",
+            flush=True,
+        )
+        return scale
+    reported = source.read_param("SIM_SPEEDUP", 3.0)
+    said = (
+        f"the aircraft reports SIM_SPEEDUP {reported:g}"
+        if reported
+        else "the aircraft has no SIM_SPEEDUP (a real aircraft)"
+    )
+    if source.signed_unreadable:
+        said += "; it signs its MAVLink and this agent has no key (--signing-key-file)"
+    scale = given or reported or 1.0
+    if given is not None and abs(given - (reported or 1.0)) > 1e-6 * given:
+        print(
+            f"broadcast agent: time scale MISMATCH: --time-scale {given:g}, but {said}", flush=True
+        )
+    else:
+        print(f"broadcast agent: time scale {scale:g}: {said}", flush=True)
+    return scale

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from patrol.datadir import sub_dir
 from patrol.errors import CommandError
+from patrol.flight_options import add_key_options, key_from
 from patrol.option_parsing import parse_datetime
 
 
@@ -34,11 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--gcs-udp", metavar="HOST:PORT", help="also send vehicle telemetry here")
     p.add_argument("--state-dir", type=Path, help="where params persist (default: data dir)")
-    p.add_argument(
-        "--signing-key",
-        metavar="KEY",
-        help="MAVLink 2 signing key: 64 hex digits, or a passphrase (SHA-256, as MAVProxy)",
-    )
+    add_key_options(p)
     p.add_argument("--duration", type=float, metavar="S", help="stop after S wall seconds")
     p.add_argument(
         "--start-time",
@@ -157,7 +154,10 @@ def run(args: argparse.Namespace) -> int:
         parse_datetime(args.start_time, "--start-time").timestamp() if args.start_time else None
     )
     if args.sitl is not None:
+        if args.signing_key or args.signing_key_file:
+            raise CommandError("a key for --sitl goes on with 'patrol signing setup'")
         return _run_sitl(args, home, state_dir, start_time)
+    key = key_from(args)
     from sim import SimFleet
 
     try:
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
             state_dir=state_dir,
             gcs_udp=args.gcs_udp,
             host=args.host,
-            signing_key=args.signing_key,
+            signing_key=key,
             boot_time_scale=args.boot_time_scale,
             start_time=start_time,
         )

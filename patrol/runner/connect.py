@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from patrol.datadir import sub_dir
 from patrol.link import Link, TlogWriter, parse_endpoint
 from patrol.timebase import TimeBase
 from patrol.vehicle import Vehicle
+from patrol.vehicle.speedup import Speedup, settle_speedup
 
 
 class ConnectError(Exception):
@@ -21,7 +22,8 @@ class ConnectError(Exception):
 
 @dataclass(frozen=True)
 class LinkOptions:
-    timebase: TimeBase = field(default_factory=TimeBase)
+    # None: each link learns its vehicle's speed-up (SIM_SPEEDUP); else fixed (--speedup)
+    timebase: TimeBase | None = None
     key: bytes | None = None  # for every vehicle, unless ``keys`` names one for its connection
     keys: tuple[tuple[str, bytes | None], ...] = ()
     require_signing: bool = False
@@ -44,6 +46,43 @@ class LinkOptions:
                     "key: give them the same signing key"
                 )
             seen[where] = key
+
+
+REFUSED_ENOUGH = 5  # refused packets (and nothing accepted) that make a key problem certain
+REFUSED_FOR = 3.0  # wall seconds of nothing but refused packets before giving up early
+
+
+def _only_refused(link: Link, began: float) -> bool:
+    stats = link.stats
+    refused = stats.rejected_unsigned + stats.rejected_wrong_key
+    return (
+        stats.received == 0
+        and refused >= REFUSED_ENOUGH
+        and time.monotonic() - began >= REFUSED_FOR
+    )
+
+
+def _nobody_heard(connect: str, endpoint, link: Link, waited: float) -> str:
+    """Why no vehicle was found, and what the operator can do about it."""
+    stats = link.stats
+    wanted = f" vehicle {endpoint.sysid}" if endpoint.sysid else " vehicle"
+    text = f"no{wanted} heard on {connect} in {waited:g} s"
+    if stats.last_error:
+        text += f" ({stats.last_error})"
+    setup = "patrol signing setup --connect USB_URL --signing-key-file FILE"
+    if stats.rejected_unsigned:
+        text += (
+            f"; {stats.rejected_unsigned} unsigned packets refused (--require-signing): the "
+            f"aircraft has no signing key. Put yours on it over its USB link ({setup}), or "
+            "fly without --require-signing"
+        )
+    if stats.rejected_wrong_key:
+        text += (
+            f"; {stats.rejected_wrong_key} packets signed with another key refused: the "
+            f"aircraft holds a different key. Check the key file, or put this key on it over "
+            f"its USB link ({setup})"
+        )
+    return text
 
 
 def tlog_path(label: str) -> Path:
@@ -111,7 +150,7 @@ class LinkPool:
             if link is None:
                 link = Link(
                     endpoint,
-                    timebase=self.options.timebase,
+                    timebase=self.options.timebase or TimeBase(),
                     key=self.options.key_for(connect),
                     require_signing=self.options.require_signing,
                 ).start()
@@ -121,25 +160,30 @@ class LinkPool:
             taken = self._taken[key]  # live: sorties starting together claim in turn
             exclude = taken if endpoint.sysid else _Excluded(taken, self._named.get(key, set()))
         sysid = None
-        deadline = time.monotonic() + self.options.wait
-        while sysid is None and time.monotonic() < deadline:
-            heard = link.wait_vehicle(deadline - time.monotonic(), endpoint.sysid, exclude)
+        began = time.monotonic()
+        deadline = began + self.options.wait
+        while sysid is None and (left := deadline - time.monotonic()) > 0:
+            heard = link.wait_vehicle(min(left, 0.5), endpoint.sysid, exclude)
             if heard is None:
-                break
+                if _only_refused(link, began):
+                    break  # signed traffic we cannot read: waiting longer changes nothing
+                continue
             with self._lock:
                 if heard not in exclude:
                     taken.add(heard)
                     sysid = heard
         if sysid is None:
-            error, rejected = link.stats.last_error, link.stats.rejected_unsigned
             self._release(key)
-            detail = f" ({error})" if error else ""
-            if rejected:
-                detail += f"; {rejected} unsigned or badly signed packets refused"
-            wanted = f" vehicle {endpoint.sysid}" if endpoint.sysid else " vehicle"
-            raise ConnectError(f"no{wanted} heard on {connect} in {self.options.wait:g} s{detail}")
+            waited = min(self.options.wait, round(time.monotonic() - began, 1))
+            raise ConnectError(_nobody_heard(connect, endpoint, link, waited))
         tlog = link.add_tlog(tlog_path(label), sysid)
-        return link, Vehicle(link, sysid, timebase=self.options.timebase), tlog
+        return link, Vehicle(link, sysid), tlog
+
+    def settle_speedup(self, vehicle: Vehicle) -> Speedup:
+        """Run ``vehicle``'s link at the vehicle's own speed-up (SIM_SPEEDUP), unless a fixed
+        time base was given (``--speedup``): then only report a mismatch."""
+        override = self.options.timebase.scale if self.options.timebase else None
+        return settle_speedup(vehicle, override)
 
     def release(self, vehicle: Vehicle, tlog: TlogWriter) -> None:
         """Done with ``vehicle``: close its log, and the link when no one else uses it."""

@@ -124,6 +124,9 @@ class PatrolRun:
             return Outcome("failed", str(exc), EXIT_FAILED)
         try:
             self.store.update_sortie(sortie.id, tlog=str(tlog.path), sysid=vehicle.sysid)
+            speedup = self.pool.settle_speedup(vehicle)
+            self.store.add_event(sortie.id, "link", speedup.note)
+            self.say(f"[v{vehicle.sysid}] {speedup.note}")
             plan = mission_from_json(sortie.mission)
             try:
                 runner = self._runner(sortie, vehicle, plan, resume)
@@ -143,7 +146,9 @@ class PatrolRun:
             self.pool.release(vehicle, tlog)
 
     def _runner(self, sortie: Sortie, vehicle, plan: Mission, resume: bool) -> SortieRunner:
-        common = dict(say=self.say, progress_every=self.progress_every)
+        common = dict(
+            say=self.say, progress_every=self.progress_every, flown_before=sortie.distance_m or 0.0
+        )
         if not resume:
             return SortieRunner(self.store, sortie.id, vehicle, plan, self.profile, **common)
         armed = vehicle.wait_heartbeat(10.0) and vehicle.telemetry.state.armed

@@ -94,10 +94,7 @@ class Preflight:
 
     def _check_home(self) -> None:
         v = self.vehicle
-        v.telemetry.request_home()
-        if not self._wait(lambda s: s.home is not None, 5.0):
-            v.telemetry.request_home()
-            self._wait(lambda s: s.home is not None, 5.0)
+        v.telemetry.fetch_home(10.0)
         home = v.telemetry.state.home
         plan = self.mission.home
         if home is None:

@@ -64,23 +64,54 @@ class Progress:
     eta_s: float | None
 
 
+def returns_home(mission: Mission) -> int | None:
+    """The seq of the RTL item that ends the route (after its last waypoint), if any."""
+    wps = waypoint_seqs(mission)
+    after = wps[-1] if wps else 0
+    return next(
+        (
+            seq
+            for seq, item in enumerate(mission.items)
+            if seq > after and item.command == mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH
+        ),
+        None,
+    )
+
+
 def progress(
     mission: Mission,
     reached: set[int],
     lat: float | None,
     lon: float | None,
     speed: float | None,
+    toward: str = "route",
 ) -> Progress:
-    """How far is left: from the current position to the next unreached waypoint, then the
-    remaining legs. ``reached`` holds seqs of ``mission``."""
+    """How far the aircraft still has to fly. ``toward`` is what it flies now: ``route`` (the
+    next unreached waypoint, the remaining legs, then the way home when the plan ends with an
+    RTL item), ``home`` (it is returning: RTL mode) or ``here`` (it is landing where it is).
+    ``reached`` holds seqs of ``mission``."""
     route = legs(mission)
     done = [seq for seq, _ in route if seq in reached]
-    last_done = max(done, default=0)
-    remaining = [(seq, length) for seq, length in route if seq > last_done]
-    left = sum(length for _, length in remaining)
-    if remaining and lat is not None and lon is not None:
-        first = mission.items[remaining[0][0]]
-        left += distance(lat, lon, first.lat, first.lon) - remaining[0][1]
+    home = mission.home
+    here = lat is not None and lon is not None
+    if toward == "here":
+        left = 0.0
+    elif toward == "home":
+        left = distance(lat, lon, home.lat, home.lon) if here else 0.0
+    else:
+        ends = [(seq, mission.items[seq].lat, mission.items[seq].lon) for seq, _ in route]
+        lengths = [length for _, length in route]
+        rtl = returns_home(mission)
+        if rtl is not None:
+            last = (ends[-1][1], ends[-1][2]) if ends else (home.lat, home.lon)
+            ends.append((rtl, home.lat, home.lon))
+            lengths.append(distance(*last, home.lat, home.lon))
+        last_done = max(done, default=0)
+        remaining = [(end, n) for end, n in zip(ends, lengths, strict=True) if end[0] > last_done]
+        left = sum(n for _, n in remaining)
+        if remaining and here:
+            (_seq, to_lat, to_lon), length = remaining[0]
+            left += distance(lat, lon, to_lat, to_lon) - length
     left = max(0.0, left)
     use = speed if speed and speed > 1.0 else planned_speed(mission)
     eta = left / use if use > 0 else None

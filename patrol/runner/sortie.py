@@ -3,7 +3,14 @@ finish; or re-attach to a vehicle already flying it.
 
 The runner never re-sends arm or mode commands on its own after launch: the aircraft flies its
 mission and its own failsafes, the runner watches, records and reports. Only an operator request
-(pause, continue, RTL, land) makes it command the aircraft again."""
+(pause, continue, RTL, land) makes it command the aircraft again.
+
+Once the aircraft is armed the runner never stops watching it on its own: only the operator
+detaches (Ctrl-C, quit watching), or the aircraft lands and disarms. When a launch fails after
+arming, the runner brings the aircraft down as an operator would and watches it to the ground:
+in the air, LAND (the launch climbs straight up over home, so it comes down where it took off;
+RTL instead if it has drifted more than ``DRIFT_FOR_RTL_M`` from home); on the ground, disarm.
+That command is retried while the aircraft stays armed and has not been brought down."""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from dataclasses import dataclass
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from missions.items import MISSION, Mission
+from patrol.geodesy import distance
 from patrol.runner.preflight import Preflight
 from patrol.runner.profile import SiteProfile
 from patrol.runner.route import is_waypoint, planned_speed, progress
@@ -23,10 +31,16 @@ from patrol.store.patrols import PatrolStore, mission_to_json
 from patrol.vehicle import Vehicle
 from patrol.vehicle.actions import CommandError
 from patrol.vehicle.mission_transfer import MissionTransferError, compare
-from patrol.vehicle.telemetry import Event
+from patrol.vehicle.telemetry import COPTER_MODE_NUMBERS, Event, State
 
 OPERATOR_ACTIONS = ("pause", "continue", "rtl", "land")
 HOLD_MODES = {"RTL", "LAND", "SMART_RTL", "BRAKE", "LOITER", "POSHOLD", "ALT_HOLD", "STABILIZE"}
+RETURNING_MODES = {"RTL", "SMART_RTL"}
+DRIFT_FOR_RTL_M = 10.0  # a failed launch further than this from home comes back by RTL
+BRING_DOWN_EVERY = 5.0  # vehicle seconds between attempts to bring a failed launch down
+SAVE_DISTANCE_EVERY = 2.0  # wall seconds between writes of the distance flown to the store
+ATTACH_DOWNLOADS = 3  # tries to read the mission back when re-attaching
+INFER_AFTER = 2.0  # vehicle seconds a MISSION_CURRENT stands before it marks items reached
 
 EXIT_COMPLETED, EXIT_INTERRUPTED, EXIT_FAILED = 0, 3, 4
 
@@ -64,6 +78,7 @@ class SortieRunner:
         seq_map: list[int] | None = None,
         say: Callable[[str], None] = print,
         progress_every: float = 1.0,
+        flown_before: float = 0.0,
     ) -> None:
         self.store = store
         self.sortie_id = sortie_id
@@ -79,6 +94,14 @@ class SortieRunner:
         self.events: queue.Queue[Event] = queue.Queue()
         self.reached: set[int] = set(store.reached_seqs(sortie_id))  # plan seqs
         self._flown0 = vehicle.telemetry.state.flown_m  # telemetry sums every position report
+        self._flown_before = flown_before  # stored for this sortie by an earlier controller
+        self._saved_distance = (flown_before, time.monotonic())
+        self._launch_failure = ""
+        self._brought_down = False
+        self._next_bring_down = 0.0
+        self._mission_started_at: float | None = None
+        self._launch_began = time.monotonic()
+        self._current_report: tuple[tuple[int, int | None], float] | None = None
         self.reason = ""
         self._expected_modes: set[str] = set()
         self._link_lost_at: float | None = None
@@ -88,6 +111,7 @@ class SortieRunner:
         self._plan_wps = [s for s, i in enumerate(plan.items) if s > 0 and is_waypoint(i)]
         self.last_line = ""
         self._unsubscribe = vehicle.telemetry.subscribe(self.events.put)
+        vehicle.actions.on_settled = lambda note: self.record("link", note)
 
     # -- output and records -----------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -119,7 +143,7 @@ class SortieRunner:
         )
         self._set_status("preflight")
         self.say("preflight checklist:")
-        check = Preflight(self.vehicle, self.flying, self.profile, say=self._say)
+        check = Preflight(self.vehicle, self.flying, self.profile, say=self.say)
         if not check.run():
             failed = "; ".join(f"{c.name}: {c.detail}" for c in check.checks if not c.ok)
             return self._finish("failed", f"preflight failed: {failed}", EXIT_FAILED)
@@ -127,11 +151,56 @@ class SortieRunner:
         try:
             self._launch()
         except (LaunchError, CommandError) as exc:
-            return self._finish("failed", f"launch failed: {exc}", EXIT_FAILED)
+            return self._launch_failed(f"launch failed: {exc}")
+        except Exception as exc:  # a bug must not abandon an armed aircraft either
+            return self._launch_failed(f"launch stopped by an internal error: {exc!r}")
         return self._monitor()
+
+    def _launch_failed(self, reason: str) -> Outcome:
+        """A launch that cannot go on: over if the aircraft never armed; else bring it down
+        and watch it to the ground."""
+        state = self.vehicle.telemetry.state
+        if not state.armed and not state.in_air:
+            return self._finish("failed", reason, EXIT_FAILED)
+        self._launch_failure = reason
+        self.record("state", f"{reason}; the aircraft is armed: bringing it down and watching it")
+        self._bring_down()
+        return self._monitor()
+
+    def _bring_down(self) -> None:
+        """After a failed launch: LAND (or RTL when it drifted from home) in the air, disarm on
+        the ground. A failure is reported and retried by the monitor."""
+        v = self.vehicle
+        state = v.telemetry.state
+        self._next_bring_down = time.monotonic() + v.timebase.wall(BRING_DOWN_EVERY)
+        if not state.armed:
+            self._brought_down = True
+            return
+        if state.in_air and state.mode_name in RETURNING_MODES | {"LAND"}:
+            self._brought_down = True  # its own failsafe already brings it home: never undone
+            self.record("state", f"the vehicle comes down by itself ({state.mode_name})")
+            return
+        if state.in_air:
+            pos, home = state.position, self.flying.home
+            drift = distance(pos.lat, pos.lon, home.lat, home.lon) if pos else 0.0
+            action = "rtl" if drift > DRIFT_FOR_RTL_M else "land"
+            self._expected_modes = {action.upper()}
+        else:
+            action = "disarm"
+        try:
+            if action == "disarm":
+                v.actions.disarm()
+            else:
+                self._perform(action, self.profile.pause_method)
+        except CommandError as exc:
+            self.record("state", f"{action} after the failed launch failed: {exc}; retrying")
+            return
+        self._brought_down = True
+        self.record("state", f"{action.upper()} commanded after the failed launch")
 
     def _launch(self) -> None:
         actions, state = self.vehicle.actions, self.vehicle.telemetry.state
+        self._launch_began = time.monotonic()
         self._expected_modes = {"GUIDED"}
         actions.set_mode("GUIDED")
         self.vehicle.telemetry.wait(lambda s: s.prearm_ok is not False, self.profile.prearm_timeout)
@@ -157,11 +226,34 @@ class SortieRunner:
                 self.record("state", "disarmed itself before the takeoff; arming again")
         self.record("state", f"takeoff to {altitude:g} m")
         climb_time = altitude / 1.0 + 30.0
-        if not actions.wait_altitude(altitude * 0.9, climb_time):
+        guided = COPTER_MODE_NUMBERS["GUIDED"]
+
+        def climbed_or_interrupted(s: State) -> bool:
+            reached = s.position is not None and s.position.alt_rel >= altitude * 0.9
+            return reached or not s.armed or s.mode != guided
+
+        self.vehicle.telemetry.wait(climbed_or_interrupted, climb_time)
+        if state.mode != guided or not state.armed:
+            # a failsafe, the fence or a pilot took over: never undone by the runner
+            why = self._latest_failsafe()
+            now = f"switched to {state.mode_name}" if state.armed else "disarmed"
+            raise LaunchError(f"the vehicle {now} during the climb{why}")
+        if not climbed_or_interrupted(state):
             raise LaunchError(f"did not reach {altitude * 0.9:.0f} m in {climb_time:.0f} s")
         self._expected_modes = {"AUTO"}
         actions.start_mission()
+        self._mission_started_at = time.monotonic()
         self.record("state", "mission started (AUTO)")
+
+    def _latest_failsafe(self) -> str:
+        """`` (TEXT)`` of the vehicle's last failsafe or breach STATUSTEXT in this sortie."""
+        texts = [
+            text
+            for text in self.vehicle.telemetry.texts_since(self._launch_began)
+            if ("failsafe" in text.lower() or "breach" in text.lower())
+            and "cleared" not in text.lower()
+        ]
+        return f" ({texts[-1]})" if texts else ""
 
     # -- re-attach --------------------------------------------------------------------------
     def attach(self) -> Outcome:
@@ -171,11 +263,18 @@ class SortieRunner:
         if not v.wait_heartbeat(10.0):
             return self._finish("failed", "re-attach: no heartbeat", EXIT_FAILED, store=False)
         v.telemetry.request_streams()
-        try:
-            held = v.missions.download(MISSION)
-        except MissionTransferError as exc:
-            return self._finish("failed", f"re-attach: {exc}", EXIT_FAILED, store=False)
-        differences = compare(self.flying.items, held, MISSION)
+        held, error = None, ""
+        for _attempt in range(ATTACH_DOWNLOADS):
+            try:
+                held = v.missions.download(MISSION)
+                break
+            except MissionTransferError as exc:
+                error = str(exc)
+        if held is None:
+            # an armed aircraft is watched even when its mission cannot be read back
+            self.record("link", f"re-attach: the mission could not be read back ({error}); "
+                        "watching without checking it")  # fmt: skip
+        differences = compare(self.flying.items, held, MISSION) if held is not None else []
         if differences:
             return self._finish(
                 "failed",
@@ -187,6 +286,7 @@ class SortieRunner:
             "state", f"re-attached to vehicle {v.sysid} (mode {v.telemetry.state.mode_name})"
         )
         self._resync = True
+        self._mission_started_at = time.monotonic()
         return self._monitor()
 
     # -- monitor ----------------------------------------------------------------------------
@@ -196,19 +296,23 @@ class SortieRunner:
         tick = min(0.1, v.timebase.wall(0.5))
         seen_armed = state.armed
         next_line = 0.0
+        failing = ""
         while True:
-            self._drain_events()
-            self._link_check()
-            self._operator()
-            if self._resync and self._link_lost_at is None:
-                self._catch_up()
+            try:
+                self._watch_once()
+                now = time.monotonic()
+                if now >= next_line:
+                    self.last_line = self.progress_line()
+                    self.say(self.last_line)
+                    next_line = now + self.progress_every
+                    self._save_distance()
+                failing = ""
+            except Exception as exc:  # a store or runner bug must not end the watch
+                if repr(exc) != failing:
+                    failing = repr(exc)
+                    self.say(f"still watching despite an internal error: {failing}")
             if state.armed:
                 seen_armed = True
-            now = time.monotonic()
-            if now >= next_line:
-                self.last_line = self.progress_line()
-                self.say(self.last_line)
-                next_line = now + self.progress_every
             if seen_armed and self._link_lost_at is None and not state.armed and not state.in_air:
                 break
             if not seen_armed and self._link_lost_at is None and not state.armed:
@@ -218,7 +322,36 @@ class SortieRunner:
         self._drain_events()
         return self._landed()
 
+    def _watch_once(self) -> None:
+        self._drain_events()
+        self._link_check()
+        self._operator()
+        if self._link_lost_at is None:
+            if self._resync:
+                self._catch_up()
+            elif self._mission_started_at is not None:
+                self._follow_mission_current()
+            if (
+                self._launch_failure
+                and not self._brought_down
+                and time.monotonic() >= self._next_bring_down
+            ):
+                self._bring_down()
+
+    def _save_distance(self) -> None:
+        """Keep the distance flown in the store while flying, so that a controller restarted
+        after a crash carries it on (``patrol resume``)."""
+        flown, at = self._saved_distance
+        now = time.monotonic()
+        if abs(self.odometer - flown) >= 1.0 and now - at >= SAVE_DISTANCE_EVERY:
+            self.store.update_sortie(self.sortie_id, distance_m=self.odometer)
+            self._saved_distance = (self.odometer, now)
+
     def _landed(self) -> Outcome:
+        if self._launch_failure:
+            return self._finish(
+                "failed", f"{self._launch_failure}; landed and disarmed", EXIT_FAILED
+            )
         missing = [s for s in self._plan_wps if s not in self.reached]
         if not missing:
             return self._finish("completed", "patrol route completed, landed and disarmed", 0)
@@ -282,14 +415,17 @@ class SortieRunner:
             # arming is reported by the launch; a disarm (landing, failsafe) is news
             self.record(event.kind, event.text, show=event.text == "disarmed")
 
-    def _mark_reached(self, flying_seq: int) -> None:
+    def _mark_reached(self, flying_seq: int, inferred: bool = False) -> None:
         """Item ``flying_seq`` reached: it and every waypoint before it (ArduPilot reports the
-        end of a LOITER_TIME with the next item's seq)."""
+        end of a LOITER_TIME with the next item's seq). ``inferred``: known from MISSION_CURRENT,
+        not heard as MISSION_ITEM_REACHED, so no position is recorded for any of them."""
         pos = self.vehicle.telemetry.state.position
         for seq in range(1, min(flying_seq, len(self.seq_map) - 1) + 1):
             plan_seq = self.seq_map[seq]
-            is_target = seq == flying_seq
-            if plan_seq in self.reached or not (is_target or is_waypoint(self.flying.items[seq])):
+            is_target = seq == flying_seq and not inferred
+            if plan_seq in self.reached or not (
+                seq == flying_seq or is_waypoint(self.flying.items[seq])
+            ):
                 continue
             self.reached.add(plan_seq)
             lat, lon = (pos.lat, pos.lon) if pos and is_target else (None, None)
@@ -304,14 +440,35 @@ class SortieRunner:
         self._resync = False
         current = state.mission_seq
         if current > 0 and state.mission_state != mavlink.MISSION_STATE_COMPLETE:
-            self._mark_reached(current - 1)
+            self._mark_reached(current - 1, inferred=True)
         elif state.mission_state == mavlink.MISSION_STATE_COMPLETE:
-            self._mark_reached(len(self.flying.items) - 1)
+            self._mark_reached(len(self.flying.items) - 1, inferred=True)
         self.record(
             "link",
             f"re-synced: mode {state.mode_name}, {'armed' if state.armed else 'disarmed'}, "
             f"mission item {current}",
         )
+
+    def _follow_mission_current(self) -> None:
+        """Waypoints before the item MISSION_CURRENT reports were reached, even when their
+        MISSION_ITEM_REACHED was lost on the way (a lossy radio): only reports heard after the
+        mission started count, and a finished mission reached every item. A report is acted on
+        once it has stood for ``INFER_AFTER`` vehicle seconds, so that a MISSION_ITEM_REACHED on
+        its way (which records where the item was reached) is not pre-empted."""
+        state = self.vehicle.telemetry.state
+        heard = state.mission_current_at
+        if heard is None or state.mission_seq is None or heard <= self._mission_started_at:
+            return
+        now = time.monotonic()
+        report = (state.mission_seq, state.mission_state)
+        if self._current_report is None or self._current_report[0] != report:
+            self._current_report = (report, now)
+        if now - self._current_report[1] < self.vehicle.timebase.wall(INFER_AFTER):
+            return
+        if state.mission_state == mavlink.MISSION_STATE_COMPLETE:
+            self._mark_reached(len(self.flying.items) - 1, inferred=True)
+        elif state.mission_seq > 1:
+            self._mark_reached(state.mission_seq - 1, inferred=True)
 
     def _link_check(self) -> None:
         telemetry = self.vehicle.telemetry
@@ -380,19 +537,23 @@ class SortieRunner:
 
     @property
     def odometer(self) -> float:
-        """Metres flown armed in this sortie, from every position the vehicle reported."""
-        return self.vehicle.telemetry.state.flown_m - self._flown0
+        """Metres flown armed in this sortie, from every position the vehicle reported, plus
+        what an earlier controller stored for it (a re-attach, or a resumed route)."""
+        return self._flown_before + self.vehicle.telemetry.state.flown_m - self._flown0
 
     def progress_line(self) -> str:
         state = self.vehicle.telemetry.state
         pos = state.position
         speed = pos.ground_speed if pos else None
+        mode = state.mode_name
+        toward = "home" if mode in RETURNING_MODES else "here" if mode == "LAND" else "route"
         prog = progress(
             self.plan,
             self.reached,
             pos.lat if pos else None,
             pos.lon if pos else None,
             speed if speed and speed > 1.0 else planned_speed(self.plan),
+            toward=toward,
         )
         current = state.mission_seq
         plan_seq = (

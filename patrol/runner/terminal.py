@@ -54,15 +54,15 @@ def run_patrol(
             parse_endpoint(connect)
         except LinkError as exc:
             raise CommandError(str(exc)) from None
-    if not args.speedup > 0:
-        raise CommandError(f"--speedup must be positive, got {args.speedup:g}")
+    if args.speedup is not None and not 0 < args.speedup < float("inf"):
+        raise CommandError(f"--speedup must be a positive number, got {args.speedup:g}")
     try:
         profile = load_profile(args.profile)
     except ProfileError as exc:
         raise CommandError(str(exc)) from None
     keys = keys_for(args, len(connects))
     options = LinkOptions(
-        timebase=TimeBase(args.speedup),
+        timebase=TimeBase(args.speedup) if args.speedup is not None else None,
         keys=tuple(zip(connects, keys, strict=True)),
         require_signing=args.require_signing,
         wait=args.wait,

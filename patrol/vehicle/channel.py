@@ -21,13 +21,30 @@ Predicate = Callable[[Message], bool]
 
 class RttEstimator:
     """Retransmission timeout from measured round trips (Jacobson/Karels, as TCP's RFC 6298):
-    ``srtt + 4·rttvar``, clamped. Values are wall seconds."""
+    ``srtt + 4·rttvar``, clamped. Values are wall seconds. The initial value and the clamps are
+    vehicle intervals converted by ``timebase`` when used, so they follow a speed-up learnt
+    after connecting. Only unambiguous exchanges may be sampled (Karn's rule: never a reply
+    that may answer a re-send)."""
 
-    def __init__(self, initial: float, minimum: float, maximum: float) -> None:
-        self.initial, self.minimum, self.maximum = initial, minimum, maximum
+    INITIAL, MINIMUM, MAXIMUM = 1.0, 0.02, 3.0  # vehicle seconds
+
+    def __init__(self, timebase: TimeBase) -> None:
+        self.timebase = timebase
         self.srtt: float | None = None
         self.rttvar = 0.0
         self._lock = threading.Lock()
+
+    @property
+    def initial(self) -> float:
+        return max(0.1, self.timebase.wall(self.INITIAL))
+
+    @property
+    def minimum(self) -> float:
+        return max(0.005, self.timebase.wall(self.MINIMUM))
+
+    @property
+    def maximum(self) -> float:
+        return max(0.5, self.timebase.wall(self.MAXIMUM))
 
     def sample(self, rtt: float) -> None:
         with self._lock:
@@ -91,11 +108,7 @@ class VehicleChannel:
         self.sysid = sysid
         self.compid = compid
         self.timebase = timebase or link.timebase
-        self.rtt = RttEstimator(
-            initial=max(0.1, self.timebase.wall(1.0)),
-            minimum=max(0.005, self.timebase.wall(0.02)),
-            maximum=max(0.5, self.timebase.wall(3.0)),
-        )
+        self.rtt = RttEstimator(self.timebase)
         self._inboxes: list[Inbox] = []
         self._listeners: list[Callable[[Message], None]] = []
         self._lock = threading.Lock()

@@ -69,7 +69,8 @@ class Params:
                 ch.send(request)
                 deadline = sent + ch.rtt.timeout * 2
                 while (reply := box.get_until(deadline)) is not None:
-                    ch.rtt.sample(time.monotonic() - sent)
+                    if attempt == 1:  # Karn: a reply after a re-send may answer either send
+                        ch.rtt.sample(time.monotonic() - sent)
                     self.types[name] = reply.param_type
                     self.values[name] = reply.param_value
                     last = reply
@@ -89,6 +90,25 @@ class Params:
             ch.sysid, ch.compid, name.upper().encode(), -1
         )
         return float(self._exchange(name, request, "read").param_value)
+
+    def read_optional(self, name: str, wall_seconds: float, resend: float = 0.25) -> float | None:
+        """The value of ``name``, or None when nothing answers within ``wall_seconds``: the way
+        to ask for a parameter the vehicle may not have (ArduPilot answers an unknown name with
+        silence). The request is re-sent every ``resend`` wall seconds, so a lossy link does
+        not pass for a missing parameter."""
+        ch = self.channel
+        name = name.upper()
+        request = mavlink.MAVLink_param_request_read_message(ch.sysid, ch.compid, name.encode(), -1)
+        with ch.inbox("PARAM_VALUE", predicate=lambda m: _name(m) == name) as box:
+            end = time.monotonic() + wall_seconds
+            while (now := time.monotonic()) < end:
+                ch.send(request)
+                reply = box.get_until(min(end, now + resend))
+                if reply is not None:
+                    self.types[name] = reply.param_type
+                    self.values[name] = reply.param_value
+                    return float(reply.param_value)
+        return None
 
     def set(self, name: str, value: float) -> float:
         """Set ``name`` to ``value`` and return the value the vehicle echoed; raises if the echo

@@ -69,6 +69,7 @@ class Position:
     alt_amsl: float
     ground_speed: float
     heading: float
+    climb_rate: float = 0.0  # m/s, up
 
 
 @dataclass
@@ -102,6 +103,7 @@ class State:
     mission_seq: int | None = None
     mission_total: int | None = None
     mission_state: int | None = None
+    mission_current_at: float | None = None  # time.monotonic() of the last MISSION_CURRENT
     last_reached: int | None = None
     landed_state: int | None = None
     sensors_present: int = 0
@@ -205,6 +207,15 @@ class Telemetry:
         self.request_home()
         return not pending
 
+    def fetch_home(self, vehicle_seconds: float = 10.0) -> bool:
+        """Ask for HOME_POSITION until it arrives (re-asking every vehicle second, so a lossy
+        link does not pass for a vehicle without a home), for up to ``vehicle_seconds``."""
+        for _ask in range(max(1, round(vehicle_seconds))):
+            self.request_home()
+            if self.wait(lambda s: s.home is not None, 1.0):
+                return True
+        return self._state.home is not None
+
     def request_home(self) -> None:
         ch = self.channel
         ch.send(
@@ -302,6 +313,7 @@ class Telemetry:
             alt_amsl=msg.alt / 1000.0,
             ground_speed=math.hypot(msg.vx, msg.vy) / 100.0,
             heading=msg.hdg / 100.0 if msg.hdg != 65535 else float("nan"),
+            climb_rate=-msg.vz / 100.0,
         )
 
     def _on_attitude(self, msg: Message) -> None:
@@ -333,6 +345,7 @@ class Telemetry:
         s.mission_seq = msg.seq
         s.mission_total = msg.total
         s.mission_state = msg.mission_state
+        s.mission_current_at = time.monotonic()
 
     def _on_mission_item_reached(self, msg: Message) -> None:
         self._state.last_reached = msg.seq

@@ -118,22 +118,28 @@ def test_agent_refuses_bad_arguments(tmp_path, capsys):
     assert "unknown sink 'speaker'" in capsys.readouterr().err
 
 
-def test_agent_command_on_the_simulator(tmp_path, data_dir):
+def test_agent_command_on_a_signed_simulated_aircraft(tmp_path, data_dir):
     spec = {"zones": [{"name": "A", "geometry": rect(60, -100, 200, 200), "messages": [1],
                        "gap_s": 0.5}]}  # fmt: skip
     plan = bundle(tmp_path, spec, make_messages(tmp_path, {1: 2.0}))
     heard = tmp_path / "heard"
+    key = tmp_path / "aircraft.key"
+    key.write_text("companion and ground share this\n")
+    key.chmod(0o600)
     # 20x, not faster: the agent runs in its own process and must keep pace on a busy machine.
     gps = datetime.fromisoformat("2026-07-01T10:00+08:00").timestamp()
     with SimFleet(
-        count=1, speedup=20.0, base_port=0, state_dir=tmp_path / "sim", start_time=gps
-    ) as fleet:
+        count=1, speedup=20.0, base_port=0, state_dir=tmp_path / "sim", start_time=gps,
+        signing_key="companion and ground share this",  # SERIAL1 ignores unsigned requests
+    ) as fleet:  # fmt: skip
         vehicle = fleet.vehicles[0]
         env = {**os.environ, "PATROL_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+        # no --time-scale: the agent reads the aircraft's SIM_SPEEDUP
         agent = subprocess.Popen(
             [sys.executable, "-m", "patrol.cli", "broadcast-agent", "--connect",
              f"tcp:127.0.0.1:{vehicle.ports[1]}", "--plan", str(plan), "--sink", f"dir:{heard}",
-             "--time-scale", "20", "--start-time", "2020-01-01T00:00+00:00"],  # a wrong clock
+             "--signing-key-file", str(key),
+             "--start-time", "2020-01-01T00:00+00:00"],  # a wrong clock
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         banner = []  # wait until the agent runs (signal handlers set) before flying
@@ -150,6 +156,7 @@ def test_agent_command_on_the_simulator(tmp_path, data_dir):
             agent.send_signal(signal.SIGTERM)
             output = "".join(banner) + agent.communicate(timeout=20)[0]
     assert agent.returncode == 0, output
+    assert "time scale 20: the aircraft reports SIM_SPEEDUP 20" in output
     log = [json.loads(line) for line in (heard / "plays.jsonl").read_text().splitlines()]
     assert len(log) >= 3 and {r["zone"] for r in log} == {"A"}
     assert sum(r["finished"] for r in log) >= 2

@@ -99,3 +99,31 @@ def test_gps_time_from_system_time_once_the_gps_knows_it():
     finally:
         source.close()
         ap.close()
+
+
+def test_a_signed_aircraft_is_heard_only_with_the_key(tmp_path):
+    import hashlib
+
+    from sim import SimFleet
+
+    key = hashlib.sha256(b"township").digest()
+    with SimFleet(count=1, speedup=20, base_port=0, state_dir=tmp_path, signing_key=key,
+                  boot_time_scale=0.1) as fleet:  # fmt: skip
+        telemetry = f"tcp:127.0.0.1:{fleet.vehicles[0].ports[1]}"
+        keyless = MavlinkPositionSource(telemetry)
+        try:
+            assert keyless.wait_autopilot(5)
+            time.sleep(1.0)  # 20 s of the aircraft's time: its stream requests were ignored
+            assert keyless.signed_unreadable and keyless.latest() is None
+            assert keyless.read_param("SIM_SPEEDUP", 0.5) is None
+        finally:
+            keyless.close()
+        signed = MavlinkPositionSource(telemetry, signing_key=key)
+        try:
+            assert signed.wait_autopilot(5) and signed.read_param("SIM_SPEEDUP", 3) == 20
+            deadline = time.monotonic() + 5
+            while signed.latest() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert signed.latest() is not None and not signed.signed_unreadable
+        finally:
+            signed.close()

@@ -35,6 +35,7 @@ class Peer:
         self.received: list = []
         self.on_message = on_message  # called on the peer thread as on_message(peer, msg)
         self.rejected = 0
+        self.base_mode, self.custom_mode = 81, 4  # what its HEARTBEATs say (81: disarmed)
         self._stop = threading.Event()
         self.conn: socket.socket | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -73,8 +74,8 @@ class Peer:
                         mav.heartbeat_send(
                             mavlink.MAV_TYPE_QUADROTOR,
                             mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA,
-                            81,
-                            4,
+                            self.base_mode,
+                            self.custom_mode,
                             3,
                         )
                     except OSError:

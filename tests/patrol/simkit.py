@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -80,12 +83,14 @@ def steady_profile() -> SiteProfile:
     return profile
 
 
-def patrol_run(tmp_path: Path, speedup: float, profile: SiteProfile | None = None):
+def patrol_run(tmp_path: Path, speedup: float | None, profile: SiteProfile | None = None):
+    """A PatrolRun at ``speedup`` (None: each vehicle's own SIM_SPEEDUP, as ``patrol fly``
+    without ``--speedup``)."""
     store = PatrolStore(url=f"sqlite:///{tmp_path / 'patrol.db'}")
     say = Collector()
     run = PatrolRun(
         store,
-        LinkOptions(timebase=TimeBase(speedup), wait=10.0),
+        LinkOptions(timebase=TimeBase(speedup) if speedup else None, wait=10.0),
         profile or steady_profile(),
         say=say,
         progress_every=0.2,
@@ -115,3 +120,23 @@ def wait_until(condition, timeout: float = 30.0, poll: float = 0.01, describe=No
             return value
         time.sleep(poll)
     raise TimeoutError("condition not met" + (f":\n{describe()}" if describe else ""))
+
+
+@contextmanager
+def gcs_udp_port() -> Iterator[int]:
+    """A UDP port on 127.0.0.1 for a ground station to listen on (``udpin:``), held by this
+    process until the block ends.
+
+    Binding port 0 and closing the socket at once frees the port for anyone: the kernel gives
+    it to the next socket that sends without binding first (the simulator's own UDP output
+    sockets, another session's clients), and the ground station's bind then fails with
+    EADDRINUSE for as long as that socket lives. Held with SO_REUSEADDR, the port stays taken:
+    the kernel never hands a bound port to another socket, while pymavlink's ``udpin``, which
+    sets SO_REUSEADDR too, still binds it; the socket bound last receives the datagrams."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", 0))
+    try:
+        yield holder.getsockname()[1]
+    finally:
+        holder.close()

@@ -1,6 +1,5 @@
 """The link against the simulator: two vehicles sharing one UDP port, and MAVLink 2 signing."""
 
-import socket
 from pathlib import Path
 
 from missions.items import MISSION
@@ -9,21 +8,15 @@ from patrol.timebase import TimeBase
 from patrol.vehicle import Vehicle
 from patrol.vehicle.mission_transfer import compare
 from sim import SimFleet
-from tests.patrol.simkit import HOME, square_plan, wait_until
+from tests.patrol.simkit import HOME, gcs_udp_port, square_plan, wait_until
 
 K = 20.0
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_vehicles_on_one_udp_port_without_cross_talk(tmp_path: Path) -> None:
-    port = free_udp_port()
     tb = TimeBase(K)
     with (
+        gcs_udp_port() as port,
         SimFleet(
             count=2, home=HOME, speedup=K, base_port=0, state_dir=tmp_path,
             gcs_udp=("127.0.0.1", port),
@@ -56,7 +49,7 @@ def test_signed_link_flies_commands_and_refuses_the_unsigned(tmp_path: Path) -> 
             assert link.wait_vehicle(5.0) == 1
             vehicle = Vehicle(link, 1, timebase=tb)
             assert vehicle.params.set("RTL_ALT", 2000) == 2000  # our signed PARAM_SET is taken
-            assert link.stats.rejected_unsigned == 0
+            assert link.stats.rejected_unsigned == link.stats.rejected_wrong_key == 0
         with Link(url, timebase=tb, key=signing_key("wrong key"), require_signing=True) as link:
             assert link.wait_vehicle(1.0) is None
-            assert link.stats.rejected_unsigned > 0
+            assert link.stats.rejected_wrong_key > 0 and link.stats.rejected_unsigned == 0

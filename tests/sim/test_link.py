@@ -155,20 +155,36 @@ def test_latency_delays_replies(fleet, ready, gcs):
     assert fleet.sim_time - start >= 3.9  # 2 s each way, in simulated time
 
 
-def test_signing_rejects_unsigned_once_a_key_is_set(tmp_path):
+def ask(gcs: Gcs, request, timeout: float = 5.0):
+    gcs.send(request)
+    return gcs.recv("PARAM_VALUE", timeout, lambda m: m.param_id == request.param_id)
+
+
+def test_signing_rejects_unsigned_on_telemetry_ports_once_a_key_is_set(tmp_path):
+    # as measured on ArduPilot SITL: after SETUP_SIGNING, SERIAL1 ignores an unsigned
+    # PARAM_REQUEST_READ, SERIAL2 answers a signed one, SERIAL0 (USB) still answers unsigned
     with SimFleet(count=1, speedup=50, base_port=0, state_dir=tmp_path, signing_key=KEY.hex(),
                   boot_time_scale=0.1) as fleet:  # fmt: skip
         v = fleet.vehicles[0]
-        plain = Gcs(v.ports[1])  # SITL serves one client per port: SERIAL1 for this one
-        signed = Gcs(v.port, key=KEY)
+        serial0 = Gcs(v.port)  # SITL serves one client per port: one port each
+        serial1 = Gcs(v.ports[1])
+        serial2 = Gcs(v.ports[2], key=KEY)
+        wrong = Gcs(v.ports[1], key=bytes(range(1, 33)))  # in SERIAL1's backlog
+        read = mavlink.MAVLink_param_request_read_message(1, 1, b"RTL_ALT", -1)
         try:
-            hb = signed.recv("HEARTBEAT")
+            hb = serial2.recv("HEARTBEAT")
             assert hb is not None and hb._signed
-            assert plain.command(176, 1, 4, timeout=0.3) is None  # unsigned: ignored
-            assert signed.command(176, 1, 4).result == 0
+            assert ask(serial1, read, timeout=0.5) is None  # ignored
+            assert serial1.command(176, 1, 4, timeout=0.3) is None
+            assert ask(serial2, read).param_value == 1500
+            assert serial2.command(176, 1, 4).result == 0
+            assert ask(serial0, read).param_value == 1500
+            assert serial0.command(176, 1, 5).result == 0
+            serial1.close()
+            assert ask(wrong, read, timeout=0.5) is None  # signed with another key
         finally:
-            plain.close()
-            signed.close()
+            for gcs in (serial0, serial1, serial2, wrong):
+                gcs.close()
     with SimFleet(count=1, speedup=50, base_port=0, state_dir=tmp_path) as fleet:
         assert fleet.vehicles[0].signing_key == KEY  # persisted with the params
 
@@ -178,7 +194,13 @@ def test_setup_signing_message_enables_and_disables(fleet, ready, gcs):
     gcs.send(mavlink.MAVLink_setup_signing_message(1, 1, list(KEY), 1))
     gcs.collect(2)
     assert ready.signing_key == KEY
-    assert gcs.command(176, 1, 4, timeout=3) is None
+    assert gcs.recv("HEARTBEAT").get_msgbuf()[2] & 1  # signed now, with a key gcs lacks
+    assert gcs.command(176, 1, 4).result == 0  # SERIAL0 (USB) still takes unsigned commands
+    plain = Gcs(ready.ports[1], fleet=ready_fleet)
+    try:
+        assert plain.command(176, 1, 5, timeout=3) is None  # a telemetry port does not
+    finally:
+        plain.close()
     signed = Gcs(ready.ports[1], key=KEY, fleet=ready_fleet)  # the key holds on every port
     try:
         assert signed.command(176, 1, 5).result == 0
@@ -186,6 +208,8 @@ def test_setup_signing_message_enables_and_disables(fleet, ready, gcs):
         signed.collect(2)
         assert ready.signing_key is None
         assert gcs.command(176, 1, 4).result == 0
+        gcs.drain()
+        assert gcs.recv("HEARTBEAT").get_msgbuf()[2] & 1 == 0  # no longer signed
     finally:
         signed.close()
 

@@ -3,6 +3,7 @@ mid-flight and restarted."""
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -55,6 +56,7 @@ def test_operator_errors_are_one_clear_line(
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert err.startswith(f"patrol {argv[0]}: ") and message in err, err
+        assert err.count("\n") == 1 + ("--signing-key" in argv), err  # one line (+ a warning)
         assert "Traceback" not in err
     bad = tmp_path / "bad.waypoints"
     bad.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\tnorth\t119.71\t200\t1\n")
@@ -132,6 +134,8 @@ def test_controller_killed_mid_flight_reattaches_and_completes(
             first.wait(10)
         assert sim.armed and sim.mode == 3  # flying AUTO with no controller
         killed_at = time.monotonic()
+        stored = store.get_patrol(1).sorties[0].distance_m
+        assert stored > 50  # saved while flying, not only at the end
         second = subprocess.run(
             [PATROL, "resume", "1", *common], env=env, capture_output=True, text=True,
             timeout=120,
@@ -148,6 +152,10 @@ def test_controller_killed_mid_flight_reattaches_and_completes(
     details = [e.detail for e in store.events(sortie.id)]
     assert details.count("mission started (AUTO)") == 1
     assert time.monotonic() - killed_at < 60
+    # "flown" carries on from what the killed controller stored; it never falls back
+    flown = [int(n) for n in re.findall(r"flown (\d+) m", second.stdout)]
+    assert flown and flown[0] >= int(stored) and flown == sorted(flown), (stored, flown)
+    assert sortie.distance_m > stored
 
 
 def test_ctrl_c_offers_rtl_and_the_patrol_ends_interrupted(tmp_path: Path, data_dir: Path) -> None:
@@ -185,3 +193,22 @@ def test_ctrl_c_offers_rtl_and_the_patrol_ends_interrupted(tmp_path: Path, data_
             child.close()
         assert not sim.armed
     assert child.exitstatus == 3
+
+
+def test_fly_runs_at_the_simulators_speedup_without_being_told(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # 20 simulated seconds between ground-station heartbeats, were the controller to think the
+    # vehicle runs in real time: past this profile's 10 s GCS failsafe
+    speedup = 20.0
+    plan = tmp_path / "square.plan"
+    write_mission(plan, square_plan(80, legs=2))
+    profile = tmp_path / "site.toml"
+    profile.write_text("[params]\nFS_GCS_TIMEOUT = 10\n")
+    with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
+        url = f"tcp:127.0.0.1:{fleet.vehicles[0].port}"
+        code = main(["fly", str(plan), "--connect", url, "--profile", str(profile)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "[v1] speed-up 20: vehicle 1 reports SIM_SPEEDUP 20" in out
+    assert "patrol 1: completed" in out and "failsafe" not in out.lower()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
@@ -11,12 +10,7 @@ from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from patrol.runner.connect import ConnectError, LinkOptions, LinkPool, named_vehicles
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.patrol.simkit import gcs_udp_port
 
 
 def heartbeat(sender: mavutil.mavfile) -> None:
@@ -27,30 +21,30 @@ def heartbeat(sender: mavutil.mavfile) -> None:
 
 def test_unnamed_sortie_skips_a_vehicle_another_sortie_names(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path))
-    port = free_udp_port()
-    url = f"udpin:127.0.0.1:{port}"
-    pool = LinkPool(LinkOptions(wait=10.0))
-    pool.reserve([f"{url}@2", url])
-    got: list[int] = []
-    opener = threading.Thread(target=lambda: got.append(pool.open_vehicle(url, "t")[1].sysid))
-    opener.start()
-    two = mavutil.mavlink_connection(f"udpout:127.0.0.1:{port}", source_system=2)
-    one = mavutil.mavlink_connection(f"udpout:127.0.0.1:{port}", source_system=1)
-    try:
-        # vehicle 2 is heard first and for a while; the unnamed sortie must wait for vehicle 1
-        for _ in range(10):
-            heartbeat(two)
-            time.sleep(0.05)
-        assert not got
-        while opener.is_alive() and len(got) == 0:
-            heartbeat(two)
-            heartbeat(one)
-            time.sleep(0.05)
-        opener.join(5)
-    finally:
-        two.close()
-        one.close()
-        pool.close()
+    with gcs_udp_port() as port:
+        url = f"udpin:127.0.0.1:{port}"
+        pool = LinkPool(LinkOptions(wait=10.0))
+        pool.reserve([f"{url}@2", url])
+        got: list[int] = []
+        opener = threading.Thread(target=lambda: got.append(pool.open_vehicle(url, "t")[1].sysid))
+        opener.start()
+        two = mavutil.mavlink_connection(f"udpout:127.0.0.1:{port}", source_system=2)
+        one = mavutil.mavlink_connection(f"udpout:127.0.0.1:{port}", source_system=1)
+        try:
+            # vehicle 2 is heard first and for a while; the unnamed sortie must wait for vehicle 1
+            for _ in range(10):
+                heartbeat(two)
+                time.sleep(0.05)
+            assert not got
+            while opener.is_alive() and len(got) == 0:
+                heartbeat(two)
+                heartbeat(one)
+                time.sleep(0.05)
+            opener.join(5)
+        finally:
+            two.close()
+            one.close()
+            pool.close()
     assert got == [1]
 
 

@@ -1,6 +1,6 @@
 """Patrols flown against the built-in simulator at high speedup, as the issue's proof asks."""
 
-import socket
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +14,7 @@ from tests.patrol.simkit import (
     HOME,
     M_LAT,
     M_LON,
+    gcs_udp_port,
     patrol_run,
     spec,
     square_plan,
@@ -42,6 +43,9 @@ def test_full_patrol_completes_and_is_recorded(tmp_path: Path) -> None:
     assert "[ ok ] param FS_GCS_ENABLE: 1 (was 0, set and confirmed)" in text
     assert "[ ok ] mission upload: 7 items uploaded, read back identical" in text
     assert "waypoints 4/4" in text and "ETA" in text
+    # "left" counts the way home and shrinks to nothing at touchdown
+    lefts = [int(n) for n in re.findall(r"left (\d+) m", text)]
+    assert lefts[0] > 300 and lefts[-1] <= 10, lefts
     # the .tlog holds both directions and reads with mavlogdump
     tlog = Path(sortie.tlog)
     log = mavutil.mavlink_connection(str(tlog))
@@ -64,6 +68,9 @@ def test_two_vehicles_fly_at_once_without_cross_talk(tmp_path: Path) -> None:
         outcomes = run.fly("pair", [spec(a, plans[0]), spec(b, plans[1])])
         furthest = [v.pose() for v in fleet.vehicles]
     assert [o.status for o in outcomes] == ["completed", "completed"], say.text()
+    # every line of a sortie, the preflight checklist too, names its vehicle
+    checklist = [line for line in say.lines if "[ ok ]" in line or "[FAIL]" in line]
+    assert checklist and all(line.startswith(("[v1]   [", "[v2]   [")) for line in checklist)
     patrol = store.get_patrol(run.patrol_id)
     assert [s.sysid for s in patrol.sorties] == [1, 2]
     for sortie, plan in zip(patrol.sorties, plans, strict=True):
@@ -103,11 +110,8 @@ def test_prearm_failure_is_reported_clearly(tmp_path: Path) -> None:
 
 
 def test_two_vehicles_sharing_one_udp_port(tmp_path: Path) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     run, store, say = patrol_run(tmp_path, K)
-    with SimFleet(
+    with gcs_udp_port() as port, SimFleet(
         count=2, home=HOME, speedup=K, base_port=0, state_dir=tmp_path,
         gcs_udp=("127.0.0.1", port),
     ):  # fmt: skip

@@ -38,17 +38,42 @@ def test_waypoints_and_legs() -> None:
     assert fence_alt_max(m) == 35.0
 
 
-def test_progress_counts_down_the_route() -> None:
+def test_progress_counts_down_the_route_and_the_way_home() -> None:
     m = plan()
+    route = sum(length for _, length in legs(m))  # four legs north; the RTL comes back
     start = progress(m, set(), *HOME, speed=None)
     assert start.total == 4 and start.reached == 0
-    assert start.left_m == pytest.approx(400.8, rel=0.01)
+    assert start.left_m == pytest.approx(2 * route, rel=1e-3)
     assert start.eta_s == pytest.approx(start.left_m / 6, rel=1e-6)  # planned speed 6 m/s
-    # half-way between waypoints 4 and 5 after reaching 4
+    # half-way between waypoints 4 and 5 after reaching 4: half a leg, a leg, the way home
     mid = progress(m, {3, 4}, HOME[0] + 2.5 * NORTH_100M, HOME[1], speed=5.0)
     assert mid.reached == 2
-    assert mid.left_m == pytest.approx(150.3, rel=0.01)
+    assert mid.left_m == pytest.approx(route * (1.5 + 4) / 4, rel=1e-3)
     assert mid.eta_s == pytest.approx(mid.left_m / 5.0)
+
+
+def test_the_return_leg_shrinks_to_nothing_at_home() -> None:
+    m = plan()
+    all_reached = set(waypoint_seqs(m))
+    lefts = [
+        progress(m, all_reached, HOME[0] + k * NORTH_100M, HOME[1], speed=8.0).left_m
+        for k in (4, 3, 2, 1, 0)
+    ]
+    assert lefts == sorted(lefts, reverse=True) and lefts[-1] == pytest.approx(0, abs=0.01)
+    assert lefts[0] == pytest.approx(sum(length for _, length in legs(m)), rel=1e-3)
+    # an RTL mid-route (failsafe, operator) flies home from where it is; LAND stays put
+    away = (HOME[0] + 2 * NORTH_100M, HOME[1])
+    home = progress(m, {3}, *away, speed=8.0, toward="home")
+    assert home.left_m == pytest.approx(legs(m)[0][1] * 2, rel=1e-3)
+    assert progress(m, {3}, *away, speed=8.0, toward="here").left_m == 0.0
+
+
+def test_a_route_without_rtl_ends_at_its_last_waypoint() -> None:
+    m = plan()
+    m = Mission(m.items[:-1], name="no rtl")
+    start = progress(m, set(), *HOME, speed=None)
+    assert start.left_m == pytest.approx(sum(length for _, length in legs(m)), rel=1e-3)
+    assert progress(m, set(waypoint_seqs(m)), *HOME, speed=None).left_m == 0.0
 
 
 def test_resume_after_waypoint_4() -> None:
