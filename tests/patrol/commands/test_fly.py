@@ -198,17 +198,18 @@ def test_ctrl_c_offers_rtl_and_the_patrol_ends_interrupted(tmp_path: Path, data_
 def test_fly_runs_at_the_simulators_speedup_without_being_told(
     tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    # 20 simulated seconds between ground-station heartbeats, were the controller to think the
-    # vehicle runs in real time: past this profile's 10 s GCS failsafe
-    speedup = 20.0
+    # 10 simulated seconds between ground-station heartbeats, were the controller to think the
+    # vehicle runs in real time: past ArduCopter's default 5 s GCS failsafe
+    speedup = 10.0
     plan = tmp_path / "square.plan"
     write_mission(plan, square_plan(80, legs=2))
     profile = tmp_path / "site.toml"
-    profile.write_text("[params]\nFS_GCS_TIMEOUT = 10\n")
+    profile.write_text("[params]\nFS_GCS_TIMEOUT = 5\n")
     with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
         url = f"tcp:127.0.0.1:{fleet.vehicles[0].port}"
         code = main(["fly", str(plan), "--connect", url, "--profile", str(profile)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "[v1] speed-up 20: vehicle 1 reports SIM_SPEEDUP 20" in out
-    assert "patrol 1: completed" in out and "failsafe" not in out.lower()
+    assert "[v1] speed-up 10: vehicle 1 reports SIM_SPEEDUP 10" in out
+    # the vehicle's own failsafe never fired (a busy machine may still stall the link briefly)
+    assert "patrol 1: completed" in out and "GCS Failsafe" not in out
