@@ -1,0 +1,45 @@
+"""The services one console server holds: the store's engine and the tables on it (accounts,
+patrols, grids and plans, the message library, flags), the login limiter, and the live side
+(vehicles over the control channel, supervised workers)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from audio.library import MessageLibrary
+from patrol.console.security import LoginLimiter
+from patrol.console.settings import ConsoleSettings
+from patrol.store import DEFAULT_DB_NAME, open_engine
+from patrol.store.accounts import Accounts
+from patrol.store.patrols import PatrolStore
+from vision.flags import FlagStore
+
+
+def engine_for(settings: ConsoleSettings) -> Engine:
+    return open_engine(settings.db_url or f"sqlite:///{settings.data_dir / DEFAULT_DB_NAME}")
+
+
+class Console:
+    def __init__(self, settings: ConsoleSettings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = engine or engine_for(settings)
+        self.accounts = Accounts(self.engine)
+        self.limiter = LoginLimiter(settings.login_failures, settings.login_window.total_seconds())
+        self.patrols = PatrolStore(self.engine)
+        self.library = MessageLibrary(settings.data_dir / "audio", self.engine)
+        self.flags = FlagStore(self.engine, settings.data_dir / "vision")
+        self.simulated: list = []
+
+    def add_simulated(self, vehicles: list) -> None:
+        """Copters ``patrol serve --sim`` started: the console may launch on them."""
+        self.simulated = list(vehicles)
+        self.settings.connects.extend(v.connect for v in vehicles)
+
+    def start(self) -> None:
+        """Called when the server starts serving."""
+        self.accounts.purge_expired()
+
+    def stop(self) -> None:
+        """Called when the server stops."""
+        self.engine.dispose()
