@@ -17,11 +17,18 @@ log = logging.getLogger("patrol.console")
 class ApiError(Exception):
     """A refusal with its status: 400 bad input, 403 not allowed, 404 unknown, 409 conflict."""
 
-    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        fields: dict[str, str] | None = None,
+        problems: list[str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.fields = fields or {}
+        self.problems = problems or []
 
 
 class LoginRequired(Exception):
@@ -31,10 +38,18 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-def error_body(status: int, message: str, fields: dict[str, str] | None = None) -> dict:
+def error_body(
+    status: int,
+    message: str,
+    fields: dict[str, str] | None = None,
+    problems: list[str] | None = None,
+) -> dict:
+    """``problems``: every problem of a file, one line each (feature, field, line)."""
     body: dict = {"error": message, "status": status}
     if fields:
         body["fields"] = fields
+    if problems:
+        body["problems"] = problems
     return body
 
 
@@ -46,7 +61,9 @@ def _field_name(loc: tuple) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.status, exc.message, exc.fields), exc.status)
+        return JSONResponse(
+            error_body(exc.status, exc.message, exc.fields, exc.problems), exc.status
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

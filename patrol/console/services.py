@@ -12,6 +12,7 @@ from patrol.console.settings import ConsoleSettings
 from patrol.store import DEFAULT_DB_NAME, open_engine
 from patrol.store.accounts import Accounts
 from patrol.store.patrols import PatrolStore
+from patrol.store.planning import PlanningStore
 from vision.flags import FlagStore
 
 
@@ -27,6 +28,7 @@ class Console:
         self.accounts = Accounts(self.engine)
         self.limiter = LoginLimiter(settings.login_failures, settings.login_window.total_seconds())
         self.patrols = PatrolStore(self.engine)
+        self.planning = PlanningStore(self.engine)
         self.library = MessageLibrary(settings.data_dir / "audio", self.engine)
         self.flags = FlagStore(self.engine, settings.data_dir / "vision")
         self.simulated: list = []

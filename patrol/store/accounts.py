@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, DateTime, Engine, ForeignKey, Integer, String, T
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from patrol.store.models import Base, utcnow
+from patrol.store.models import Base, aware, utcnow
 
 ROLES = ("admin", "operator", "reviewer", "staff")
 MIN_PASSWORD_CHARS = 8
@@ -96,12 +96,6 @@ class AuditEntry:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def check_name(name: str) -> str:
@@ -231,7 +225,7 @@ class Accounts:
             if found is None:
                 return None
             session, user = found
-            if _aware(session.expires_at) <= utcnow() or user.disabled:
+            if aware(session.expires_at) <= utcnow() or user.disabled:
                 return None
             return SignedIn(_user(user), session.csrf, session.id)
 
@@ -271,10 +265,10 @@ class Accounts:
         with Session(self.engine) as s:
             rows = s.scalars(query.limit(limit).offset(offset))
             return [
-                AuditEntry(r.id, _aware(r.at), r.user, r.action, r.target, r.detail, r.address)
+                AuditEntry(r.id, aware(r.at), r.user, r.action, r.target, r.detail, r.address)
                 for r in rows
             ]
 
 
 def _user(row: UserRow) -> User:
-    return User(row.id, row.name, row.role, bool(row.disabled), _aware(row.created_at))
+    return User(row.id, row.name, row.role, bool(row.disabled), aware(row.created_at))

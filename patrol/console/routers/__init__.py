@@ -1,6 +1,6 @@
 """One router per resource, as FastAPI's "bigger applications" layout: each holds the JSON API
 under ``/api/<resource>`` and the resource's pages."""
 
-from patrol.console.routers import session, users
+from patrol.console.routers import grids, plans, session, users
 
-ROUTERS = [session.router, users.router]
+ROUTERS = [session.router, users.router, grids.router, plans.router]

@@ -9,6 +9,7 @@ export class ApiError extends Error {
     super(body?.error || `HTTP ${status}`);
     this.status = status;
     this.fields = body?.fields || {};
+    this.problems = body?.problems || [];
   }
 }
 
