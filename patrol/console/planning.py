@@ -65,9 +65,9 @@ class PlanResult:
 
 
 # a planner message that starts with one of these is about that field of the form
-_FIELD_OF = {"altitude": "alt", "speed": "speed", "spacing": "spacing", "endurance": "endurance_min",
-             "home": "home", "the coverage pattern": "spacing", "unknown camera": "camera",
-             "overlap": "overlap", "loiter": "loiter"}  # fmt: skip
+_FIELD_OF = {"altitude": "alt", "speed": "speed", "spacing": "spacing",
+             "endurance": "endurance_min", "home": "home", "the coverage pattern": "spacing",
+             "unknown camera": "camera", "overlap": "overlap", "loiter": "loiter"}  # fmt: skip
 
 
 def _planning_error(exc: PlanningError) -> ApiError:

@@ -191,8 +191,9 @@ def test_broadcast_playlists_per_zone_with_the_audibility_estimate(as_role, cons
     ids = _township(op)
     message = console.library.add_tts("防溺水", "不要到河边玩耍。", "cmn", created_by="operator")
     grid = ids["上洋村 Shangyang"]
+    zones = [{"grid_id": grid, "messages": [message.id]}]
     request = {"name": "广播", "grid_ids": [grid], "pattern": "perimeter", "alt": 40,
-               "home": HOME, "broadcast": [{"grid_id": grid, "messages": [message.id]}]}  # fmt: skip
+               "home": HOME, "broadcast": zones}  # fmt: skip
     body = op.post("/api/plans/preview", json=request).json()
     (zone,) = body["audibility"]
     assert zone["zone"] == "上洋村 Shangyang" and zone["level_db"] > 65 and zone["ok"]
