@@ -1,6 +1,13 @@
 """One router per resource, as FastAPI's "bigger applications" layout: each holds the JSON API
 under ``/api/<resource>`` and the resource's pages."""
 
-from patrol.console.routers import grids, plans, session, users
+from patrol.console.routers import grids, patrols, plans, session, users, vehicles
 
-ROUTERS = [session.router, users.router, grids.router, plans.router]
+ROUTERS = [
+    session.router,
+    users.router,
+    grids.router,
+    plans.router,
+    patrols.router,
+    vehicles.router,
+]
