@@ -1,7 +1,7 @@
 """One router per resource, as FastAPI's "bigger applications" layout: each holds the JSON API
 under ``/api/<resource>`` and the resource's pages."""
 
-from patrol.console.routers import grids, patrols, plans, session, users, vehicles
+from patrol.console.routers import grids, messages, patrols, plans, session, users, vehicles
 
 ROUTERS = [
     session.router,
@@ -10,4 +10,5 @@ ROUTERS = [
     plans.router,
     patrols.router,
     vehicles.router,
+    messages.router,
 ]

@@ -7,6 +7,7 @@ const list = document.getElementById("vehicles");
 const markers = new Map();
 const trails = new Map();
 let plans = [];
+let hasGrids = false;
 let vehicles = [];
 let planRoutes = L.layerGroup().addTo(map);
 
@@ -20,6 +21,7 @@ const ACTIONS = [
 async function init() {
   const [grids, planList] = await Promise.all([api("GET", "/api/grids"), api("GET", "/api/plans")]);
   fit(map, gridsLayer(grids).addTo(map));
+  hasGrids = grids.features.length > 0;
   plans = planList;
   form.plan_id.replaceChildren(...plans.map((p) => el("option", { value: p.id }, `${p.name} (${p.sorties} sortie 架次)`)));
   const wanted = new URLSearchParams(location.search).get("plan");
@@ -49,6 +51,7 @@ async function drawSortieChoices() {
   const detail = await api("GET", `/api/plans/${plan.id}`);
   planRoutes.clearLayers();
   detail.routes.forEach((r, i) => planRoutes.addLayer(L.geoJSON(r, { style: { color: routeColor(i + 1), weight: 2, opacity: 0.5, dashArray: "6 4" } })));
+  if (!hasGrids) fit(map, L.featureGroup(planRoutes.getLayers()));
 }
 
 form.addEventListener("submit", async (event) => {
