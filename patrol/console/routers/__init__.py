@@ -1,7 +1,17 @@
 """One router per resource, as FastAPI's "bigger applications" layout: each holds the JSON API
 under ``/api/<resource>`` and the resource's pages."""
 
-from patrol.console.routers import grids, messages, patrols, plans, session, users, vehicles
+from patrol.console.routers import (
+    flags,
+    grids,
+    messages,
+    patrols,
+    plans,
+    session,
+    staff,
+    users,
+    vehicles,
+)
 
 ROUTERS = [
     session.router,
@@ -11,4 +21,6 @@ ROUTERS = [
     patrols.router,
     vehicles.router,
     messages.router,
+    flags.router,
+    staff.router,
 ]
