@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from patrol.console.deps import OPERATOR, REVIEWER, audit, console, page, require
 from patrol.console.errors import ApiError
+from patrol.console.report import patrol_report, store_play_log
 from patrol.console.routers.plans import broadcast_bundle, stored_plan
 from patrol.console.services import Console
 from patrol.console.templating import render
+from patrol.console.uploads import saved_upload
 from patrol.console.workers import Launch
 from patrol.link import LinkError, parse_endpoint
 from patrol.store.accounts import SignedIn, User
@@ -162,6 +164,48 @@ def get_patrol(
     if patrol is None:
         raise ApiError(404, f"no patrol {patrol_id}")
     return patrol_json(patrol, events=50)
+
+
+@router.get("/api/patrols/{patrol_id}/report")
+def report(
+    patrol_id: int, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_READ]
+) -> dict:
+    """The patrol report: routes planned and flown, broadcasts played, flags and follow-up."""
+    patrol = c.patrols.get_patrol(patrol_id)
+    if patrol is None:
+        raise ApiError(404, f"no patrol {patrol_id}")
+    return patrol_report(c, patrol)
+
+
+@router.post("/api/patrols/{patrol_id}/sorties/{sortie_id}/plays", status_code=201)
+def upload_plays(
+    patrol_id: int,
+    sortie_id: int,
+    request: Request,
+    c: Annotated[Console, Depends(console)],
+    user: Annotated[User, CAN_FLY],
+    file: Annotated[UploadFile, File()],
+) -> dict:
+    """A real aircraft's broadcast agent play log (plays.jsonl) for the report."""
+    patrol = c.patrols.get_patrol(patrol_id)
+    if patrol is None or sortie_id not in {s.id for s in patrol.sorties}:
+        raise ApiError(404, f"no sortie {sortie_id} in patrol {patrol_id}")
+    with saved_upload(file, (".jsonl", ".json", ".log"), c.settings.max_upload_bytes) as (
+        path,
+        shown,
+    ):
+        plays = store_play_log(c, patrol_id, sortie_id, path)
+    audit(request, user, "plays-upload", f"patrol {patrol_id} sortie {sortie_id}", shown)
+    return {"plays": plays}
+
+
+@router.get("/patrols/{patrol_id}", include_in_schema=False)
+def report_page(
+    patrol_id: int,
+    request: Request,
+    signed_in: Annotated[SignedIn, Depends(page(OPERATOR, REVIEWER))],
+) -> HTMLResponse:
+    return render(request, "report.html", signed_in, patrol_id=patrol_id)
 
 
 @router.get("/patrols", include_in_schema=False)

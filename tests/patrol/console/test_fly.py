@@ -107,6 +107,11 @@ def test_launch_watch_pause_continue_and_rtl_from_the_console(flying) -> None:  
     audit = [(e.action, e.target) for e in console.accounts.audit_log(user="operator")]
     assert ("launch", f"plan {plan.id} 方块 square") in audit
     assert ("pause", f"sortie {sortie}") in audit and ("rtl", f"sortie {sortie}") in audit
+    report = client.get(f"/api/patrols/{launches[0]['patrol_id']}/report").json()
+    flown = report["sorties"][0]["flown"]["coordinates"]
+    assert len(flown) > 20  # from the sortie's .tlog: every position reported while armed
+    north = max(lat for _lon, lat in flown)
+    assert north > HOME[0] + 100 / 110_800  # it flew the square's first leg, 150 m north
     gone = _sortie_where(client, lambda s: s["sortie"] == sortie and not s["controller"])
     assert gone["status"] in ("interrupted", "flying")
     assert (
