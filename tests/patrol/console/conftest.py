@@ -66,3 +66,11 @@ def as_role(app):  # type: ignore[no-untyped-def]
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """Let fixtures see whether the test failed (browser tests keep screenshots then)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
