@@ -21,7 +21,9 @@ from vision.flags import FlagStore
 
 
 def engine_for(settings: ConsoleSettings) -> Engine:
-    return open_engine(settings.db_url or f"sqlite:///{settings.data_dir / DEFAULT_DB_NAME}")
+    # a connection per worker thread of the server's pool (anyio's 40), not SQLAlchemy's 15
+    url = settings.db_url or f"sqlite:///{settings.data_dir / DEFAULT_DB_NAME}"
+    return open_engine(url, pool_size=20, max_overflow=30)
 
 
 class Console:
