@@ -66,6 +66,13 @@ def test_state_and_commands_through_the_control_socket(tmp_path: Path) -> None:
             wait_until(lambda: sim.mode == 17, timeout=10)  # BRAKE
             assert client.command(snap["sortie"], "continue", "王小明")["ok"]
             wait_until(lambda: sim.mode == 3, timeout=10)
+            # a link outage shows plainly in the state, and its end too
+            start = sim.sim_time
+            sim.faults.outages = [(start, start + 8.0)]
+            wait_until(lambda: client.snapshot()[0]["link_lost"], timeout=15)
+            refused = client.command(snap["sortie"], "pause", "王小明")  # queued: link down
+            assert refused["ok"]
+            wait_until(lambda: not client.snapshot()[0]["link_lost"], timeout=15)
             assert client.command(999, "rtl", "x") == {
                 "ok": False, "detail": "sortie 999 is not flying under this controller",
             }  # fmt: skip
@@ -82,6 +89,7 @@ def test_state_and_commands_through_the_control_socket(tmp_path: Path) -> None:
         assert control.claims.claims() == []  # released when the sortie ended
         events = [e.detail for e in store.events(snap["sortie"], "operator")]
         assert "pause requested by 王小明 (console)" in events
+        assert "pause not sent: link down" in events
         assert "operator: rtl done" in events
     finally:
         control.close()
