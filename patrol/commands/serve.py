@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -177,8 +178,13 @@ def run(args: argparse.Namespace) -> int:
     scheme = "https" if args.tls_cert else "http"
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"console on {scheme}://{host}:{sock.getsockname()[1]}/", flush=True)
+    # uvicorn shuts down on SIGINT/SIGTERM, then raises the signal again: let that end here,
+    # so that the simulator is stopped too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
     finally:
         if sim is not None:
             sim.stop()

@@ -60,7 +60,7 @@ def test_users_refusals_are_one_line_with_exit_2(
         assert err.startswith("patrol users: ") and message in err and err.count("\n") == 1, err
 
 
-def _start_serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+def _start_serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, str, str]:
     env = {**os.environ, "PATROL_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "patrol.cli", "serve", "--port", "0", *extra],
@@ -78,13 +78,13 @@ def _start_serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, str]:
         lines.append(line)
         match = re.search(r"console on (http://\S+)", line)
         if match:
-            return process, match.group(1)
+            return process, match.group(1), "".join(lines)
     process.kill()
     raise AssertionError("serve did not start:\n" + "".join(lines) + process.stderr.read())
 
 
 def test_serve_answers_and_warns_about_a_missing_first_user(tmp_path: Path) -> None:
-    process, url = _start_serve(tmp_path)
+    process, url, _ = _start_serve(tmp_path)
     try:
         assert httpx.get(url + "api/health").json() == {"ok": True}
         assert httpx.get(url + "api/users").status_code == 401
@@ -98,7 +98,7 @@ def test_serve_answers_and_warns_about_a_missing_first_user(tmp_path: Path) -> N
 
 
 def test_serve_warns_when_listening_beyond_loopback_without_tls(tmp_path: Path) -> None:
-    process, _url = _start_serve(tmp_path, "--host", "0.0.0.0")
+    process, _url, _ = _start_serve(tmp_path, "--host", "0.0.0.0")
     process.terminate()
     process.wait(20)
     assert "without TLS" in process.stderr.read()
@@ -114,3 +114,45 @@ def test_serve_refusals(db: str, capsys: pytest.CaptureFixture, tmp_path: Path) 
     ):
         assert main(argv) == 2
         assert message in capsys.readouterr().err
+
+
+def test_serve_with_simulated_copters(tmp_path: Path) -> None:
+    env = {**os.environ, "PATROL_DATA_DIR": str(tmp_path / "data")}
+    subprocess.run(
+        [sys.executable, "-m", "patrol.cli", "users", "add", "管理员", "--role", "admin",
+         "--password-stdin"],
+        input="long enough password\n", text=True, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    process, url, said = _start_serve(tmp_path, "--sim", "2", "--sim-speedup", "5")
+    try:
+        with httpx.Client(base_url=url) as client:
+            login = client.post(
+                "/api/session", json={"name": "管理员", "password": "long enough password"}
+            )
+            client.headers["X-CSRF-Token"] = login.json()["csrf"]
+            vehicles = client.get("/api/vehicles").json()["vehicles"]
+        assert [v["sysid"] for v in vehicles] == [1, 2] and all(v["simulated"] for v in vehicles)
+        assert vehicles[0]["connect"].startswith("tcp:127.0.0.1:") and not vehicles[0]["busy"]
+        sim = next(p for p in child_processes(process.pid) if " sim --count 2 " in p[1])
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert "simulated copter 2: tcp:127.0.0.1:" in said
+    assert process.returncode == 0
+    assert not Path(f"/proc/{sim[0]}").exists()  # the simulator stopped with the console
+
+
+def child_processes(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the direct children of ``pid``, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append((int(entry.name), cmdline))
+    return found

@@ -22,8 +22,9 @@ async function load() {
     }
   });
   for (const f of r.flags) {
-    const m = L.circleMarker([f.lat, f.lon], { radius: 7, color: f.kind === "gathering" ? "#ef6c00" : "#6a1b9a" }).addTo(map);
+    const m = L.circleMarker([f.lat, f.lon], { radius: 7, color: f.kind === "gathering" ? "#ef6c00" : "#6a1b9a" });
     nameTooltip(m, `#${f.id} ${KIND[f.kind]} × ${f.count}`);
+    routes.addLayer(m);
   }
   fit(map, routes);
   document.querySelector("#sorties tbody").replaceChildren(...r.sorties.map((s) =>
