@@ -200,3 +200,29 @@ def test_the_whole_walk(browser, site, tmp_path: Path) -> None:  # type: ignore[
     OUT.mkdir(parents=True, exist_ok=True)
     staff.screenshot(path=str(OUT / "staff-phone.png"), full_page=True)
     reviewer.screenshot(path=str(OUT / "review.png"))
+
+
+def test_draw_a_grid_on_the_map(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    console = Console(make_settings(tmp_path))
+    console.accounts.add_user("操作员", "operator", PASSWORD)
+    with served(create_app(console.settings, console)) as url:
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.on("dialog", lambda dialog: dialog.accept("新村 Xincun"))
+        page.goto(f"{url}/login")
+        page.fill("input[name=name]", "操作员")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r".*/fly$"))
+        page.goto(f"{url}/grids")
+        page.click(".leaflet-pm-icon-polygon")
+        box = page.locator("#map").bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        corners = [(-80, -60), (80, -60), (80, 60), (-80, 60), (-80, -60)]
+        for dx, dy in corners:
+            page.mouse.click(cx + dx, cy + dy)
+            page.wait_for_timeout(150)
+        page.wait_for_selector('tr[data-grid="新村 Xincun"]')
+    (grid,) = console.planning.grids()
+    assert grid.name == "新村 Xincun" and grid.source == "drawn"
+    assert len(grid.geometry["coordinates"][0]) == 5
+    console.stop()
