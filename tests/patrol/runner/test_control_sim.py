@@ -33,6 +33,7 @@ def test_state_and_commands_through_the_control_socket(tmp_path: Path) -> None:
             sim = fleet.vehicles[0]
             thread, result = in_thread(run.fly, "ctl", [spec(sim, square_plan(150))])
             (claim,) = wait_until(lambda: control.claims.claims(), timeout=30, describe=say.text)
+            wait_until(lambda: run.runners, timeout=30, describe=say.text)  # made after the claim
             assert claim.owner == control.owner and claim.control_socket == str(control.path)
             assert claim.vehicle == f"tcp:127.0.0.1:{sim.port}#1"
 
