@@ -229,6 +229,14 @@ class MessageLibrary:
                 raise LibraryError(f"no message {ref!r} in the library")
             return self._message(row)
 
+    def delete(self, ref: int | str) -> Message:
+        """Remove a message (its row, then its file); returns what was removed."""
+        message = self.get(ref)
+        with Session(self.engine) as session, session.begin():
+            session.delete(session.get(MessageRow, message.id))
+        message.path.unlink(missing_ok=True)
+        return message
+
     def plan_message(self, ref: int | str) -> PlanMessage:
         """A message as a broadcast plan refers to it (a resolver for ``build_plan``)."""
         m = self.get(ref)

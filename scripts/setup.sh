@@ -7,8 +7,12 @@ cd "$(dirname "$0")/.."
 # espeak-ng: text-to-speech; alsa-utils: aplay for the loudspeaker; sox: audio checks by hand;
 # postgresql: the store's tests run against a real server as well as SQLite;
 # opencv-doc: vtest.avi, the real footage the vision evaluation set and the simulated camera's
-# people come from; chromium: the console's browser tests (Playwright drives it, never its own).
-APT_PACKAGES=(espeak-ng libespeak-ng1 alsa-utils sox python3-venv postgresql opencv-doc chromium)
+# people come from; chromium: the console's browser tests (Playwright drives it, never its own);
+# fonts-wqy-microhei: Chinese text in the browser; npm (with nodejs) when no npm is there yet:
+# the console's front-end libraries.
+APT_PACKAGES=(espeak-ng libespeak-ng1 alsa-utils sox python3-venv postgresql opencv-doc chromium
+              fonts-wqy-microhei)
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -60,4 +64,14 @@ if [ "${SKIP_DRONEKIT:-0}" != 1 ] && [ ! -f "$dronekit_stamp" ]; then
   "$DRONEKIT_VENV/bin/python" -m pip install -q "dronekit2==$DRONEKIT_VERSION" "pymavlink==2.4.50" \
     "pytest==9.2.0" "pytest-timeout==2.4.0"
   touch "$dronekit_stamp"
+fi
+
+# The console's front-end libraries (Leaflet, Leaflet-Geoman) from the npm registry, exactly as
+# package-lock.json pins them; the console serves them from node_modules/ (never committed).
+npm_stamp=node_modules/.installed
+npm_want="$(sha256sum package-lock.json | cut -c1-16)"
+if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+  echo "setup: installing the console's front-end libraries (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_want" > "$npm_stamp"
 fi

@@ -15,6 +15,7 @@ from patrol.runner.route import RouteError, is_waypoint, resume_mission
 from patrol.runner.sortie import EXIT_FAILED, Outcome, SortieRunner
 from patrol.store.models import Sortie
 from patrol.store.patrols import PatrolStore, mission_from_json
+from patrol.vehicle import Vehicle
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class PatrolRun:
         self.pool = LinkPool(options)
         self._lock = threading.Lock()
         self.patrol_id: int | None = None
+        # set by a control channel (patrol.runner.control): claim a vehicle before commanding
+        # it (raises ConnectError when another controller has it), release it afterwards
+        self.on_vehicle: Callable[[Sortie, Vehicle], None] = lambda _sortie, _vehicle: None
+        self.on_sortie_end: Callable[[Sortie], None] = lambda _sortie: None
 
     def say(self, text: str) -> None:
         with self._say_lock:
@@ -123,6 +128,12 @@ class PatrolRun:
             self.say(f"[sortie {sortie.id}] {exc}")
             return Outcome("failed", str(exc), EXIT_FAILED)
         try:
+            try:
+                self.on_vehicle(sortie, vehicle)
+            except ConnectError as exc:  # another controller commands it: leave its record be
+                self.store.add_event(sortie.id, "error", str(exc))
+                self.say(f"[sortie {sortie.id}] {exc}")
+                return Outcome("failed", str(exc), EXIT_FAILED)
             self.store.update_sortie(sortie.id, tlog=str(tlog.path), sysid=vehicle.sysid)
             speedup = self.pool.settle_speedup(vehicle)
             self.store.add_event(sortie.id, "link", speedup.note)
@@ -143,6 +154,7 @@ class PatrolRun:
                 with self._lock:
                     self.runners.remove(runner)
         finally:
+            self.on_sortie_end(sortie)
             self.pool.release(vehicle, tlog)
 
     def _runner(self, sortie: Sortie, vehicle, plan: Mission, resume: bool) -> SortieRunner:

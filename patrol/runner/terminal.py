@@ -41,11 +41,14 @@ def run_patrol(
     start: Callable[[object], list[Outcome]],
 ) -> int:
     """Run ``start(run)`` (PatrolRun.fly or .resume) for the vehicles in ``connects``."""
+    from patrol.datadir import sub_dir
     from patrol.flight_options import keys_for
     from patrol.link import LinkError, parse_endpoint
-    from patrol.runner.connect import ConnectError, LinkOptions
+    from patrol.runner.connect import LinkOptions
+    from patrol.runner.control import ControlServer
     from patrol.runner.patrol import PatrolRun
     from patrol.runner.profile import ProfileError, load_profile
+    from patrol.store.claims import ClaimStore
     from patrol.store.patrols import PatrolStore
     from patrol.timebase import TimeBase
 
@@ -67,7 +70,24 @@ def run_patrol(
         require_signing=args.require_signing,
         wait=args.wait,
     )
-    run = PatrolRun(PatrolStore(url=args.db), options, profile)
+    store = PatrolStore(url=args.db)
+    # claims and the control channel: the console sees and commands this patrol through it
+    control = ControlServer(ClaimStore(store.engine), sub_dir("run"))
+    run = PatrolRun(store, options, profile, say=control.tee(print))
+    control.attach(run)
+    try:
+        control.start()
+    except OSError as exc:
+        raise CommandError(f"cannot open the control channel {control.path}: {exc}") from None
+    try:
+        return _watch(run, start)
+    finally:
+        control.close()
+
+
+def _watch(run, start: Callable[[object], list[Outcome]]) -> int:  # type: ignore[no-untyped-def]
+    from patrol.runner.connect import ConnectError
+
     result: list[list[Outcome]] = []
     errors: list[str] = []
 

@@ -13,10 +13,11 @@ def default_url() -> str:
     return f"sqlite:///{data_dir() / DEFAULT_DB_NAME}"
 
 
-def open_engine(url: str | None = None) -> Engine:
+def open_engine(url: str | None = None, **options: object) -> Engine:
     """An engine for ``url`` (default: the SQLite file in the data directory). SQLite runs in
-    WAL mode so that a console, a runner and an agent can share one file."""
-    engine = create_engine(url or default_url())
+    WAL mode so that a console, a runner and an agent can share one file. ``options`` go to
+    SQLAlchemy's create_engine (e.g. a pool size for a server)."""
+    engine = create_engine(url or default_url(), **options)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

@@ -1,0 +1,158 @@
+import { api, el, showErrors, clearErrors, confirmAction } from "./api.js";
+import { makeMap, gridsLayer, fit, routeColor, nameTooltip } from "./map.js";
+
+const map = makeMap("map");
+const form = document.getElementById("plan-form");
+const choices = document.getElementById("grid-choices");
+const broadcastBox = document.getElementById("broadcast-choices");
+let grids = [];
+let messages = [];
+let routes = L.layerGroup().addTo(map);
+let home = null;
+
+const minutes = (s) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}`;
+const km = (m) => `${(m / 1000).toFixed(2)} km`;
+
+async function init() {
+  const [collection, options, library] = await Promise.all([
+    api("GET", "/api/grids"),
+    api("GET", "/api/plans/options"),
+    api("GET", "/api/messages").catch(() => []),
+  ]);
+  messages = library;
+  grids = collection.features.filter((f) => f.properties.kind === "grid");
+  fit(map, gridsLayer(collection).addTo(map));
+  form.camera.append(...options.cameras.map((c) => el("option", { value: c }, c)));
+  choices.replaceChildren(...grids.map((f) =>
+    el("label", {}, el("input", { type: "checkbox", name: "grid", value: f.id, onchange: drawBroadcast }), ` ${f.properties.name}`)));
+  setHome();
+  await loadPlans();
+}
+
+function chosenGrids() {
+  return [...form.querySelectorAll('input[name="grid"]:checked')].map((i) => Number(i.value));
+}
+
+function drawBroadcast() {
+  const ids = chosenGrids();
+  if (!ids.length) return broadcastBox.replaceChildren(el("p", { class: "muted" }, "Pick grids first. 先选择网格。"));
+  broadcastBox.replaceChildren(...ids.map((id) => {
+    const grid = grids.find((g) => g.id === id);
+    return el("label", {}, `${grid.properties.name}: `,
+      el("select", { multiple: true, "data-zone": id, "aria-label": `messages for ${grid.properties.name}` },
+        ...messages.map((m) => el("option", { value: m.id }, `${m.title} (${m.language})`))));
+  }));
+}
+
+function num(name) {
+  const v = form[name].value.trim();
+  return v === "" ? null : Number(v);
+}
+
+function request() {
+  const broadcast = [...broadcastBox.querySelectorAll("select[data-zone]")]
+    .map((s) => ({ grid_id: Number(s.dataset.zone), messages: [...s.selectedOptions].map((o) => Number(o.value)) }))
+    .filter((z) => z.messages.length);
+  const body = {
+    name: form.name.value, grid_ids: chosenGrids(), pattern: form.pattern.value, alt: num("alt"),
+    speed: num("speed"), spacing: form.camera.value ? null : num("spacing"), camera: form.camera.value || null,
+    overlap: num("overlap"), endurance_min: num("endurance_min"), loiter: num("loiter"),
+    home: { lat: num("home_lat"), lon: num("home_lon"), alt: num("home_alt") ?? 0 }, broadcast,
+  };
+  for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
+  return body;
+}
+
+function setHome() {
+  const lat = num("home_lat"), lon = num("home_lon");
+  if (lat === null || lon === null) return;
+  home?.remove();
+  home = L.circleMarker([lat, lon], { radius: 7, color: "#000", fillColor: "#ffd166", fillOpacity: 1 }).addTo(map);
+  nameTooltip(home, "home 起飞点");
+}
+form.home_lat.addEventListener("change", setHome);
+form.home_lon.addEventListener("change", setHome);
+document.getElementById("pick-home").addEventListener("click", () => {
+  map.getContainer().style.cursor = "crosshair";
+  map.once("click", (e) => {
+    form.home_lat.value = e.latlng.lat.toFixed(6);
+    form.home_lon.value = e.latlng.lng.toFixed(6);
+    map.getContainer().style.cursor = "";
+    setHome();
+  });
+});
+
+function show(result) {
+  routes.clearLayers();
+  for (const s of result.sorties) {
+    const line = L.geoJSON(s.route, { style: { color: routeColor(s.number), weight: 3 } });
+    nameTooltip(line, `sortie ${s.number}`);
+    routes.addLayer(line);
+  }
+  const all = L.featureGroup(routes.getLayers());
+  fit(map, all);
+  const sum = result.summary;
+  document.getElementById("stats").hidden = false;
+  document.getElementById("stats-line").textContent =
+    `${sum.sorties} sortie(s) 架次, ${km(sum.length_m)}, ${minutes(sum.flight_time_s)} in the air 飞行, ${sum.items} items 航点`;
+  document.querySelector("#sortie-table tbody").replaceChildren(...result.sorties.map((s) =>
+    el("tr", {}, el("td", {}, el("span", { style: `color:${routeColor(s.number)}` }, "■ "), `${s.number}`),
+      el("td", {}, s.items), el("td", {}, km(s.length_m)), el("td", {}, minutes(s.flight_time_s)))));
+  document.querySelector("#grid-table tbody").replaceChildren(...sum.grids.map((g) =>
+    el("tr", {}, el("td", {}, g.name), el("td", {}, Math.round(g.area_m2).toLocaleString()), el("td", {}, g.coverage_pct))));
+  document.getElementById("audibility").replaceChildren(...result.audibility.map((a) =>
+    el("li", { class: a.ok ? "ok" : "bad" }, `${a.zone}: ${a.level_db} dB on the ground 地面声级 (audible up to 可听高度 ${a.max_alt_m} m)`)));
+  document.getElementById("notes").replaceChildren(...[...result.notes, ...result.unreachable].map((n) => el("li", {}, n)));
+}
+
+async function submit(path) {
+  clearErrors(form);
+  document.getElementById("plan-problems").replaceChildren();
+  try {
+    const result = await api("POST", path, request());
+    show(result);
+    return result;
+  } catch (error) {
+    showErrors(form, error);
+    document.getElementById("plan-problems").replaceChildren(...error.problems.map((p) => el("li", {}, p)));
+    return null;
+  }
+}
+
+document.getElementById("preview").addEventListener("click", () => submit("/api/plans/preview"));
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (await submit("/api/plans")) await loadPlans();
+});
+
+async function loadPlans() {
+  const plans = await api("GET", "/api/plans");
+  document.querySelector("#plan-list tbody").replaceChildren(...plans.map((p) => {
+    const links = [];
+    for (let n = 1; n <= p.sorties; n++) {
+      links.push(el("a", { href: `/api/plans/${p.id}/sorties/${n}/plan` }, `${n}.plan`), " ",
+        el("a", { href: `/api/plans/${p.id}/sorties/${n}/waypoints` }, `${n}.waypoints`), " ");
+    }
+    if (p.broadcast) links.push(el("a", { href: `/api/plans/${p.id}/broadcast.zip` }, "broadcast.zip"));
+    return el("tr", { "data-plan": p.name },
+      el("td", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); showSaved(p.id); } }, p.name)),
+      el("td", {}, p.sorties), el("td", {}, ...links),
+      el("td", {}, el("a", { href: `/fly?plan=${p.id}` }, "Fly 飞行 →"), " ",
+        el("button", { type: "button", class: "danger", onclick: () => removePlan(p) }, "Delete 删除")));
+  }));
+}
+
+async function showSaved(id) {
+  const p = await api("GET", `/api/plans/${id}`);
+  routes.clearLayers();
+  p.routes.forEach((r, i) => routes.addLayer(L.geoJSON(r, { style: { color: routeColor(i + 1), weight: 3 } })));
+  fit(map, L.featureGroup(routes.getLayers()));
+}
+
+async function removePlan(p) {
+  if (!confirmAction(`Delete plan ${p.name}? 删除航线 ${p.name}？`)) return;
+  try { await api("DELETE", `/api/plans/${p.id}`); } catch (error) { alert(error.message); }
+  await loadPlans();
+}
+
+init();
