@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim import modes, telemetry
+from sim.ftp import FtpServer
 from sim.link import Channel
 from sim.vehicle import FIRMWARE_TEXT, FORCE_DISARM, FRAME_TEXT
 
@@ -38,6 +39,7 @@ class Handler:
 
     def __init__(self, vehicle: Vehicle):
         self.v = vehicle
+        self.ftp = FtpServer(vehicle, self._banner)
 
     def __call__(self, channel: Channel, msg) -> None:
         v = self.v
@@ -62,12 +64,16 @@ class Handler:
             v.flush_texts()
 
     # -- parameters -------------------------------------------------------------------------
-    def on_param_request_list(self, channel: Channel, msg) -> None:
+    def _banner(self) -> None:
+        """The texts ArduPilot starts a parameter download with."""
         v = self.v
         v.text(mavlink.MAV_SEVERITY_INFO, FIRMWARE_TEXT)
         v.text(mavlink.MAV_SEVERITY_INFO, f"{0x3D1219C7C4C5404A:016x}{v.sysid:016x}")  # board id
         v.text(mavlink.MAV_SEVERITY_INFO, FRAME_TEXT)
-        v.param_queue[channel] = 0
+
+    def on_param_request_list(self, channel: Channel, msg) -> None:
+        self._banner()
+        self.v.param_queue[channel] = 0
 
     def on_param_request_read(self, channel: Channel, msg) -> None:
         v = self.v
@@ -381,6 +387,10 @@ class Handler:
     def on_mission_set_current(self, channel: Channel, msg) -> None:
         if self.v.auto.set_current(msg.seq):
             channel.send(telemetry.mission_current(self.v))
+
+    # -- MAVLink FTP ------------------------------------------------------------------------------
+    def on_file_transfer_protocol(self, channel: Channel, msg) -> None:
+        self.ftp.handle(channel, msg)
 
     # -- signing --------------------------------------------------------------------------------
     def on_setup_signing(self, channel: Channel, msg) -> None:

@@ -151,6 +151,7 @@ class Vehicle:
         self.liftoff_at: float | None = None
         self.yaw_aligned = False
         self.param_queue: dict[Channel, int] = {}
+        self.ftp_busy_until = 0.0  # sim time until which MAVLink FTP slows the streams 4x
         # ArduPilot queues STATUSTEXT, so a command's ACK goes out before its texts
         self.deferred_texts: list[tuple[int | None, str]] | None = None
         self.speed_override: float | None = None
@@ -599,10 +600,11 @@ class Vehicle:
 
     def _streams(self, channel: Channel, t: float) -> None:
         due = channel.next_due
+        slowdown = 4.0 if t < self.ftp_busy_until else 1.0  # ArduPilot, while FTP replies go out
         for group, rate in channel.stream_rates.items():
             if rate <= 0 or t + 1e-9 < due.get(group, 0.0):
                 continue
-            period = 1.0 / rate
+            period = 1.0 / rate * slowdown
             due[group] = max(due.get(group, 0.0) + period, t + period * 0.5)
             for build in telemetry.STREAM_GROUPS[group][1]:
                 msg = build(self)
@@ -612,6 +614,7 @@ class Vehicle:
             key = -msgid  # message ids share the dict with (positive) stream group ids
             if t + 1e-9 < due.get(key, 0.0):
                 continue
+            interval *= slowdown
             due[key] = max(due.get(key, 0.0) + interval, t + interval * 0.5)
             build = telemetry.BY_ID.get(msgid)
             msg = build(self) if build else None
