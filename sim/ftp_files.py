@@ -9,7 +9,6 @@ import errno
 import math
 import struct
 import zlib
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -166,8 +165,7 @@ class MissionFile:
             stored.clear()
         ok = True
         for i, item in enumerate(items):
-            index = start + i
-            item = replace(item, seq=index)
+            index = item.seq = start + i
             jump_target = int(item.param1)
             if validate(item) != mavlink.MAV_MISSION_ACCEPTED or (
                 item.command == mavlink.MAV_CMD_DO_JUMP
@@ -191,12 +189,13 @@ class MissionFile:
 
     def _store_fence(self, items: list[Item]) -> bool:
         store = self.store
-        numbered = [replace(item, seq=i) for i, item in enumerate(items)]
-        if len(numbered) > CAPACITY[FENCE] or any(
-            validate(item) != mavlink.MAV_MISSION_ACCEPTED for item in numbered
+        for i, item in enumerate(items):
+            item.seq = i
+        if len(items) > CAPACITY[FENCE] or any(
+            validate(item) != mavlink.MAV_MISSION_ACCEPTED for item in items
         ):
             return False  # AC_PolyFence_loader keeps the old fence
-        store.items[FENCE][:] = [stored_form(item) for item in numbered]
+        store.items[FENCE][:] = [stored_form(item) for item in items]
         store.text(mavlink.MAV_SEVERITY_DEBUG, "Fence Indexed OK")
         store.param_value("FENCE_TOTAL", float(fence_total(store.items[FENCE])))
         store.on_change(FENCE)
@@ -208,7 +207,7 @@ class MissionFile:
         stored.clear()
         ok = True
         for i, item in enumerate(items):
-            item = replace(item, seq=i)
+            item.seq = i
             if validate(item) != mavlink.MAV_MISSION_ACCEPTED or len(stored) >= CAPACITY[RALLY]:
                 ok = False
                 break

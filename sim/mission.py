@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -107,7 +107,7 @@ def validate(item: Item) -> int:
 def stored_form(item: Item) -> Item:
     """What ArduPilot keeps and sends back: nav items in frame 3 (relative), DO items in frame
     0, NaN params as 0, LOITER_TIME param3 (xtrack) 1, autocontinue 0 for fence and rally."""
-    stored = Item(**asdict(item))
+    stored = replace(item)
     for name in ("param1", "param2", "param3", "param4"):
         if math.isnan(getattr(stored, name)):
             setattr(stored, name, 0.0)
@@ -168,7 +168,7 @@ class MissionStore:
 
     # -- persistence ------------------------------------------------------------------------
     def to_json(self) -> dict:
-        return {str(t): [asdict(i) for i in items] for t, items in self.items.items()}
+        return {str(t): [dict(vars(i)) for i in items] for t, items in self.items.items()}
 
     def load_json(self, data: dict) -> None:
         for key, items in data.items():

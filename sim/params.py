@@ -150,5 +150,5 @@ class ParamStore:
         changed = {n: v for n, v in self.values.items() if v != self.defaults.get(n)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"params": changed, "extra": self.extra}, indent=0))
+        tmp.write_text(json.dumps({"params": changed, "extra": self.extra}))  # C encoder: fast
         os.replace(tmp, self.path)
