@@ -171,19 +171,18 @@ class MissionTransfer:
 
     # -- MAVLink FTP ------------------------------------------------------------------------
     def ftp(self) -> FtpClient | None:
-        """The vehicle's FTP client when it advertises MAV_PROTOCOL_CAPABILITY_FTP (asked once),
-        else None with the reason in ``ftp_note``."""
+        """The vehicle's FTP client when it advertises MAV_PROTOCOL_CAPABILITY_FTP (asked once)
+        and ``use_ftp`` is on, else None (the reason, if any, in ``ftp_note``)."""
+        if not self.use_ftp:
+            return None
         if self._ftp is None and not self.ftp_note:
-            if not self.use_ftp:
-                self.ftp_note = "MAVLink FTP not wanted"
+            capabilities = autopilot_capabilities(self.channel)
+            if has_ftp(capabilities):
+                self._ftp = FtpClient(self.channel)
+            elif capabilities is None:
+                self.ftp_note = "no AUTOPILOT_VERSION: MAVLink FTP not known"
             else:
-                capabilities = autopilot_capabilities(self.channel)
-                if has_ftp(capabilities):
-                    self._ftp = FtpClient(self.channel)
-                elif capabilities is None:
-                    self.ftp_note = "no AUTOPILOT_VERSION: MAVLink FTP not known"
-                else:
-                    self.ftp_note = "vehicle offers no MAVLink FTP"
+                self.ftp_note = "vehicle offers no MAVLink FTP"
         return self._ftp
 
     def _ftp_failed(self, exc: FtpError) -> None:
@@ -441,7 +440,7 @@ class MissionTransfer:
         client = self.ftp()
         try:
             if client is None:
-                raise FtpError(self.ftp_note)
+                raise FtpError(self.ftp_note if self.use_ftp else "")
             resent = client.resent
             back = self._upload_ftp(items, mission_type)
             stats = TransferStats(items=len(items), resent=client.resent - resent, path="ftp")
