@@ -447,9 +447,14 @@ class MissionTransfer:
         except FtpError as exc:
             if client is not None:
                 self._ftp_failed(exc)
-            stats = self.upload(items, mission_type)
+            try:
+                stats = self.upload(items, mission_type)
+                back = self._download_items(mission_type)
+            except MissionTransferError as failed:
+                if self.ftp_note:
+                    raise MissionTransferError(f"{failed} ({self.ftp_note})") from failed
+                raise
             stats.note = self.ftp_note
-            back = self._download_items(mission_type)
         differences = compare(items, back, mission_type)
         if differences:
             shown = "; ".join(differences[:3])

@@ -126,6 +126,9 @@ def test_mavproxy_moves_parameters_and_missions_over_ftp(tmp_path):
         child.expect(r"Received 1354 parameters \(ftp\)")
         child.sendline("wp ftpload patrol.txt")
         child.expect(r"Sent waypoint of length 4 in")
+        # printed once the writes are acknowledged; the vehicle stores the file at the
+        # TerminateSession that follows
+        fleet.wait_for(lambda: len(vehicle.mission_items()) == 4, sim_timeout=10)
         assert [i.command for i in vehicle.mission_items()] == [16, 22, 16, 16]
         child.sendline("wp ftp")
         child.expect("Saved 4 waypoints")
