@@ -1,7 +1,8 @@
 """The MAVLink FTP part of SITL transcript 11 (../shared/reference/sitl/11-ftp.jsonl), kept as
 test data in tests/sim/data/sitl-11-ftp.jsonl: every FILE_TRANSFER_PROTOCOL request and reply,
 the recorder's notes, the stream requests, and what the vehicle said around the transfers
-(STATUSTEXT, MISSION_COUNT, MISSION_CURRENT, the *_TOTAL and STAT_RUNTIME parameters).
+(STATUSTEXT, MISSION_COUNT, MISSION_CURRENT, AUTOPILOT_VERSION, the *_TOTAL and STAT_RUNTIME
+parameters).
 
     .venv/bin/python -m tests.sim.ftp_trace      # re-extract from the shared transcript
 """
@@ -22,7 +23,9 @@ SENT = {
     "FILE_TRANSFER_PROTOCOL", "MISSION_REQUEST_LIST", "MISSION_ACK", "COMMAND_LONG",
     "REQUEST_DATA_STREAM",
 }  # fmt: skip
-RECEIVED = {"FILE_TRANSFER_PROTOCOL", "STATUSTEXT", "MISSION_COUNT", "MISSION_CURRENT"}
+RECEIVED = {
+    "FILE_TRANSFER_PROTOCOL", "STATUSTEXT", "MISSION_COUNT", "MISSION_CURRENT", "AUTOPILOT_VERSION",
+}  # fmt: skip
 # parameters that change during the recording (their values are in param.pck's CRC)
 PARAMS = {"MIS_TOTAL", "FENCE_TOTAL", "RALLY_TOTAL", "STAT_RUNTIME"}
 FTP_HEADER = struct.Struct("<HBBBBBBI")

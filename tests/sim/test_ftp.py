@@ -289,3 +289,9 @@ def test_working_directory(gcs, ready):
     assert ftp(gcs, 14, 0, 30, b"/top.txt")[0]["data"] == struct.pack("<I", crc32(b"y")).hex()
     assert ftp(gcs, 8, 0, 40, b"/top.txt")[0]["opcode"] == 128
     assert ftp(gcs, 4, 5, 50, b"/top.txt")[0]["data"] == "0a"  # gone: FileNotFound
+
+
+def test_autopilot_version_advertises_ftp(trace, replayed):
+    want = next(r.fields["capabilities"] for r in trace if r.type == "AUTOPILOT_VERSION")
+    got = next(m.capabilities for m in replayed if m.get_type() == "AUTOPILOT_VERSION")
+    assert got == want and got & mavlink.MAV_PROTOCOL_CAPABILITY_FTP
