@@ -151,7 +151,10 @@ def mavproxy(connect: str, count: int, ftp: bool, workdir: Path, repeat: int) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connect", help="vehicle to use (default: start patrol sim)")
-    parser.add_argument("--speedup", type=float, default=10.0, help="sim speedup (default 10)")
+    parser.add_argument(
+        "--speedup", type=float, help="the vehicle's speed-up: for the sim started (default 10), "
+        "or of the --connect vehicle (default 1)",
+    )  # fmt: skip
     parser.add_argument("--counts", default="100,300,600", help="mission sizes")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--no-mavproxy", action="store_true", help="skip the MAVProxy runs")
@@ -174,10 +177,11 @@ def main() -> int:
         workdir = Path(tmp)
         sim = None
         connect = args.connect
-        timebase = TimeBase(args.speedup if not args.connect else 1.0)
+        speedup = args.speedup or (1.0 if connect else 10.0)
+        timebase = TimeBase(speedup)
         if connect is None:
-            sim, connect = start_sim(args.speedup, workdir)
-            say(f"vehicle: patrol sim --speedup {args.speedup:g} on {connect}")
+            sim, connect = start_sim(speedup, workdir)
+            say(f"vehicle: patrol sim --speedup {speedup:g} on {connect}")
         else:
             say(f"vehicle: {connect}")
         use_mavproxy = MAVPROXY.exists() and not args.no_mavproxy
