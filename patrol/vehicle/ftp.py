@@ -16,6 +16,7 @@ reader; this client runs on :class:`VehicleChannel` inboxes and the vehicle's ti
 from __future__ import annotations
 
 import contextlib
+import random
 import struct
 import time
 import zlib
@@ -120,8 +121,10 @@ class FtpClient:
         self.channel = channel
         self.stall_timeout = stall_timeout  # vehicle seconds without progress before giving up
         self.resent = 0  # requests sent again after a lost request or reply
-        self._seq = 0
-        self._session = 0
+        # start anywhere: the vehicle may still hold an earlier client's last reply, which a
+        # request numbered one below it would get back instead of an answer
+        self._seq = random.randrange(0x10000)
+        self._session = random.randrange(255)
 
     # -- plumbing ---------------------------------------------------------------------------
     def _next_seq(self, reserve: int = 1) -> int:
