@@ -1,21 +1,29 @@
-"""Mission upload speed: Gridpatrol's verified upload (upload + read-back + compare) of 100, 300
-and 600 items, against MAVProxy's ``wp load`` on the same vehicle when MAVProxy is installed
-(.venv-mavproxy, from scripts/setup.sh).
+"""Mission upload speed, both ways Gridpatrol moves a mission: as a file over MAVLink FTP and
+item by item over the mission protocol, each measured to the vehicle's acknowledgement
+(``upload_s``) and with the read-back and compare that every upload gets (``verified_s``), for
+100/300/600 items; against MAVProxy's unverified ``wp load`` and ``wp ftpload`` on the same
+vehicle when MAVProxy is installed (.venv-mavproxy, from scripts/setup.sh).
 
-    .venv/bin/python bench/upload.py                 # starts `patrol sim` (speedup 10)
-    .venv/bin/python bench/upload.py --connect tcp:127.0.0.1:5760   # any vehicle, e.g. SITL
+    .venv/bin/python bench/upload.py --speedup 1      # starts `patrol sim` at real time
+    .venv/bin/python bench/upload.py --connect tcp:127.0.0.1:5760 --json   # any vehicle (SITL)
 
 The controller runs at the vehicle's own speed-up (its SIM_SPEEDUP parameter; --speedup wins).
 
-Prints items/s. MAVProxy's figure is its own "Loaded N waypoints in T s" (COUNT to the last
-item sent, no read-back); ours is measured to the vehicle's ACK, and again with the read-back.
+Targets: a verified 600-item upload under 0.3 s over FTP at speed-up 1 on loopback; the verified
+mission-protocol upload within 1.1x of MAVProxy's ``wp load``. Each figure is the median of
+``--repeat`` runs. MAVProxy's figures are its own ("Loaded N waypoints in T s": COUNT to the last
+item sent; "Sent waypoint of length N in T s"), with no read-back. With ``--json`` every figure is
+one object per line: ``{"items": N, "path": "ftp"|"mission", "upload_s": x, "verified_s": y}``
+(MAVProxy's add ``"client": "mavproxy"`` and have ``verified_s`` null).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,7 +38,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink  # noqa: E402
 from missions.formats import write_mission  # noqa: E402
 from missions.items import MISSION, Mission, MissionItem  # noqa: E402
 from patrol.link import Link  # noqa: E402
-from patrol.vehicle import Vehicle  # noqa: E402
+from patrol.vehicle import Vehicle, mission_file  # noqa: E402
 from patrol.vehicle.speedup import settle_speedup  # noqa: E402
 
 MAVPROXY = ROOT / ".venv-mavproxy" / "bin" / "mavproxy.py"
@@ -78,67 +86,95 @@ def start_sim(speedup: float, workdir: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("bench: the simulator did not start")
 
 
-def ours(connect: str, count: int, override: float | None) -> tuple[float, float]:
-    """Seconds for upload to ACK, and for upload + read-back + compare, at the vehicle's own
-    speed-up (SIM_SPEEDUP; ``override`` wins)."""
-    link = Link(connect).start()
-    try:
-        sysid = link.wait_vehicle(20)
-        if sysid is None:
-            raise SystemExit(f"bench: no vehicle on {connect}")
-        vehicle = Vehicle(link, sysid)
-        print(f"  ({settle_speedup(vehicle, override).note})")
-        items = mission(count).items
-        vehicle.missions.clear(MISSION)
-        started = time.monotonic()
-        stats = vehicle.missions.upload(items, MISSION)
-        upload = time.monotonic() - started
-        if stats.resent or stats.restarts:
-            print(f"  (upload of {count}: {stats.resent} re-sends, {stats.restarts} restarts)")
-        vehicle.missions.clear(MISSION)
-        verified = vehicle.missions.upload_verified(items, MISSION).seconds
-        return upload, verified
-    finally:
-        link.close()
+def timed(fn) -> float:
+    started = time.monotonic()
+    fn()
+    return time.monotonic() - started
 
 
-def mavproxy(connect: str, count: int, workdir: Path) -> float | None:
-    """MAVProxy's own time for ``wp load`` of ``count`` items, or None if it failed."""
+def ours(vehicle: Vehicle, count: int, path: str, repeat: int) -> tuple[float, float] | None:
+    """Median seconds for the upload to the vehicle's acknowledgement, and for the verified
+    upload (upload + read-back + compare); None when ``path`` is "ftp" and the vehicle has no
+    MAVLink FTP."""
+    transfer = vehicle.missions
+    items = mission(count).items
+    transfer.use_ftp = path == "ftp"
+    client = transfer.ftp()
+    if path == "ftp" and client is None:
+        return None
+    ch = vehicle.channel
+    data = mission_file.encode(items, MISSION, ch.sysid, ch.compid)
+    uploads, verified = [], []
+    for _ in range(repeat):
+        if client is not None:
+            uploads.append(timed(lambda: client.write(mission_file.PATHS[MISSION], data)))
+        else:
+            uploads.append(timed(lambda: transfer.upload(items, MISSION)))
+        stats = transfer.upload_verified(items, MISSION)
+        if stats.path != path:
+            raise SystemExit(f"bench: the {path} upload went {stats.way()}")
+        verified.append(stats.seconds)
+    return statistics.median(uploads), statistics.median(verified)
+
+
+def mavproxy(connect: str, count: int, ftp: bool, workdir: Path, repeat: int) -> float | None:
+    """Median of MAVProxy's own time for ``wp load`` (or ``wp ftpload``), None if it failed."""
     import pexpect
 
     path = workdir / f"bench-{count}.waypoints"
     write_mission(path, mission(count))
+    modules = "wp,cmdlong" + (",ftp" if ftp else "")
     child = pexpect.spawn(
         str(MAVPROXY),
-        ["--master", connect, "--state-basedir", str(workdir), "--default-modules", "wp,cmdlong"],
+        ["--master", connect, "--state-basedir", str(workdir), "--default-modules", modules],
         cwd=str(workdir), encoding="utf-8", timeout=60,
     )  # fmt: skip
+    took = []
     try:
         child.expect(["Detected vehicle", "online system"], timeout=30)
         time.sleep(1.0)
-        child.sendline(f"wp load {path}")
-        child.expect(r"Loaded (\d+) waypoints in ([0-9.]+)s", timeout=120)
-        return float(child.match.group(2))
+        for _ in range(repeat):
+            if ftp:
+                child.sendline(f"wp ftpload {path}")
+                child.expect(r"Sent \w+ of length (\d+) in ([0-9.]+)s", timeout=120)
+            else:
+                child.sendline(f"wp load {path}")
+                child.expect(r"Loaded (\d+) waypoints in ([0-9.]+)s", timeout=120)
+            took.append(float(child.match.group(2)))
+            time.sleep(0.5)
     except (pexpect.TIMEOUT, pexpect.EOF):
         return None
     finally:
         child.sendline("exit")
         child.close(force=True)
+    return statistics.median(took)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connect", help="vehicle to use (default: start patrol sim)")
     parser.add_argument(
-        "--speedup",
-        type=float,
-        help="speed-up of the simulator started here (default 10); with --connect it overrides "
-        "the vehicle's own SIM_SPEEDUP",
-    )
+        "--speedup", type=float, help="speed-up of the simulator started here (default 10); "
+        "with --connect it overrides the vehicle's own SIM_SPEEDUP",
+    )  # fmt: skip
     parser.add_argument("--counts", default="100,300,600", help="mission sizes")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--no-mavproxy", action="store_true", help="skip the MAVProxy runs")
+    parser.add_argument("--json", action="store_true", help="one JSON object per figure")
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
+    say = (lambda line: None) if args.json else print
+
+    def emit(count: int, path: str, upload: float, verified: float | None, **extra) -> None:
+        if args.json:
+            record = {"items": count, "path": path, "upload_s": round(upload, 4)}
+            record["verified_s"] = None if verified is None else round(verified, 4)
+            print(json.dumps(record | extra), flush=True)
+            return
+        who = extra.get("client", "gridpatrol")
+        check = f", verified {verified:6.3f} s" if verified is not None else " (no read-back)"
+        print(f"{count:4d} items {who:10s} {path:7s}: upload {upload:6.3f} s{check}", flush=True)
+
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         sim = None
@@ -146,28 +182,37 @@ def main() -> int:
         if connect is None:
             speedup = args.speedup or 10.0
             sim, connect = start_sim(speedup, workdir)
-            print(f"vehicle: patrol sim --speedup {speedup:g} on {connect}")
+            say(f"vehicle: patrol sim --speedup {speedup:g} on {connect}")
         else:
-            print(f"vehicle: {connect}")
+            say(f"vehicle: {connect}")
         use_mavproxy = MAVPROXY.exists() and not args.no_mavproxy
         if not use_mavproxy:
-            print("MAVProxy: not measured (.venv-mavproxy/bin/mavproxy.py missing or skipped)")
+            say("MAVProxy: not measured (.venv-mavproxy/bin/mavproxy.py missing or skipped)")
         try:
             for count in counts:
-                upload, verified = ours(connect, count, args.speedup)
-                line = (
-                    f"{count:4d} items: gridpatrol upload {count / upload:7.1f} items/s "
-                    f"({upload:.2f} s), with read-back {count / verified:7.1f} items/s "
-                    f"({verified:.2f} s)"
-                )
+                link = Link(connect).start()
+                try:
+                    sysid = link.wait_vehicle(20)
+                    if sysid is None:
+                        raise SystemExit(f"bench: no vehicle on {connect}")
+                    vehicle = Vehicle(link, sysid)
+                    # the vehicle's own SIM_SPEEDUP; --speedup wins, a mismatch is said
+                    say(f"  ({settle_speedup(vehicle, args.speedup).note})")
+                    for path in ("ftp", "mission"):
+                        figures = ours(vehicle, count, path, args.repeat)
+                        if figures is None:
+                            say(f"{count:4d} items: the vehicle offers no MAVLink FTP")
+                            continue
+                        emit(count, path, *figures)
+                finally:
+                    link.close()
                 if use_mavproxy:
-                    took = mavproxy(connect, count, workdir)
-                    line += (
-                        f" | MAVProxy wp load {count / took:7.1f} items/s ({took:.2f} s)"
-                        if took
-                        else " | MAVProxy wp load failed"
-                    )
-                print(line, flush=True)
+                    for path, ftp in (("ftp", True), ("mission", False)):
+                        took = mavproxy(connect, count, ftp, workdir, args.repeat)
+                        if took is None:
+                            say(f"{count:4d} items mavproxy   {path:7s}: failed")
+                        else:
+                            emit(count, path, took, None, client="mavproxy")
         finally:
             if sim is not None:
                 sim.terminate()

@@ -11,6 +11,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 from sim import modes, reboot, telemetry
 from sim.arming import FORCE_DISARM
 from sim.boot import FIRMWARE_TEXT, FRAME_TEXT
+from sim.ftp import FtpServer
 from sim.geo import distance
 from sim.link import Channel
 
@@ -41,6 +42,7 @@ class Handler:
 
     def __init__(self, vehicle: Vehicle):
         self.v = vehicle
+        self.ftp = FtpServer(vehicle, self._banner)
 
     def __call__(self, channel: Channel, msg) -> None:
         v = self.v
@@ -70,6 +72,7 @@ class Handler:
         self.v.param_list.start(channel)
 
     def _banner(self) -> None:
+        """The texts ArduPilot starts a parameter download with."""
         v = self.v
         v.text(mavlink.MAV_SEVERITY_INFO, FIRMWARE_TEXT)
         v.text(mavlink.MAV_SEVERITY_INFO, f"{0x3D1219C7C4C5404A:016x}{v.sysid:016x}")  # board id
@@ -426,6 +429,10 @@ class Handler:
     def on_mission_set_current(self, channel: Channel, msg) -> None:
         if self.v.auto.set_current(msg.seq):
             channel.send(telemetry.mission_current(self.v))
+
+    # -- MAVLink FTP ------------------------------------------------------------------------------
+    def on_file_transfer_protocol(self, channel: Channel, msg) -> None:
+        self.ftp.handle(channel, msg)
 
     # -- signing --------------------------------------------------------------------------------
     def on_setup_signing(self, channel: Channel, msg) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -116,7 +116,7 @@ def stored_form(item: Item) -> Item:
     0, NaN params as 0, LOITER_TIME param3 (xtrack) 1, autocontinue 0 for fence and rally,
     and of a (spline) waypoint only param1, the hold time: Copter's storage has no room for
     the acceptance radius, pass radius or yaw (12: param2 2 came back 0)."""
-    stored = Item(**asdict(item))
+    stored = replace(item)
     for name in ("param1", "param2", "param3", "param4"):
         if math.isnan(getattr(stored, name)):
             setattr(stored, name, 0.0)
@@ -179,7 +179,7 @@ class MissionStore:
 
     # -- persistence ------------------------------------------------------------------------
     def to_json(self) -> dict:
-        return {str(t): [asdict(i) for i in items] for t, items in self.items.items()}
+        return {str(t): [dict(vars(i)) for i in items] for t, items in self.items.items()}
 
     def load_json(self, data: dict) -> None:
         for key, items in data.items():

@@ -52,12 +52,12 @@ def load_defaults() -> tuple[dict[str, float], dict[str, int]]:
 
 
 def param_order(defaults: dict[str, float]) -> list[str]:
-    """SITL's index order: the recorded head of the list, then the rest by name (the full
-    var_info order was not recorded)."""
-    head = json.loads((resources.files("sim") / "data" / "params-order-head.json").read_text())
-    head = [n for n in head if n in defaults]
-    seen = set(head)
-    return head + sorted(n for n in defaults if n not in seen)
+    """SITL's index order (AP_Param's var_info order, as its @PARAM/param.pck lists it); a
+    name missing from the recorded order goes to the end."""
+    order = json.loads((resources.files("sim") / "data" / "params-order.json").read_text())
+    known = [n for n in order if n in defaults]
+    seen = set(known)
+    return known + sorted(n for n in defaults if n not in seen)
 
 
 class ParamStore:
@@ -150,5 +150,5 @@ class ParamStore:
         changed = {n: v for n, v in self.values.items() if v != self.defaults.get(n)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"params": changed, "extra": self.extra}, indent=0))
+        tmp.write_text(json.dumps({"params": changed, "extra": self.extra}))  # C encoder: fast
         os.replace(tmp, self.path)

@@ -96,6 +96,7 @@ class VehicleState:
         self.missions: MissionStore  # set by the vehicle (its callbacks live there)
         self._text_id = 0  # STATUSTEXT id of the last multi-chunk text
         # ArduPilot queues STATUSTEXT, so a command's ACK goes out before its texts
+        self.ftp_busy_until = 0.0  # sim time until which MAVLink FTP slows the streams 4x
         self.deferred_texts: list[tuple[int | None, str]] | None = None
         self.power_on(wall_epoch0)
 

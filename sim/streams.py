@@ -17,10 +17,11 @@ def send_due(v: VehicleState, channel: Channel) -> None:
     """Send the stream members and interval messages that are due on ``channel``."""
     t = v.sim_time
     due = channel.next_due
+    slowdown = 4.0 if t < v.ftp_busy_until else 1.0  # ArduPilot, while FTP replies go out
     for group, rate in channel.stream_rates.items():
         if rate <= 0 or t + 1e-9 < due.get(group, 0.0):
             continue
-        period = 1.0 / rate
+        period = 1.0 / rate * slowdown
         due[group] = max(due.get(group, 0.0) + period, t + period * 0.5)
         for build in telemetry.STREAM_GROUPS[group][1]:
             _send(channel, build(v))
@@ -28,6 +29,7 @@ def send_due(v: VehicleState, channel: Channel) -> None:
         key = -msgid  # message ids share the dict with (positive) stream group ids
         if t + 1e-9 < due.get(key, 0.0):
             continue
+        interval *= slowdown
         due[key] = max(due.get(key, 0.0) + interval, t + interval * 0.5)
         build = telemetry.BY_ID.get(msgid)
         if build is not None:

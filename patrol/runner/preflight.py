@@ -130,5 +130,6 @@ class Preflight:
             self._record(
                 f"{name} upload",
                 True,
-                f"{len(items)} items uploaded, read back identical ({stats.seconds:.1f} s)",
+                f"{len(items)} items uploaded {stats.way()}, read back identical "
+                f"({stats.seconds:.1f} s)",
             )

@@ -1,11 +1,14 @@
-"""The MAVLink mission protocol, client side: upload, download and clear for MISSION, FENCE and
-RALLY, over lossy links.
+"""Mission, fence and rally transfer, client side: upload, download and clear for MISSION, FENCE
+and RALLY, over lossy links. Where the vehicle offers MAVLink FTP (AUTOPILOT_VERSION), whole
+lists go as files (:mod:`patrol.vehicle.mission_file` over :mod:`patrol.vehicle.ftp`), an order of
+magnitude faster; when FTP is missing, refused or fails, the mission protocol below is used.
 
 Upload: MISSION_COUNT, then answer each MISSION_REQUEST or MISSION_REQUEST_INT (ArduPilot sends
 the legacy one) with MISSION_ITEM_INT until MISSION_ACK. A lost COUNT or item is re-sent when the
 adaptive timeout expires; a lost request is re-sent by the vehicle (every ~1 s in ArduPilot). A
 vehicle-side timeout (ACK OPERATION_CANCELLED) or a lost final ACK restarts the transfer.
-Every upload is read back and compared (:func:`same_item`) before it counts.
+Every upload is read back and compared (:func:`same_item`) before it counts, whichever way it
+went: ArduPilot acknowledges a 700-item mission.dat and keeps the first 650 without a word.
 
 Download: MISSION_REQUEST_LIST -> MISSION_COUNT, then MISSION_REQUEST_INT per item, a few
 ahead of the replies, with re-requests, then MISSION_ACK.
@@ -22,7 +25,9 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from missions.items import FENCE, MISSION, RALLY, MissionItem
 from patrol.link import Message
+from patrol.vehicle import mission_file
 from patrol.vehicle.channel import VehicleChannel
+from patrol.vehicle.ftp import FtpClient, FtpError, autopilot_capabilities, has_ftp
 
 TYPE_NAMES = {MISSION: "mission", FENCE: "fence", RALLY: "rally"}
 
@@ -93,9 +98,13 @@ def compare(sent: list[MissionItem], back: list[MissionItem], mission_type: int)
     """Differences between an upload and its read-back, one line each; empty when identical.
     Item 0 of a MISSION is home, which the vehicle replaces with its own."""
     what = TYPE_NAMES[mission_type]
+    start = 1 if mission_type == MISSION else 0
+    if len(back) < len(sent) and all(
+        same_item(a, b) for a, b in zip(sent[start:], back[start:], strict=False)
+    ):
+        return [f"{what}: sent {len(sent)} items, vehicle holds only the first {len(back)}"]
     if len(sent) != len(back):
         return [f"{what}: sent {len(sent)} items, vehicle holds {len(back)}"]
-    start = 1 if mission_type == MISSION else 0
     return [
         f"{what} item {seq}: sent {sent[seq]}, vehicle holds {back[seq]}"
         for seq in range(start, len(sent))
@@ -130,6 +139,14 @@ class TransferStats:
     resent: int = 0
     restarts: int = 0
     seconds: float = 0.0
+    path: str = "mission"  # "ftp" (MAVLink FTP) or "mission" (the mission protocol)
+    note: str = ""  # why the mission protocol was used, when it was
+
+    def way(self) -> str:
+        """How the items went, for the preflight line."""
+        if self.path == "ftp":
+            return "over MAVLink FTP"
+        return "over the mission protocol" + (f" ({self.note})" if self.note else "")
 
 
 class MissionTransfer:
@@ -141,21 +158,61 @@ class MissionTransfer:
         stall_timeout: float = 8.0,
         attempts: int = 3,
         window: int = 8,
+        use_ftp: bool = True,
     ) -> None:
         self.channel = channel
         self.stall_timeout = stall_timeout  # vehicle seconds without progress before giving up
         self.attempts = attempts  # whole-transfer restarts after a vehicle-side cancel
         self.window = window  # download requests outstanding at once
+        self.use_ftp = use_ftp
         self.last_stats = TransferStats()
+        self._ftp: FtpClient | None = None
+        self.ftp_note = ""  # why MAVLink FTP is not used, once known
+
+    # -- MAVLink FTP ------------------------------------------------------------------------
+    def ftp(self) -> FtpClient | None:
+        """The vehicle's FTP client when it advertises MAV_PROTOCOL_CAPABILITY_FTP (asked once)
+        and ``use_ftp`` is on, else None (the reason, if any, in ``ftp_note``)."""
+        if not self.use_ftp:
+            return None
+        if self._ftp is None and not self.ftp_note:
+            capabilities = autopilot_capabilities(self.channel)
+            if has_ftp(capabilities):
+                self._ftp = FtpClient(self.channel)
+            elif capabilities is None:
+                self.ftp_note = "no AUTOPILOT_VERSION: MAVLink FTP not known"
+            else:
+                self.ftp_note = "vehicle offers no MAVLink FTP"
+        return self._ftp
+
+    def _ftp_failed(self, exc: FtpError) -> None:
+        """Use the mission protocol from now on (a vehicle whose FTP failed once is not asked
+        again for every list), and say why."""
+        self._ftp = None
+        self.ftp_note = f"MAVLink FTP failed: {exc}"
+
+    def _upload_ftp(self, items: list[MissionItem], mission_type: int) -> list[MissionItem]:
+        """Write the file, read it back; the items the vehicle holds (FtpError on failure)."""
+        client = self.ftp()
+        assert client is not None
+        ch = self.channel
+        path = mission_file.PATHS[mission_type]
+        client.write(path, mission_file.encode(items, mission_type, ch.sysid, ch.compid))
+        return self._download_ftp(mission_type)
+
+    def _download_ftp(self, mission_type: int) -> list[MissionItem]:
+        client = self.ftp()
+        assert client is not None
+        data = client.read(mission_file.PATHS[mission_type])
+        try:
+            return mission_file.decode(data, mission_type)
+        except mission_file.MissionFileError as exc:
+            raise FtpError(str(exc)) from exc
 
     # -- messages ---------------------------------------------------------------------------
     def _item_msg(self, seq: int, item: MissionItem, mission_type: int) -> Message:
         ch = self.channel
-        return mavlink.MAVLink_mission_item_int_message(
-            ch.sysid, ch.compid, seq, item.frame, item.command, 0, item.autocontinue,
-            item.param1, item.param2, item.param3, item.param4,
-            item.x, item.y, item.alt, mission_type,
-        )  # fmt: skip
+        return mission_file.item_message(item, seq, mission_type, ch.sysid, ch.compid)
 
     def _ours(self, mission_type: int):
         ch = self.channel
@@ -265,7 +322,16 @@ class MissionTransfer:
 
     # -- download ---------------------------------------------------------------------------
     def download(self, mission_type: int = MISSION) -> list[MissionItem]:
-        """The items the vehicle holds (for MISSION, item 0 is its home)."""
+        """The items the vehicle holds (for MISSION, item 0 is its home): as a file over
+        MAVLink FTP where offered, else (or if that fails) over the mission protocol."""
+        if self.ftp() is not None:
+            try:
+                return self._download_ftp(mission_type)
+            except FtpError as exc:
+                self._ftp_failed(exc)  # the mission protocol below gets them
+        return self._download_items(mission_type)
+
+    def _download_items(self, mission_type: int) -> list[MissionItem]:
         ch = self.channel
         what = TYPE_NAMES[mission_type]
         stall = ch.timebase.patience(self.stall_timeout)
@@ -367,16 +433,40 @@ class MissionTransfer:
     def upload_verified(
         self, items: list[MissionItem], mission_type: int = MISSION
     ) -> TransferStats:
-        """Upload, read back and compare; raises with the differences if they are not equal."""
+        """Upload, read back and compare; raises with the differences if they are not equal.
+        Over MAVLink FTP where the vehicle offers it; the mission protocol otherwise, or when
+        FTP fails (``stats.note`` says why). A read-back that differs is final either way."""
         started = time.monotonic()
-        stats = self.upload(items, mission_type)
-        back = self.download(mission_type)
+        client = self.ftp()
+        try:
+            if client is None:
+                raise FtpError(self.ftp_note if self.use_ftp else "")
+            resent = client.resent
+            back = self._upload_ftp(items, mission_type)
+            stats = TransferStats(items=len(items), resent=client.resent - resent, path="ftp")
+        except FtpError as exc:
+            if client is not None:
+                self._ftp_failed(exc)
+            try:
+                stats = self.upload(items, mission_type)
+                back = self._download_items(mission_type)
+            except MissionTransferError as failed:
+                if self.ftp_note:
+                    raise MissionTransferError(f"{failed} ({self.ftp_note})") from failed
+                raise
+            stats.note = self.ftp_note
         differences = compare(items, back, mission_type)
         if differences:
             shown = "; ".join(differences[:3])
             more = f" (+{len(differences) - 3} more)" if len(differences) > 3 else ""
+            if stats.path == "ftp" and len(back) < len(items):
+                more += (
+                    ": it acknowledged the whole file and dropped, without a word, what did not"
+                    " fit in its storage; split the sortie"
+                )
             raise MissionTransferError(
-                f"{TYPE_NAMES[mission_type]} read-back differs from upload: {shown}{more}"
+                f"{TYPE_NAMES[mission_type]} read-back differs from upload {stats.way()}: "
+                f"{shown}{more}"
             )
         stats.seconds = time.monotonic() - started
         self.last_stats = stats

@@ -104,3 +104,37 @@ def test_mavproxy_flies_a_mission(tmp_path):
         child.close(force=True)
         log.close()
         fleet.stop()
+
+
+def test_mavproxy_moves_parameters_and_missions_over_ftp(tmp_path):
+    """MAVProxy's ftp module: the parameters as @PARAM/param.pck (it fetches them so when the
+    module is loaded), ``wp ftpload`` writing @MISSION/mission.dat and ``wp ftp`` reading it."""
+    qgc_wpl(tmp_path / "patrol.txt")
+    fleet = SimFleet(count=1, home=HOME, speedup=4, base_port=0, state_dir=tmp_path / "sim",
+                     boot_time_scale=0.1)  # fmt: skip
+    fleet.start()
+    vehicle = fleet.vehicles[0]
+    log = (tmp_path / "mavproxy.log").open("w")
+    child = pexpect.spawn(
+        str(MAVPROXY),
+        ["--master", f"tcp:127.0.0.1:{vehicle.port}", "--default-modules=wp,param,ftp,cmdlong",
+         "--state-basedir", str(tmp_path)],
+        cwd=tmp_path, encoding="utf-8", timeout=30, logfile=log,
+    )  # fmt: skip
+    try:
+        child.expect("Detected vehicle 1:1")
+        child.expect(r"Received 1354 parameters \(ftp\)")
+        child.sendline("wp ftpload patrol.txt")
+        child.expect(r"Sent waypoint of length 4 in")
+        # printed once the writes are acknowledged; the vehicle stores the file at the
+        # TerminateSession that follows
+        fleet.wait_for(lambda: len(vehicle.mission_items()) == 4, sim_timeout=10)
+        assert [i.command for i in vehicle.mission_items()] == [16, 22, 16, 16]
+        child.sendline("wp ftp")
+        child.expect("Saved 4 waypoints")
+    finally:
+        child.sendline("exit")
+        time.sleep(0.2)
+        child.close(force=True)
+        log.close()
+        fleet.stop()

@@ -41,7 +41,7 @@ def test_full_patrol_completes_and_is_recorded(tmp_path: Path) -> None:
         assert expected in details
     text = say.text()
     assert "[ ok ] param FS_GCS_ENABLE: 1 (was 0, set and confirmed)" in text
-    assert "[ ok ] mission upload: 7 items uploaded, read back identical" in text
+    assert "[ ok ] mission upload: 7 items uploaded over MAVLink FTP, read back identical" in text
     assert "waypoints 4/4" in text and "ETA" in text
     # "left" counts the way home and shrinks to nothing at touchdown
     lefts = [int(n) for n in re.findall(r"left (\d+) m", text)]
@@ -52,7 +52,11 @@ def test_full_patrol_completes_and_is_recorded(tmp_path: Path) -> None:
     seen = set()
     while (m := log.recv_match()) is not None:
         seen.add((m.get_srcSystem(), m.get_type()))
-    assert {(1, "MISSION_ITEM_REACHED"), (255, "MISSION_ITEM_INT"), (255, "HEARTBEAT")} <= seen
+    assert {
+        (1, "MISSION_ITEM_REACHED"),
+        (255, "FILE_TRANSFER_PROTOCOL"),
+        (255, "HEARTBEAT"),
+    } <= seen
     dump = subprocess.run(
         [sys.executable, str(Path(sys.executable).parent / "mavlogdump.py"), "--types",
          "MISSION_ITEM_REACHED", str(tlog)], capture_output=True, text=True, check=True,

@@ -43,7 +43,11 @@ def test_compare_skips_home_and_reports_count() -> None:
     vehicle_home = MissionItem(WP, frame=0, lat=27.5700001, lon=119.7100002, alt=200.1)
     assert compare([home, wp], [vehicle_home, wp], MISSION) == []
     assert compare([home, wp], [vehicle_home], MISSION) == [
-        "mission: sent 2 items, vehicle holds 1"
+        "mission: sent 2 items, vehicle holds only the first 1"
+    ]
+    other = MissionItem(WP, lat=27.5728, lon=119.71, alt=25)
+    assert compare([home, wp, wp], [vehicle_home, other], MISSION) == [
+        "mission: sent 3 items, vehicle holds 2"
     ]
     fence = [MissionItem(5003, frame=0, lat=27.57, lon=119.71, param1=400, mission_type=FENCE)]
     assert compare(fence, [MissionItem(**{**fence[0].__dict__, "param1": 300})], FENCE)

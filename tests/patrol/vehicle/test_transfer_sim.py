@@ -48,10 +48,13 @@ def big_mission(count: int) -> list[MissionItem]:
     return items
 
 
-def test_500_items_at_20_percent_loss_verified_identical(tmp_path: Path) -> None:
+@pytest.mark.parametrize("path", ["ftp", "mission"])
+def test_500_items_at_20_percent_loss_verified_identical(tmp_path: Path, path: str) -> None:
+    """Over MAVLink FTP and over the mission protocol alike."""
     speedup = 30.0  # the vehicle's 8 s upload timeout is 270 ms of wall time
     with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
         link, vehicle = connect(fleet, speedup)
+        vehicle.missions.use_ftp = path == "ftp"
         try:
             fleet.vehicles[0].faults.packet_loss = 0.2
             items = big_mission(500)
@@ -62,6 +65,7 @@ def test_500_items_at_20_percent_loss_verified_identical(tmp_path: Path) -> None
             assert compare(items, vehicle.missions.download(MISSION), MISSION) == []
         finally:
             link.close()
+    assert stats.path == path
     assert stats.resent > 0  # the loss was real and recovered from
     # typically 8-10 s; a lost request costs ArduPilot's 1 s re-request period (33 ms here)
     assert took < 30, f"500 items at 20 % loss took {took:.1f} s"
@@ -190,6 +194,7 @@ def test_link_dropping_mid_upload_restarts_and_verifies(tmp_path: Path) -> None:
     speedup = 20.0
     with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
         link, vehicle = connect(fleet, speedup)
+        vehicle.missions.use_ftp = False  # the mission protocol's own restarts
         try:
             items = big_mission(300)
             watcher = outage_after(fleet, 100, seconds=10.0)  # longer than either side's timeout
@@ -206,6 +211,7 @@ def test_link_gone_for_good_fails_the_upload_clearly(tmp_path: Path) -> None:
     speedup = 20.0
     with SimFleet(count=1, home=HOME, speedup=speedup, base_port=0, state_dir=tmp_path) as fleet:
         link, vehicle = connect(fleet, speedup)
+        vehicle.missions.use_ftp = False  # the mission protocol's own restarts
         try:
             outage_after(fleet, 100, seconds=600.0)
             with pytest.raises(MissionTransferError, match=r"mission upload failed after 3 tries"):
