@@ -54,6 +54,7 @@ class Nav:
         self.v = vehicle
         self.target: tuple[float, float, float] | None = None
         self.track: Track | None = None  # AC_WPNav's S-curve legs towards ``target``
+        self._speeds: tuple[float | None, float | None] = (None, None)  # set when it began
         self.velocity: tuple[float, float, float] | None = None
         self.velocity_until = 0.0
         self.speed: float | None = None
@@ -149,6 +150,7 @@ class Nav:
                 speed = self.v.params.get("WPNAV_SPEED") / 100.0
             self.track = Track(origin, dest, self.wp_limits(speed))
         self.target = dest
+        self._speeds = (self.speed, self.v.speed_override)
 
     def fly_on_to(self, n: float, e: float, alt: float, speed: float | None = None) -> None:
         """After the current target, go on to (n, e, alt) without stopping: a fast waypoint."""
@@ -328,6 +330,9 @@ class Nav:
         assert self.track is not None
         v = self.v
         s = v.copter.state
+        if self.rtl_phase is None and (self.speed, v.speed_override) != self._speeds:
+            self._speeds = (self.speed, v.speed_override)  # DO_CHANGE_SPEED under way
+            self.track.change_limits(self.wp_limits())
         pos, vel, acc = self.track.step(dt, self.paused)
         kxy, kz = v.params.get("PSC_POSXY_P"), v.params.get("PSC_POSZ_P")
         # the step integrates about the mean of this and the next velocity; what the feed
@@ -339,7 +344,7 @@ class Nav:
         tl = self.track.lim
         lim = replace(
             self._limits(),
-            speed=1.1 * tl.speed,
+            speed=1.1 * max(tl.speed, math.hypot(vel[0], vel[1])),  # a change slows down
             up=1.1 * tl.speed_up,
             down=1.1 * tl.speed_down,
             accel=1.2 * tl.accel_corner,

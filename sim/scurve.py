@@ -150,43 +150,68 @@ def speed_up(speed: float, accel: float, jerk: float, ramp: float) -> SpeedUp:
 
 
 class Profile:
-    """Distance, speed and acceleration along one leg of ``length`` m flown from rest to rest,
-    cruising at ``speed`` if the leg is long enough to reach it."""
+    """Distance, speed and acceleration along one leg of ``length`` m flown from
+    ``start_speed`` (rest, or a cruise the leg was re-planned from) to rest, cruising at
+    ``speed`` if the leg is long enough to reach it."""
 
-    def __init__(self, length: float, speed: float, accel: float, jerk: float, ramp: float):
+    def __init__(
+        self,
+        length: float,
+        speed: float,
+        accel: float,
+        jerk: float,
+        ramp: float,
+        start_speed: float = 0.0,
+    ):
         self.length = length
         self.speed = speed  # the leg's limit (ArduCopter compares corner speeds with it)
-        phase = speed_up(speed, accel, jerk, ramp) if length > 0.0 else speed_up(0, 1, 1, 1)
-        if 2.0 * phase.distance > length:  # too short to reach it: the cruise speed that fits
-            lo, hi = 0.0, speed
+        self.start_speed = v0 = start_speed
+        shape = (accel, jerk, ramp)
+
+        def needs(cruise: float) -> float:
+            change = speed_up(abs(cruise - v0), *shape)
+            return (v0 + cruise) / 2.0 * change.duration + speed_up(cruise, *shape).distance
+
+        cruise = speed if length > 0.0 else 0.0
+        if cruise > 0.0 and needs(cruise) > length:  # too short: the cruise speed that fits
+            lo, hi = (v0, cruise) if v0 <= cruise else (v0, v0)
             for _ in range(60):
                 mid = (lo + hi) / 2.0
-                if 2.0 * speed_up(mid, accel, jerk, ramp).distance > length:
-                    hi = mid
-                else:
-                    lo = mid
-            phase = speed_up(lo, accel, jerk, ramp)
-        self.phase = phase
-        self.cruise = (length - 2.0 * phase.distance) / phase.speed if phase.speed > 0 else 0.0
-        self.accel_end = phase.duration
-        self.decel_start = phase.duration + self.cruise
-        self.duration = self.decel_start + phase.duration
+                lo, hi = (lo, mid) if needs(mid) > length else (mid, hi)
+            cruise = lo
+        self.change = speed_up(abs(cruise - v0), *shape)  # from start_speed to cruise
+        self.sign = 1.0 if cruise >= v0 else -1.0
+        self.stop = speed_up(cruise, *shape)  # played backwards
+        self.change_distance = (v0 + cruise) / 2.0 * self.change.duration
+        rest = length - self.change_distance - self.stop.distance
+        self.cruise_speed = cruise
+        self.cruise = max(rest / cruise, 0.0) if cruise > 0 else 0.0
+        self.accel_end = self.change.duration
+        self.decel_start = self.accel_end + self.cruise
+        self.duration = self.decel_start + self.stop.duration
 
     def at(self, t: float) -> tuple[float, float, float]:
         """(distance, speed, acceleration) ``t`` s into the leg."""
-        ph = self.phase
         if t <= self.accel_end:
-            return ph.at(t)
+            p, v, a = self.change.at(t)
+            k = self.sign
+            return self.start_speed * t + k * p, self.start_speed + k * v, k * a
         if t < self.decel_start:
-            return ph.distance + ph.speed * (t - self.accel_end), ph.speed, 0.0
-        p, v, a = ph.at(self.duration - t)
+            return (
+                self.change_distance + self.cruise_speed * (t - self.accel_end),
+                self.cruise_speed,
+                0.0,
+            )
+        p, v, a = self.stop.at(self.duration - t)
         return self.length - p, v, -a
 
 
 class Leg:
     """A straight leg between two waypoints and how far along its profile the copter is."""
 
-    def __init__(self, origin: Vec, destination: Vec, lim: WaypointLimits):
+    def __init__(
+        self, origin: Vec, destination: Vec, lim: WaypointLimits, start_speed: float = 0.0
+    ):
         self.origin = origin
         self.destination = destination
         self.delta: Vec = (
@@ -198,7 +223,7 @@ class Leg:
         self.unit: Vec = tuple(d / length for d in self.delta) if length > 0 else ZERO  # type: ignore[assignment]
         speed = kinematic_limit(self.delta, lim.speed, lim.speed_up, lim.speed_down)
         accel = kinematic_limit(self.delta, lim.accel, lim.accel_z, lim.accel_z)
-        self.profile = Profile(length, speed, accel, lim.jerk, lim.ramp)
+        self.profile = Profile(length, speed, accel, lim.jerk, lim.ramp, start_speed)
         self.accel_z = lim.accel_z
         self.t = 0.0
 
@@ -245,6 +270,7 @@ class Track:
         self.passed = False  # this leg's end, or the middle of its corner, is behind
         self.rate = 1.0  # how fast time runs along the track: below 1 while pausing
         self._rate_change = 0.0
+        self._new_limits: WaypointLimits | None = None
 
     @property
     def destination(self) -> Vec:
@@ -260,10 +286,35 @@ class Track:
         self.prev, self.this, self.next = self.this, self.next, None
         self.passed = False
 
+    def change_limits(self, lim: WaypointLimits) -> None:
+        """A new speed (DO_CHANGE_SPEED): this leg is re-planned from where the target is, at
+        rest or once it cruises, the next leg from its start."""
+        self._new_limits = lim
+
+    def _replan(self) -> None:
+        lim, this = self._new_limits, self.this
+        assert lim is not None
+        if self.prev is not None and not self.prev.finished:
+            return  # still in the last corner
+        prof = this.profile
+        if this.t > 0.0 and not prof.accel_end <= this.t < prof.decel_start:
+            return  # speeding up or braking: once it cruises
+        if self.next is not None:
+            if self.next.t > 0.0:
+                return
+            self.next = Leg(this.destination, self.next.destination, lim)
+        p, v, _ = prof.at(this.t)
+        here = tuple(o + u * p for o, u in zip(this.origin, this.unit, strict=True))
+        self.this = Leg(here, this.destination, lim, start_speed=v)  # type: ignore[arg-type]
+        self.prev = None
+        self.lim, self._new_limits = lim, None
+
     def continues_to(self, destination: Vec) -> bool:
         return self.next is not None and _norm(_add(self.next.destination, destination, -1)) < 0.01
 
     def step(self, dt: float, paused: bool = False) -> tuple[Vec, Vec, Vec]:
+        if self._new_limits is not None:
+            self._replan()
         self._pace(dt, paused)
         dt *= self.rate
         this, nxt = self.this, self.next

@@ -40,7 +40,7 @@ def test_leg_times_and_speed_ups_match_what_the_simulator_flies(speed):
         assert times[i] == pytest.approx(profile.duration, abs=1e-6)
         for t in np.linspace(0, ups.duration[i], 9):
             got = [x[i] for x in planner.speed_up_at(ups, np.full(len(length), t))]
-            assert got == pytest.approx(profile.phase.at(t), abs=1e-6)
+            assert got == pytest.approx(profile.change.at(t), abs=1e-6)
 
 
 def test_corner_overlaps_match_the_simulators_corners():
