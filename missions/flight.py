@@ -7,13 +7,14 @@ loiter point and at the last waypoint before RTL, whose return home flies at WPN
 (RTL_SPEED 0: DO_CHANGE_SPEED does not apply to it).
 
 The rest is ArduCopter's defaults (WPNAV_SPEED_UP 250 cm/s with WPNAV_ACCEL_Z 100 cm/s²,
-WPNAV_SPEED_DN 150 cm/s, LAND_SPEED 50 cm/s below LAND_ALT_LOW 10 m, RTL_LOIT_TIME 5 s) and
+WPNAV_SPEED_DN 150 cm/s, LAND_SPEED 50 cm/s from LAND_ALT_LOW 10 m, RTL_LOIT_TIME 5 s) and
 timings recorded from ArduCopter SITL (spool-up before liftoff, the disarm after touchdown),
 with the launch the patrol runner flies: GUIDED take-off, AUTO from 90 % of the altitude.
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -28,7 +29,8 @@ from missions.scurve import (
 )
 
 CLIMB_SPEED = 2.5
-CLIMB_ACCEL = 1.0
+CLIMB_ACCEL = 1.0  # WPNAV_ACCEL_Z, up and down
+POS_Z_P = 1.0  # PSC_POSZ_P
 DESCENT_SPEED = 1.5
 LAND_SPEED = 0.5
 LAND_ALT_LOW = 10.0
@@ -127,16 +129,39 @@ def _full_speed_up(speed: float) -> tuple[float, float]:
 
 
 def vertical_time(alt: float) -> float:
-    """Take-off climb (until the take-off item is done) plus descent and landing, each speeding
-    up and slowing down at WPNAV_ACCEL_Z."""
+    """Take-off climb (until the take-off item is done) plus descent and landing."""
     v, a = CLIMB_SPEED, CLIMB_ACCEL
-    climb = alt / v + v / a - np.sqrt(2.0 * TAKEOFF_MARGIN / a)
-    high, low = max(alt - LAND_ALT_LOW, 0.0), min(alt, LAND_ALT_LOW)
-    down, land = DESCENT_SPEED, LAND_SPEED
-    descent = high / down + low / land
-    if high > 0:  # speeding up to the descent rate, slowing to LAND_SPEED below LAND_ALT_LOW
-        descent += down / (2.0 * a) + (down - land) / a - (down**2 - land**2) / (2.0 * a * land)
-    return float(climb + descent)
+    climb = alt / v + v / a - math.sqrt(2.0 * TAKEOFF_MARGIN / a)
+    return climb + descent_time(alt)
+
+
+def descent_time(alt: float) -> float:
+    """Seconds from ``alt`` at rest to touchdown as ArduCopter lands: DESCENT_SPEED, slowing
+    on a square-root approach (WPNAV_ACCEL_Z, PSC_POSZ_P) so as to reach LAND_ALT_LOW at
+    LAND_SPEED, then LAND_SPEED to the ground."""
+    a, p, fast, slow = CLIMB_ACCEL, POS_Z_P, DESCENT_SPEED, LAND_SPEED
+    linear = a / (p * p)  # the approach is proportional this close, a square root further
+    above = alt - LAND_ALT_LOW
+    end = slow / p  # where the approach asks for LAND_SPEED, above LAND_ALT_LOW
+    if above <= end:  # LAND_SPEED all the way
+        return slow / (2.0 * a) + alt / slow
+    # speeding up at a from rest meets the approach (or DESCENT_SPEED) at a peak
+    meet = (above + linear / 2.0) / 2.0  # on the square root: 2a(above - e) = 2a(e - linear/2)
+    if meet >= linear:
+        peak = math.sqrt(a * (above - linear / 2.0))
+        if peak > fast:  # cruise at DESCENT_SPEED until the approach asks for less
+            start = fast * fast / (2.0 * a) + linear / 2.0
+            t = fast / a + (above - fast * fast / (2.0 * a) - start) / fast + fast / a
+        else:
+            t = 2.0 * peak / a
+        t -= math.sqrt(a * linear) / a  # ...down to where it turns proportional
+        meet = linear
+    else:  # meets the proportional part: p²e² + 2ae = 2a·above
+        meet = (math.sqrt(a * a + 2.0 * a * p * p * above) - a) / (p * p)
+        t = p * meet / a
+    if p * meet <= slow:
+        return slow / (2.0 * a) + alt / slow
+    return t + math.log(p * meet / slow) / p + (LAND_ALT_LOW + end) / slow
 
 
 def sortie_overhead(alt: float, speed: float) -> float:

@@ -385,16 +385,24 @@ class Nav:
             self.smart_path.pop(0)
 
     def _land_step(self, dt: float) -> None:
+        """Descend at LAND_SPEED_HIGH (else WPNAV_SPEED_DN), slowing on a square-root approach
+        at WPNAV_ACCEL_Z so as to reach LAND_ALT_LOW at LAND_SPEED, then at LAND_SPEED
+        (Mode::land_run_vertical_control)."""
         v = self.v
         s = v.copter.state
         p = v.params
-        if s.alt > p.get("LAND_ALT_LOW") / 100.0:
-            high = p.get("LAND_SPEED_HIGH")
-            descent = (high if high > 0 else p.get("WPNAV_SPEED_DN")) / 100.0
-        else:
-            descent = p.get("LAND_SPEED") / 100.0
         lim = v.limits()
-        lim.down = descent
+        land = p.get("LAND_SPEED") / 100.0
+        high = p.get("LAND_SPEED_HIGH")
+        high = max((high if high > 0 else p.get("WPNAV_SPEED_DN")) / 100.0, land)
+        above = s.alt - max(p.get("LAND_ALT_LOW") / 100.0, 1.0)
+        gain, accel = p.get("PSC_POSZ_P"), lim.accel_z
+        linear = accel / (gain * gain)  # ArduPilot's sqrt_controller
+        if above > linear:
+            approach = math.sqrt(2.0 * accel * (above - linear / 2.0))
+        else:
+            approach = gain * above
+        lim.down = min(max(approach, land), high)
         v.copter.fly_to(self.land_point[0], self.land_point[1], -2.0, lim, dt)
 
     def _rtl_step(self, dt: float) -> None:

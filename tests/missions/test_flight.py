@@ -7,6 +7,7 @@ import pytest
 
 from missions.flight import (
     RTL_SPEED,
+    descent_time,
     path_cost,
     path_time,
     sortie_overhead,
@@ -89,10 +90,15 @@ def test_path_cost_ranks_as_path_time_counts():
 
 def test_vertical_time_uses_ardupilot_defaults():
     # 30 m: climb at 2.5 m/s after a 2.5 s speed-up at 1 m/s², the take-off item done 0.5 m
-    # short (reached at 1 m/s); descend 20 m at 1.5 m/s, slow to 0.5 m/s below 10 m (1 m in 1 s)
+    # short (reached at 1 m/s). Land: speed up to 1.5 m/s (1.5 s, 1.125 m); hold it until the
+    # square-root approach to LAND_ALT_LOW asks for less (1.625 m above it), slow at 1 m/s² to
+    # 1 m/s (0.5 s, 1 m above), then proportionally (PSC_POSZ_P 1) to 0.5 m/s (ln 2 s, 0.5 m
+    # above) and land the last 10.5 m at LAND_SPEED
     climb = 12 + 2.5 - 1.0
-    descent = 20 / 1.5 + 0.75 + 1 + 9 / 0.5
+    descent = 1.5 + (20 - 1.125 - 1.625) / 1.5 + 0.5 + math.log(2) + 10.5 / 0.5
     assert vertical_time(30) == pytest.approx(climb + descent)
+    # SITL (10): NAV_LAND from 25 m touched down 31.8 s later
+    assert descent_time(25) == pytest.approx(31.8, abs=0.3)
 
 
 def test_sortie_overhead_matches_sitl_timings():
