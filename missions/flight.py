@@ -115,7 +115,7 @@ def path_cost(points: np.ndarray, speed: float) -> float:
         a, b = d[:-1], d[1:]
         norm = length[:-1] * length[1:]
         cos = (a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]) / np.where(norm > 0, norm, 1.0)
-        overlap = table_overlaps(np.arccos(np.clip(cos, -1.0, 1.0)), speed)
+        overlap = table_overlaps(cos, speed)
         overlap = np.minimum(overlap, np.minimum(dur[:-1], dur[1:])) * (norm > 0)
         total -= float(overlap.sum())
     return total * speed

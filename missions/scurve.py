@@ -208,11 +208,16 @@ def corner_overlaps(
     return out
 
 
-def table_overlaps(turn: np.ndarray, speed: float) -> np.ndarray:
-    """Overlaps at corners turning by ``turn`` (radians) between legs that both reach
-    ``speed`` (from the table, interpolated)."""
-    table, _ = _corner_table(float(speed))
-    return np.interp(turn, np.arange(len(table)) * TABLE_STEP, table)
+def table_overlaps(cos_turn: np.ndarray, speed: float) -> np.ndarray:
+    """Overlaps at corners turning by arccos(``cos_turn``) between legs that both reach
+    ``speed`` (the table, interpolated between the same turns)."""
+    return np.interp(cos_turn, *_table_by_cos(float(speed)))
+
+
+@lru_cache(maxsize=32)
+def _table_by_cos(speed: float) -> tuple[np.ndarray, np.ndarray]:
+    table, _ = _corner_table(speed)
+    return np.cos(np.arange(len(table)) * TABLE_STEP)[::-1].copy(), table[::-1].copy()
 
 
 def _radius_bound(
