@@ -595,9 +595,9 @@ class AutoMission:
             n, e, alt = self._local(item)
             nav.goto(n, e, alt)
             if item.command in (16, 82) and item.param1 <= 0:
-                self._fly_through(n, e)
+                self._fly_through()
 
-    def _fly_through(self, n: float, e: float) -> None:
+    def _fly_through(self) -> None:
         """A waypoint without a delay is flown through when the next navigation command goes
         on to another position (ModeAuto::wp_start's fast waypoint); a DO_CHANGE_SPEED on the
         way applies from the corner on."""

@@ -214,6 +214,7 @@ class Leg:
     ):
         self.origin = origin
         self.destination = destination
+        self.lim = lim
         self.delta: Vec = (
             destination[0] - origin[0],
             destination[1] - origin[1],
@@ -263,7 +264,6 @@ class Track:
     copter should be, how fast and how it accelerates."""
 
     def __init__(self, origin: Vec, destination: Vec, lim: WaypointLimits):
-        self.lim = lim
         self.prev: Leg | None = None
         self.this = Leg(origin, destination, lim)
         self.next: Leg | None = None
@@ -275,6 +275,10 @@ class Track:
     @property
     def destination(self) -> Vec:
         return self.this.destination
+
+    @property
+    def lim(self) -> WaypointLimits:
+        return self.this.lim
 
     def set_next(self, destination: Vec, lim: WaypointLimits) -> None:
         """Fly on to ``destination`` through this leg's end without stopping there."""
@@ -307,7 +311,7 @@ class Track:
         here = tuple(o + u * p for o, u in zip(this.origin, this.unit, strict=True))
         self.this = Leg(here, this.destination, lim, start_speed=v)  # type: ignore[arg-type]
         self.prev = None
-        self.lim, self._new_limits = lim, None
+        self._new_limits = None
 
     def continues_to(self, destination: Vec) -> bool:
         return self.next is not None and _norm(_add(self.next.destination, destination, -1)) < 0.01
