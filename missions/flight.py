@@ -87,12 +87,12 @@ def turn_times(points: np.ndarray, speed: float, stops: np.ndarray | None = None
     return (extra[:-1] + extra[1:]) / 2.0 - overlap
 
 
-def path_time(points: np.ndarray, speed: float, stops: np.ndarray | None = None) -> float:
+def path_time(points: np.ndarray, speed: float) -> float:
     """Seconds to fly an (N, 2) path in metres at ``speed``, corners included; starting at
     its first point and stopping at its last are left to :func:`sortie_overhead`."""
     if len(points) < 2:
         return 0.0
-    return float(leg_lengths(points).sum()) / speed + float(turn_times(points, speed, stops).sum())
+    return float(leg_lengths(points).sum()) / speed + float(turn_times(points, speed).sum())
 
 
 def path_cost(points: np.ndarray, speed: float) -> float:

@@ -37,6 +37,7 @@ _RISE = RAMP + ACCEL / JERK  # seconds to build up full acceleration and let it 
 _FULL = ACCEL * _RISE  # speed gained doing that: faster speed-ups also hold ACCEL
 _LOW = 2.0 * JERK * RAMP * RAMP  # slower speed-ups never reach the full jerk
 _SNAP = JERK / RAMP
+assert ACCEL >= JERK * RAMP  # the speed-up regimes below assume the full jerk comes first
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ def leg_times(length: np.ndarray, speed: float | np.ndarray) -> tuple[np.ndarray
 
 
 def take(ups: SpeedUps, index: np.ndarray) -> SpeedUps:
+    """The speed-ups at ``index``."""
     return SpeedUps(*(getattr(ups, f)[index] for f in SpeedUps.__dataclass_fields__))
 
 
