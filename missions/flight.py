@@ -177,11 +177,19 @@ def sortie_time(points: np.ndarray, hover: np.ndarray, alt: float, speed: float)
     waypoints back home (``points[-1]``), hovering ``hover`` s at each: the legs at ``speed``
     with their corners, a stop at each hover and at the last waypoint, the RTL leg home at
     RTL_SPEED, and the take-off, hover over home, descent, landing and disarm."""
-    speeds = np.full(len(points) - 1, float(speed))
+    pts = np.ascontiguousarray(points, dtype=float)
+    hov = np.ascontiguousarray(hover, dtype=float)
+    return _sortie_time(pts.tobytes(), hov.tobytes(), float(alt), float(speed))
+
+
+@lru_cache(maxsize=256)  # the splitter and the planner both ask for each sortie's time
+def _sortie_time(points: bytes, hover_s: bytes, alt: float, speed: float) -> float:
+    pts, hover = np.frombuffer(points).reshape(-1, 2), np.frombuffer(hover_s)
+    speeds = np.full(len(pts) - 1, speed)
     speeds[-1] = RTL_SPEED
     stops = np.asarray(hover[1:-1], dtype=float) > 0
     if len(stops):
         stops[-1] = True  # RTL follows the last waypoint: it is flown to a stop
-    _, times, overlap = _legs_and_corners(points, speeds, stops)
+    _, times, overlap = _legs_and_corners(pts, speeds, stops)
     fixed = SPOOL_UP_S + vertical_time(alt) + RTL_HOVER_S + DISARM_DELAY_S
     return fixed + float(times.sum() - overlap.sum() + np.sum(hover))
