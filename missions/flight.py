@@ -1,22 +1,43 @@
-"""How long a copter takes to fly a path: cruise, slowing for corners, climb, descent, loiter.
+"""How long a copter takes to fly a sortie: S-curve legs and corners (missions.scurve), climb,
+descent, loiter.
 
-The figures are ArduCopter defaults (WPNAV_ACCEL 250 cm/s², WPNAV_SPEED_UP 250 cm/s,
-WPNAV_SPEED_DN 150 cm/s, LAND_SPEED 50 cm/s below LAND_ALT_LOW 10 m, RTL_LOIT_TIME 5 s) and
-timings recorded from ArduCopter SITL (spool-up before liftoff, settling over home, the
-disarm after touchdown).
+Waypoints are flown as ArduCopter's AC_WPNav flies them: each leg a jerk-limited S-curve at the
+mission speed, corners cut by starting the next leg while braking into the waypoint, a stop at a
+loiter point and at the last waypoint before RTL, whose return home flies at WPNAV_SPEED
+(RTL_SPEED 0: DO_CHANGE_SPEED does not apply to it).
+
+The rest is ArduCopter's defaults (WPNAV_SPEED_UP 250 cm/s with WPNAV_ACCEL_Z 100 cm/s²,
+WPNAV_SPEED_DN 150 cm/s, LAND_SPEED 50 cm/s from LAND_ALT_LOW 10 m, RTL_LOIT_TIME 5 s) and
+timings recorded from ArduCopter SITL (spool-up before liftoff, the disarm after touchdown),
+with the launch the patrol runner flies: GUIDED take-off, AUTO from 90 % of the altitude.
 """
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 import numpy as np
 
-ACCEL = 2.5
+from missions.scurve import (
+    corner_overlaps,
+    leg_times,
+    quick_cruise_speeds,
+    speed_ups,
+    table_overlaps,
+    take,
+)
+
 CLIMB_SPEED = 2.5
+CLIMB_ACCEL = 1.0  # WPNAV_ACCEL_Z, up and down
+POS_Z_P = 1.0  # PSC_POSZ_P
 DESCENT_SPEED = 1.5
 LAND_SPEED = 0.5
 LAND_ALT_LOW = 10.0
+TAKEOFF_MARGIN = 0.5  # a take-off item counts as done this far below its altitude
+RTL_SPEED = 10.0  # WPNAV_SPEED's default: what RTL returns at
 SPOOL_UP_S = 3.75  # NAV_TAKEOFF to liftoff
-RTL_HOVER_S = 7.0  # over home before the descent: RTL_LOIT_TIME 5 s plus settling
+RTL_HOVER_S = 5.0  # over home before the descent: RTL_LOIT_TIME
 DISARM_DELAY_S = 2.1  # touchdown to auto-disarm, motors still turning
 
 
@@ -27,46 +48,148 @@ def leg_lengths(points: np.ndarray) -> np.ndarray:
     return np.hypot(*np.diff(points, axis=0).T)
 
 
-def turn_times(points: np.ndarray, speed: float, accel: float = ACCEL) -> np.ndarray:
-    """Extra seconds at each interior vertex: a full stop and restart (speed/accel) for a
-    U-turn, scaled by (1 - cos θ) / 2 for a heading change θ."""
+def _legs_and_corners(
+    points: np.ndarray, speeds: np.ndarray, stops: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per leg: length and rest-to-rest time; per interior vertex: the corner's overlap."""
+    d = np.diff(points, axis=0)
+    length = np.hypot(d[:, 0], d[:, 1])
+    times, ups = leg_times(length, speeds)
+    if len(points) < 3:
+        return length, times, np.zeros(0)
+    a, b = d[:-1], d[1:]
+    moving = (length[:-1] > 0) & (length[1:] > 0)
+    if stops is not None:
+        moving &= ~np.asarray(stops, dtype=bool)
+    norm = np.where(moving, length[:-1] * length[1:], 1.0)
+    cos = np.clip((a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]) / norm, -1.0, 1.0)
+    overlap = np.zeros(len(cos))
+    idx = np.flatnonzero(moving)
+    if len(idx):
+        overlap[idx] = corner_overlaps(
+            take(ups, idx),
+            take(ups, idx + 1),
+            cos[idx],
+            np.minimum(speeds[idx], speeds[idx + 1]),
+        )
+    return length, times, overlap
+
+
+def turn_times(points: np.ndarray, speed: float, stops: np.ndarray | None = None) -> np.ndarray:
+    """Extra seconds at each interior vertex over flying its legs at ``speed``: the slowing
+    and speeding up there (half of each leg's, the corner's overlap saved), a full stop where
+    ``stops`` (one flag per interior vertex) says so."""
     if len(points) < 3:
         return np.zeros(0)
-    d = np.diff(points, axis=0)
-    n = np.hypot(d[:, 0], d[:, 1])
-    n[n == 0] = 1.0
-    u = d / n[:, None]
-    cos = np.clip(np.einsum("ij,ij->i", u[:-1], u[1:]), -1.0, 1.0)
-    return (speed / accel) * (1.0 - cos) / 2.0
+    speeds = np.full(len(points) - 1, float(speed))
+    length, times, overlap = _legs_and_corners(points, speeds, stops)
+    extra = times - length / speed
+    return (extra[:-1] + extra[1:]) / 2.0 - overlap
 
 
 def path_time(points: np.ndarray, speed: float) -> float:
-    """Seconds to fly an (N, 2) path in metres at ``speed``, corners included."""
+    """Seconds to fly an (N, 2) path in metres at ``speed``, corners included; starting at
+    its first point and stopping at its last are left to :func:`sortie_overhead`."""
     if len(points) < 2:
         return 0.0
-    d = points[1:] - points[:-1]
-    n = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
-    total = float(n.sum()) / speed
-    if len(points) > 2:
-        n[n == 0] = 1.0
-        cos = (d[:-1, 0] * d[1:, 0] + d[:-1, 1] * d[1:, 1]) / (n[:-1] * n[1:])
-        total += float((1.0 - np.clip(cos, -1.0, 1.0)).sum()) * speed / ACCEL / 2.0
-    return total
+    return float(leg_lengths(points).sum()) / speed + float(turn_times(points, speed).sum())
 
 
 def path_cost(points: np.ndarray, speed: float) -> float:
-    """The same in metres of straight flight (what the sweep-angle search minimises)."""
-    return path_time(points, speed) * speed
+    """About the same in metres of straight flight: what the sweep-angle search and the grid
+    order minimise, quicker for taking every corner as one between legs at full speed."""
+    if len(points) < 2:
+        return 0.0
+    d = np.diff(points, axis=0)
+    length = np.hypot(d[:, 0], d[:, 1])
+    up, reach = _full_speed_up(float(speed))
+    short = length < reach
+    # a leg that reaches the speed takes a speed-up's time over flying it all at that speed; a
+    # shorter one speeds up over half of it and slows down over the other half
+    dur = np.full(len(length), up)
+    if short.any():
+        dur[short] = length[short] / np.maximum(quick_cruise_speeds(length[short], speed), 1e-9)
+    extra = np.where(short, 2.0 * dur - length / speed, up)
+    total = float(length.sum()) / speed + float(extra.sum()) - (extra[0] + extra[-1]) / 2.0
+    if len(points) > 2:
+        a, b = d[:-1], d[1:]
+        norm = length[:-1] * length[1:]
+        cos = (a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]) / np.where(norm > 0, norm, 1.0)
+        overlap = table_overlaps(cos, speed)
+        overlap = np.minimum(overlap, np.minimum(dur[:-1], dur[1:])) * (norm > 0)
+        total -= float(overlap.sum())
+    return total * speed
+
+
+@lru_cache(maxsize=32)
+def _full_speed_up(speed: float) -> tuple[float, float]:
+    """Seconds to reach ``speed`` from rest, and the shortest leg that reaches it."""
+    ups = speed_ups(np.array([speed]))
+    return float(ups.duration[0]), 2.0 * float(ups.distance[0])
 
 
 def vertical_time(alt: float) -> float:
-    """Take-off climb plus descent and landing at the end of a sortie."""
-    high = max(alt - LAND_ALT_LOW, 0.0)
-    return alt / CLIMB_SPEED + high / DESCENT_SPEED + min(alt, LAND_ALT_LOW) / LAND_SPEED
+    """Take-off climb (until the take-off item is done) plus descent and landing."""
+    v, a = CLIMB_SPEED, CLIMB_ACCEL
+    climb = alt / v + v / a - math.sqrt(2.0 * TAKEOFF_MARGIN / a)
+    return climb + descent_time(alt)
 
 
-def sortie_overhead(alt: float, speed: float, accel: float = ACCEL) -> float:
-    """Seconds of a sortie, arming to disarm, besides its horizontal path: spool-up, take-off
-    climb, starting from and stopping over home (speed/accel in all), the hover over home,
+def descent_time(alt: float) -> float:
+    """Seconds from ``alt`` at rest to touchdown as ArduCopter lands: DESCENT_SPEED, slowing
+    on a square-root approach (WPNAV_ACCEL_Z, PSC_POSZ_P) so as to reach LAND_ALT_LOW at
+    LAND_SPEED, then LAND_SPEED to the ground."""
+    a, p, fast, slow = CLIMB_ACCEL, POS_Z_P, DESCENT_SPEED, LAND_SPEED
+    linear = a / (p * p)  # the approach is proportional this close, a square root further
+    above = alt - LAND_ALT_LOW
+    end = slow / p  # where the approach asks for LAND_SPEED, above LAND_ALT_LOW
+    if above <= end:  # LAND_SPEED all the way
+        return slow / (2.0 * a) + alt / slow
+    # speeding up at a from rest meets the approach (or DESCENT_SPEED) at a peak
+    meet = (above + linear / 2.0) / 2.0  # on the square root: 2a(above - e) = 2a(e - linear/2)
+    if meet >= linear:
+        peak = math.sqrt(a * (above - linear / 2.0))
+        if peak > fast:  # cruise at DESCENT_SPEED until the approach asks for less
+            start = fast * fast / (2.0 * a) + linear / 2.0
+            t = fast / a + (above - fast * fast / (2.0 * a) - start) / fast + fast / a
+        else:
+            t = 2.0 * peak / a
+        t -= math.sqrt(a * linear) / a  # ...down to where it turns proportional
+        meet = linear
+    else:  # meets the proportional part: p²e² + 2ae = 2a·above
+        meet = (math.sqrt(a * a + 2.0 * a * p * p * above) - a) / (p * p)
+        t = p * meet / a
+    if p * meet <= slow:
+        return slow / (2.0 * a) + alt / slow
+    return t + math.log(p * meet / slow) / p + (LAND_ALT_LOW + end) / slow
+
+
+def sortie_overhead(alt: float, speed: float) -> float:
+    """Seconds of a sortie, arming to disarm, besides its horizontal path as path_time counts
+    it: spool-up, take-off climb, starting from and stopping over home, the hover over home,
     descent, landing and the disarm delay."""
-    return SPOOL_UP_S + vertical_time(alt) + speed / accel + RTL_HOVER_S + DISARM_DELAY_S
+    start_stop, _ = _full_speed_up(float(speed))
+    return SPOOL_UP_S + vertical_time(alt) + start_stop + RTL_HOVER_S + DISARM_DELAY_S
+
+
+def sortie_time(points: np.ndarray, hover: np.ndarray, alt: float, speed: float) -> float:
+    """Seconds from arming to the disarm for a sortie from home (``points[0]``) through its
+    waypoints back home (``points[-1]``), hovering ``hover`` s at each: the legs at ``speed``
+    with their corners, a stop at each hover and at the last waypoint, the RTL leg home at
+    RTL_SPEED, and the take-off, hover over home, descent, landing and disarm."""
+    pts = np.ascontiguousarray(points, dtype=float)
+    hov = np.ascontiguousarray(hover, dtype=float)
+    return _sortie_time(pts.tobytes(), hov.tobytes(), float(alt), float(speed))
+
+
+@lru_cache(maxsize=256)  # the splitter and the planner both ask for each sortie's time
+def _sortie_time(points: bytes, hover_s: bytes, alt: float, speed: float) -> float:
+    pts, hover = np.frombuffer(points).reshape(-1, 2), np.frombuffer(hover_s)
+    speeds = np.full(len(pts) - 1, speed)
+    speeds[-1] = RTL_SPEED
+    stops = np.asarray(hover[1:-1], dtype=float) > 0
+    if len(stops):
+        stops[-1] = True  # RTL follows the last waypoint: it is flown to a stop
+    _, times, overlap = _legs_and_corners(pts, speeds, stops)
+    fixed = SPOOL_UP_S + vertical_time(alt) + RTL_HOVER_S + DISARM_DELAY_S
+    return fixed + float(times.sum() - overlap.sum() + np.sum(hover))

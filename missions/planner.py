@@ -20,7 +20,8 @@ from missions.camera import CAMERAS, Camera
 from missions.coverage import MIN_COVERAGE_PCT, coverage
 from missions.emit import fence_items, fence_params, mission_items, rally_items
 from missions.errors import PlanningError
-from missions.flight import leg_lengths, path_cost, path_time, sortie_overhead
+from missions.flight import leg_lengths, path_cost
+from missions.flight import sortie_time as flight_time
 from missions.grids import Grid
 from missions.items import Mission
 from missions.ordering import order_grids
@@ -241,11 +242,7 @@ def plan_patrol(
     points, hover, owner, line_start = _route(order, planned, router, settings)
 
     def sortie_time(pts: np.ndarray, hov: np.ndarray) -> float:
-        return (
-            path_time(pts, settings.speed)
-            + float(hov.sum())
-            + sortie_overhead(settings.alt, settings.speed)
-        )
+        return flight_time(pts, hov, settings.alt, settings.speed)
 
     budget = settings.endurance_min * 60.0 if settings.endurance_min else None
     margin = 0.0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from missions.errors import PlanningError
-from missions.flight import leg_lengths, path_time, sortie_overhead, turn_times
+from missions.flight import leg_lengths, path_time, sortie_overhead, sortie_time, turn_times
 from missions.routing import Router
 
 MIN_UTILISATION = 0.6  # end a sortie at a grid boundary if that still uses 60 % of the battery
@@ -45,7 +45,7 @@ def split_sorties(
     budget = limits.endurance_s
     endurance_min = limits.endurance_min or budget / 60
     fixed = sortie_overhead(s.alt, s.speed)
-    turns = np.concatenate([[0.0], turn_times(p, s.speed), [0.0]])
+    turns = np.concatenate([[0.0], turn_times(p, s.speed, h[1:-1] > 0), [0.0]])
     # t[i]: time from the first point after home to point i, turns and hovers on the way
     step = np.concatenate([[0.0], leg_lengths(p) / s.speed + turns[1:]])
     t = np.cumsum(step) + np.cumsum(h)
@@ -102,9 +102,13 @@ def split_sorties(
                     b = e
                 break
         out = router.path(home, p[a])
-        back = router.path(p[b], home)
-        pts = np.vstack([out[:-1], p[a : b + 1], back[1:]])
-        hov = np.concatenate([np.zeros(len(out) - 1), h[a : b + 1], np.zeros(len(back) - 1)])
+        while True:  # the sortie as flown (RTL home at its own speed) must fit too
+            back = router.path(p[b], home)
+            pts = np.vstack([out[:-1], p[a : b + 1], back[1:]])
+            hov = np.concatenate([np.zeros(len(out) - 1), h[a : b + 1], np.zeros(len(back) - 1)])
+            if b == a or sortie_time(pts, hov, s.alt, s.speed) <= budget:
+                break
+            b -= 2 if line_start[b - 1] and b - 1 > a else 1
         pieces.append((pts, hov))
         a = b + 1
     return pieces

@@ -21,9 +21,10 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "1. Plan: coverage sweeps over the sample township, around the no-fly zones"
 # 5-minute sorties: the simulated copter carries SITL's 3300 mAh battery (about 7 minutes of
-# flight), so each sortie lands with roughly a fifth of it left, as an operator would plan.
+# flight), so each sortie lands with about a third of it left, as an operator would plan.
+# 13 m/s: the furthest grids cannot be flown to and back in 5 minutes at 10 or 12 m/s.
 $PATROL plan $SAMPLE/township.geojson --no-fly $SAMPLE/no-fly.geojson \
-    --home "$(cat $SAMPLE/home.txt),200" --pattern coverage --alt 40 --speed 10 --spacing 60 \
+    --home "$(cat $SAMPLE/home.txt),200" --pattern coverage --alt 40 --speed 13 --spacing 60 \
     --endurance 5 -o "$RUN/township.plan"
 
 step "2. Broadcast: text-to-speech messages and the zone plan the onboard agents carry"

@@ -4,20 +4,24 @@ mission executor with ArduCopter's STATUSTEXT and MISSION_ITEM_REACHED behaviour
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from sim import modes, telemetry
+from sim.copter import GRAVITY
+from sim.scurve import Track, Vec, WaypointLimits
 
 if TYPE_CHECKING:
     from sim.state import VehicleState
 
 SPOOL_UP_S = 3.75
-ARRIVE_RTL_M = 2.0
 DISARMED_FALL_MS = 5.0
 AVOID_CREEP_MS = 0.3
 BRAKE_DECEL_MSS = 7.5  # ArduCopter BRAKE_MODE_DECEL_RATE 750 cm/s²
+NAV_COMMANDS = {16, 17, 18, 19, 20, 21, 22, 82, 93, 112}
+FAST_NEXT = {16, 17, 18, 19, 82}  # a waypoint followed by one of these is flown through
 
 COMMAND_NAMES = {
     16: "WP",
@@ -49,6 +53,8 @@ class Nav:
     def __init__(self, vehicle: VehicleState):
         self.v = vehicle
         self.target: tuple[float, float, float] | None = None
+        self.track: Track | None = None  # AC_WPNav's S-curve legs towards ``target``
+        self._speeds: tuple[float | None, float | None] = (None, None)  # set when it began
         self.velocity: tuple[float, float, float] | None = None
         self.velocity_until = 0.0
         self.speed: float | None = None
@@ -72,13 +78,19 @@ class Nav:
         s = self.v.copter.state
         self.velocity = None
         self.speed = None
+        self.track = None
         if s.landed:
             self.target = None
             return
+        self.target = self._stopping_point()
+
+    def _stopping_point(self) -> Vec:
+        """Where the copter comes to rest braking at the current limits (v²/2a ahead)."""
+        s = self.v.copter.state
         lim = self._limits()
-        ahead = math.hypot(s.vn, s.ve) / (2 * lim.accel)  # v²/2a along the velocity
+        ahead = math.hypot(s.vn, s.ve) / (2 * lim.accel)
         up = s.vu * abs(s.vu) / (2 * lim.accel_z)
-        self.target = (s.n + s.vn * ahead, s.e + s.ve * ahead, s.alt + up)
+        return s.n + s.vn * ahead, s.e + s.ve * ahead, s.alt + up
 
     def _limits(self):
         v = self.v
@@ -87,18 +99,88 @@ class Nav:
             lim.accel = lim.accel_z = BRAKE_DECEL_MSS
         return lim
 
+    def wp_limits(self, speed: float | None = None) -> WaypointLimits:
+        """AC_WPNav's limits from the parameters: WPNAV_* with the jerk capped by the
+        attitude rate limits and the snap set by ATC_INPUT_TC and the angular accelerations
+        (AC_WPNav::calc_scurve_jerk_and_snap), at ``speed`` or the speed set."""
+        p = self.v.params
+        lim = self.v.limits(speed or self.speed or self.v.speed_override)
+        jerk = p.get("WPNAV_JERK")
+        if jerk <= 0:
+            jerk = lim.accel
+        rate = min(p.get("ATC_RATE_R_MAX"), p.get("ATC_RATE_P_MAX"))  # deg/s, 0: unlimited
+        if rate > 0:
+            jerk = min(jerk, math.radians(rate) * GRAVITY)
+        snap = jerk * math.pi / (2 * max(p.get("ATC_INPUT_TC"), 0.1))
+        ang_accel = min(p.get("ATC_ACCEL_R_MAX"), p.get("ATC_ACCEL_P_MAX")) / 100  # deg/s²
+        if ang_accel > 0:
+            snap = min(snap, math.radians(ang_accel) * GRAVITY)
+        corner = p.get("WPNAV_ACCEL_C") / 100
+        return WaypointLimits(
+            speed=lim.speed,
+            speed_up=lim.up,
+            speed_down=lim.down,
+            accel=lim.accel,
+            accel_z=lim.accel_z,
+            jerk=jerk,
+            snap=snap / 2,  # AC_WPNav keeps to half of what the airframe could do
+            radius=max(p.get("WPNAV_RADIUS") / 100, 0.05),
+            accel_corner=corner if corner > 0 else 2 * lim.accel,
+            pause_jerk=max(p.get("PSC_JERK_XY"), 0.1),
+        )
+
     def goto(self, n: float, e: float, alt: float, speed: float | None = None) -> None:
+        """Fly to (n, e, alt) on AC_WPNav's S-curves: on from the leg just flown when that
+        ended there, through it when it was flown as a corner, else from the stopping point."""
         self.velocity = None
         self.landing = False
         self.rtl_phase = None
         self.paused = False
-        self.target = (n, e, alt)
         self.speed = speed
+        dest = (n, e, alt)
+        track = self.track
+        if track is not None and track.passed and track.continues_to(dest):
+            track.shift()
+        else:
+            ended_there = track is not None and track.passed and track.next is None
+            origin = track.destination if ended_there else self._stopping_point()
+            if speed is None and self.v.mode != modes.AUTO:
+                # a new GUIDED target starts over at WPNAV_SPEED, whatever DO_CHANGE_SPEED
+                # said before it (as SITL flew it)
+                speed = self.v.params.get("WPNAV_SPEED") / 100.0
+            self.track = Track(origin, dest, self.wp_limits(speed))
+        self.target = dest
+        self._speeds = (self.speed, self.v.speed_override)
+
+    def fly_on_to(self, n: float, e: float, alt: float, speed: float | None = None) -> None:
+        """After the current target, go on to (n, e, alt) without stopping: a fast waypoint."""
+        if self.track is not None:
+            self.track.set_next((n, e, alt), self.wp_limits(speed))
+
+    def arrived(self) -> bool:
+        """The waypoint is reached: passed the middle of its corner, or stopped on the track's
+        end within WPNAV_RADIUS."""
+        track = self.track
+        if track is None or not track.passed:
+            return False
+        if track.next is not None:
+            return True
+        s = self.v.copter.state
+        d = track.destination
+        return math.dist(d, (s.n, s.e, s.alt)) <= track.lim.radius
+
+    def climb_to(self, alt: float) -> None:
+        """Straight up or down to ``alt`` (a take-off item flown in the air)."""
+        s = self.v.copter.state
+        self.velocity = None
+        self.track = None
+        self.target = (s.n, s.e, alt)
 
     def set_velocity(self, vn: float, ve: float, vu: float, timeout_s: float = 3.0) -> None:
         self.velocity = (vn, ve, vu)
         self.velocity_until = self.v.sim_time + timeout_s
         self.target = None
+        self.track = None
 
     def takeoff(self, alt: float) -> None:
         s = self.v.copter.state
@@ -108,16 +190,19 @@ class Nav:
         self.takeoff_start = self.v.sim_time
         self.target = (s.n, s.e, alt)
         self.velocity = None
+        self.track = None
 
     def land(self, n: float | None = None, e: float | None = None) -> None:
         s = self.v.copter.state
         self.landing = True
         self.rtl_phase = None
         self.velocity = None
+        self.track = None
         self.land_point = (s.n if n is None else n, s.e if e is None else e)
         self.target = (self.land_point[0], self.land_point[1], 0.0)
 
     def rtl(self) -> None:
+        """Climb (or not) over the stopping point, then fly home on the S-curves."""
         s = self.v.copter.state
         n, e, rally_alt = self.v.rally_or_home()
         rtl_alt = self.v.params.get("RTL_ALT") / 100.0
@@ -128,13 +213,16 @@ class Nav:
         self.rtl_phase = "climb"
         self.landing = False
         self.velocity = None
-        self.target = (s.n, s.e, climb_to)
+        self.track = None
+        stop_n, stop_e, _ = self._stopping_point()
+        self.target = (stop_n, stop_e, climb_to)
 
     def smart_rtl(self) -> None:
         """Retrace the recorded path backwards (SRTL_ACCURACY apart), then land."""
         self.rtl_phase = None
         self.landing = False
         self.velocity = None
+        self.track = None
         self.smart_path = list(reversed(self.breadcrumbs))
         self.target = self.smart_path[0] if self.smart_path else None
 
@@ -178,6 +266,7 @@ class Nav:
         self.rtl_phase = None
         self.target = None
         self.velocity = None
+        self.track = None
 
     # -- stepping -----------------------------------------------------------------------------
     def step(self, dt: float) -> None:
@@ -207,6 +296,9 @@ class Nav:
         v = self.v
         s = v.copter.state
         lim = self._limits()
+        if self.track is not None and self.rtl_phase is None:
+            self._fly_track(dt)
+            return
         if self.paused:
             v.copter.fly_velocity(0.0, 0.0, 0.0, lim, dt)
             return
@@ -231,6 +323,34 @@ class Nav:
             remaining = v.copter.fly_to(*self.target, lim, dt)
             if self.taking_off and (s.alt >= self.target[2] - 0.1 or remaining < 0.1):
                 self.taking_off = False
+
+    def _fly_track(self, dt: float) -> None:
+        """Follow the S-curve target as ArduCopter's position controller does: its velocity
+        and acceleration fed forward, the position error corrected at PSC_POS*_P."""
+        assert self.track is not None
+        v = self.v
+        s = v.copter.state
+        if self.rtl_phase is None and (self.speed, v.speed_override) != self._speeds:
+            self._speeds = (self.speed, v.speed_override)  # DO_CHANGE_SPEED under way
+            self.track.change_limits(self.wp_limits())
+        pos, vel, acc = self.track.step(dt, self.paused)
+        kxy, kz = v.params.get("PSC_POSXY_P"), v.params.get("PSC_POSZ_P")
+        # the step integrates about the mean of this and the next velocity; what the feed
+        # forward alone would leave of the position error is corrected
+        ff = [vel[i] - acc[i] * dt / 2.0 for i in range(3)]
+        here = (s.n, s.e, s.alt)
+        gain = (kxy, kxy, kz)
+        wanted = [ff[i] + gain[i] * (pos[i] - here[i] - ff[i] * dt) for i in range(3)]
+        tl = self.track.lim
+        lim = replace(
+            self._limits(),
+            speed=1.1 * max(tl.speed, math.hypot(vel[0], vel[1])),  # a change slows down
+            up=1.1 * tl.speed_up,
+            down=1.1 * tl.speed_down,
+            accel=1.2 * tl.accel_corner,
+            accel_z=2.0 * tl.accel_z,
+        )
+        v.copter.fly_velocity(*wanted, lim, dt)
 
     def _avoid(self, velocity, lim):
         """AC_Avoid (AVOID_ENABLE bit 0): slow a velocity request so the copter can stop at
@@ -265,16 +385,24 @@ class Nav:
             self.smart_path.pop(0)
 
     def _land_step(self, dt: float) -> None:
+        """Descend at LAND_SPEED_HIGH (else WPNAV_SPEED_DN), slowing on a square-root approach
+        at WPNAV_ACCEL_Z so as to reach LAND_ALT_LOW at LAND_SPEED, then at LAND_SPEED
+        (Mode::land_run_vertical_control)."""
         v = self.v
         s = v.copter.state
         p = v.params
-        if s.alt > p.get("LAND_ALT_LOW") / 100.0:
-            high = p.get("LAND_SPEED_HIGH")
-            descent = (high if high > 0 else p.get("WPNAV_SPEED_DN")) / 100.0
-        else:
-            descent = p.get("LAND_SPEED") / 100.0
         lim = v.limits()
-        lim.down = descent
+        land = p.get("LAND_SPEED") / 100.0
+        high = p.get("LAND_SPEED_HIGH")
+        high = max((high if high > 0 else p.get("WPNAV_SPEED_DN")) / 100.0, land)
+        above = s.alt - max(p.get("LAND_ALT_LOW") / 100.0, 1.0)
+        gain, accel = p.get("PSC_POSZ_P"), lim.accel_z
+        linear = accel / (gain * gain)  # ArduPilot's sqrt_controller
+        if above > linear:
+            approach = math.sqrt(2.0 * accel * (above - linear / 2.0))
+        else:
+            approach = gain * above
+        lim.down = min(max(approach, land), high)
         v.copter.fly_to(self.land_point[0], self.land_point[1], -2.0, lim, dt)
 
     def _rtl_step(self, dt: float) -> None:
@@ -285,20 +413,23 @@ class Nav:
         speed = p.get("RTL_SPEED") / 100.0 or None
         lim = v.limits(speed)
         if self.rtl_phase == "climb":
-            v.copter.fly_to(s.n, s.e, alt, lim, dt) if abs(s.alt - alt) > 0.2 else None
-            if abs(s.alt - alt) <= 0.2:
+            assert self.target is not None
+            remaining = v.copter.fly_to(*self.target, lim, dt)
+            if abs(s.alt - alt) <= 0.2 and remaining <= self.wp_limits().radius:
                 self.rtl_phase = "return"
+                origin = (s.n, s.e, alt)
+                self.track = Track(origin, (n, e, alt), self.wp_limits(speed or lim.speed))
                 self.target = (n, e, alt)
         elif self.rtl_phase == "return":
-            self.target = (n, e, alt)
-            remaining = v.copter.fly_to(n, e, alt, lim, dt)
-            if remaining < ARRIVE_RTL_M and v.copter.ground_speed < 0.5:
+            self._fly_track(dt)
+            if self.arrived():
                 self.rtl_phase = "loiter"
                 self.rtl_loiter_until = v.sim_time + p.get("RTL_LOIT_TIME") / 1000.0
         elif self.rtl_phase == "loiter":
-            v.copter.fly_to(n, e, alt, lim, dt)
+            self._fly_track(dt)
             if v.sim_time >= self.rtl_loiter_until:
                 final = p.get("RTL_ALT_FINAL") / 100.0
+                self.track = None
                 if final > 0:
                     self.rtl_phase = "final"
                     self.rtl_dest = (n, e, final)
@@ -424,7 +555,7 @@ class AutoMission:
                 else:
                     self.current += 1
                 continue
-            if item.command in (16, 17, 18, 19, 20, 21, 22, 82, 93, 112):
+            if item.command in NAV_COMMANDS:
                 self._start_nav(item)
                 return
             self.current += 1  # other DO commands take effect at once here
@@ -452,7 +583,7 @@ class AutoMission:
             if s.landed:
                 nav.takeoff(alt)
             else:
-                nav.goto(s.n, s.e, alt)
+                nav.climb_to(alt)
         elif item.command == 20:
             nav.rtl()
         elif item.command == 21:
@@ -463,6 +594,27 @@ class AutoMission:
         else:
             n, e, alt = self._local(item)
             nav.goto(n, e, alt)
+            if item.command in (16, 82) and item.param1 <= 0:
+                self._fly_through()
+
+    def _fly_through(self) -> None:
+        """A waypoint without a delay is flown through when the next navigation command goes
+        on to another position (ModeAuto::wp_start's fast waypoint); a DO_CHANGE_SPEED on the
+        way applies from the corner on."""
+        items = self.items()
+        speed = None
+        for nxt in items[self.current + 1 :]:
+            if nxt.command == 178 and nxt.param2 > 0:
+                speed = nxt.param2
+                continue
+            if nxt.command not in NAV_COMMANDS:
+                if nxt.command == 177:  # DO_JUMP: where it leads is decided later
+                    return
+                continue
+            if nxt.command in FAST_NEXT and (nxt.x != 0 or nxt.y != 0):
+                n2, e2, alt2 = self._local(nxt)
+                self.v.nav.fly_on_to(n2, e2, alt2, speed)
+            return
 
     def _next(self) -> None:
         self.current += 1
@@ -502,13 +654,8 @@ class AutoMission:
             if now - self.arrived_at >= item.param1:
                 self._next()
             return
-        target = nav.target
-        if target is None:
-            return
-        radius = max(v.params.get("WPNAV_RADIUS") / 100.0, 0.05)
-        dist = math.sqrt((target[0] - s.n) ** 2 + (target[1] - s.e) ** 2 + (target[2] - s.alt) ** 2)
         if self.arrived_at is None:
-            if dist > radius:
+            if not nav.arrived():
                 return
             self.arrived_at = now
         if cmd in (16, 82):

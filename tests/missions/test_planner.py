@@ -254,10 +254,11 @@ def test_rally_points_are_emitted_and_fenced():
 
 
 def test_sample_township_at_30_m_fits_five_minute_sorties(township):
-    # the splitter counts the turns where a sortie joins and leaves the route, and the corners on
-    # the way out and home: it used to cut pieces that the full estimate found over the budget
+    # the splitter counts the turns where a sortie joins and leaves the route, the corners on
+    # the way out and home, and checks the sortie as flown (RTL at WPNAV_SPEED): it used to cut
+    # pieces that the full estimate found over the budget
     grids, no_fly = township
-    settings = PlanSettings(alt=30, speed=10, spacing=60, endurance_min=5)
+    settings = PlanSettings(alt=30, speed=12, spacing=60, endurance_min=5)
     plan = plan_patrol(grids, settings, HOME, no_fly)
     assert max(plan.sortie_times) <= 300
 

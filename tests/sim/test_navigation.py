@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
@@ -254,3 +255,23 @@ def test_brake_stops_hard_and_holds_where_it_stopped(fleet, ready, gcs):
     # BRAKE_MODE_DECEL_RATE 7.5 m/s²: 10 m/s stops in ~1.3 s over ~6.7 m, and stays there
     assert 1.0 < stopped_after < 2.0 and 5.5 < stop < 8.0, (stopped_after, stop)
     assert abs(held - stop) < 0.5
+
+
+def test_guided_target_flies_at_wpnav_speed_until_a_speed_is_set_for_it(fleet, ready, gcs):
+    # SITL (07, 10): DO_CHANGE_SPEED before a new target is forgotten (the 80 m leg peaked at
+    # 9.7 m/s); sent after it, it re-plans the leg under way (dronekit's simple_goto does so)
+    take_off(fleet, ready, gcs)
+    assert gcs.command(178, 1, 3).result == 0
+    lat, lon = local(300, 0)
+    gcs.send(
+        mavlink.MAVLink_set_position_target_global_int_message(
+            0, 1, 1, 6, 0x0DF8, round(lat * 1e7), round(lon * 1e7), 20, 0, 0, 0, 0, 0, 0, 0, 0
+        )
+    )
+    poses = sample(gcs, ready, lambda: ready.copter.state.n > 150, 40)
+    assert max(math.hypot(p.vn, p.ve) for p in poses) > 9.9
+    assert gcs.command(178, 1, 4).result == 0
+    poses = sample(gcs, ready, lambda: distance(lat, lon, *ready.position()) < 0.5, 60)
+    speeds = np.array([math.hypot(p.vn, p.ve) for p in poses])
+    assert speeds.max() <= 10.01 and np.diff(speeds[:50]).max() <= 1e-9  # slowing at once
+    assert np.sum(np.abs(speeds - 4.0) < 0.01) * fleet.dt > 15  # then cruising at 4 m/s
