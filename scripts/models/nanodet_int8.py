@@ -89,7 +89,8 @@ def any_size(model: onnx.ModelProto) -> onnx.ModelProto:
             dim.ClearField("dim_value")
             dim.dim_param = name
     for output in graph.output:
-        for dim, name in zip(output.type.tensor_type.shape.dim, ("batch", "cells", None)):
+        for dim, name in zip(output.type.tensor_type.shape.dim, ("batch", "cells", None),
+                             strict=True):  # fmt: skip
             if name:
                 dim.ClearField("dim_value")
                 dim.dim_param = name
@@ -114,7 +115,7 @@ def check_same(original: Path, changed: Path) -> None:
         float(np.abs(np.concatenate([one[0][k], one[1][k]]) - both[k]).max())
         for k in range(len(names))
     )
-    print(f"nanodet_int8: any-size model against the original, a batch of 2: max |diff| {worst:.1e}")
+    print(f"nanodet_int8: any-size model against the original, batch of 2: max |diff| {worst:.1e}")
     if worst > 1e-4:
         raise SystemExit("nanodet_int8: the any-size model does not compute what the original does")
 
@@ -161,7 +162,8 @@ def main() -> int:
             for fa, fb in zip(a.run(None, x), b.run(None, x), strict=True):
                 if fa.shape[2] == 80:
                     diff = np.abs(fa[..., 0] - fb[..., 0])
-                    worst, mean = max(worst, float(diff.max())), mean + [float(diff.mean())]
+                    worst = max(worst, float(diff.max()))
+                    mean.append(float(diff.mean()))
     print(
         f"nanodet_int8: wrote {out} ({len(images)} calibration images); person scores against "
         f"float on 2 of them: mean |diff| {np.mean(mean):.4f}, max {worst:.3f}"
