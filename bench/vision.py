@@ -2,12 +2,19 @@
 
 Sections, each a function called from main (add yours the same way):
 - people: precision/recall (IoU >= 0.3) on the labelled vtest frames (data/eval/), per detector;
-- small: the same labels on 1280x720 mosaics of shrunk frames (people 13-46 px tall);
+- small: the same labels on 1280x720 mosaics of shrunk frames (people 13-51 px tall);
+- sizes: mosaics shrunk more and less (people 9-67 px): "nanodet-drone" at its scale and at the
+  scale matched to the people's median height (scale_for_people);
 - speed: detector time per 1280x720 frame on this machine;
+- network: the int8 network alone: 416 px tiles one by one or batched, the enlarged frame;
+- throughput: 1280x720 frames decoded from an MJPEG file and detected by "nanodet-drone" on
+  one or two threads: CPU time per frame, and frames/s on two cores;
 - masks: precision/recall of no_mask on ../shared/data/masks (per source group and overall),
   faces unknown or not found, and faces under the size threshold coming out unknown.
 Frames 400 and later of vtest.avi are never read here: they are a held-out check.
-Run: .venv/bin/python bench/vision.py [--sections people,small,speed,masks]"""
+Time is CPU time (time.process_time, or per thread time.thread_time) besides wall time: the
+machine is shared, and the wall time says more about the others' load than about the code.
+Run: .venv/bin/python bench/vision.py [--sections people,small,...] (default: all of them)"""
 
 from __future__ import annotations
 
@@ -18,6 +25,8 @@ import os
 import re
 import statistics
 import sys
+import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -30,6 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 from vision.detect import load_detector  # noqa: E402
 from vision.detect.evaluation import Counts, match_frame  # noqa: E402
+from vision.detect.models import onnx_session  # noqa: E402
+from vision.detect.nanodet import INT8_MODEL_PATH, scale_for_people  # noqa: E402
+from vision.detect.parallel import detect_frames  # noqa: E402
 
 LABELS = ROOT / "data" / "eval" / "vtest-people.json"
 MASKS = next(
@@ -38,6 +50,7 @@ MASKS = next(
     None,
 )  # fmt: skip
 HELD_OUT_FROM = 400  # vtest frames from here on are never read by the bench
+GEOLOCATE_MS = 20  # the time left for geolocation and clustering per frame (vision.pipeline)
 
 
 def labelled_frames() -> tuple[dict, dict[int, np.ndarray]]:
@@ -58,20 +71,33 @@ def labelled_frames() -> tuple[dict, dict[int, np.ndarray]]:
     return labels, frames
 
 
+def label_of(name: str, options: dict) -> str:
+    text = {k: getattr(v, "name", v) for k, v in options.items()}  # a model path by its name
+    return name + "".join(f" {k}={v}" for k, v in text.items())
+
+
 def people() -> None:
     labels, frames = labelled_frames()
-    n_people = sum(len(e["people"]) for e in labels["frames"])
-    print(f"people: {len(frames)} labelled vtest frames, {n_people} people, IoU >= 0.3")
-    for name, options in (("nanodet", {}), ("nanodet-small", {}), ("nanodet-full", {}),
-                          ("hog", {})):  # fmt: skip
+    heights = [b[3] - b[1] for e in labels["frames"] for b in e["people"]]
+    n_people = len(heights)
+    matched = round(scale_for_people(statistics.median(heights)), 2)
+    print(
+        f"people: {len(frames)} labelled vtest frames, {n_people} people "
+        f"(median {statistics.median(heights):.0f} px tall), IoU >= 0.3"
+    )
+    variants = [("nanodet", {}), ("nanodet-small", {}), ("nanodet-full", {}),
+                ("nanodet-full", {"model_path": INT8_MODEL_PATH}), ("nanodet-drone", {}),
+                ("nanodet-drone", {"scale": matched}), ("hog", {})]  # fmt: skip
+    for name, options in variants:
         detector = load_detector(name, **options)
         found = {i: detector.detect(f) for i, f in frames.items()}
         thresholds = [getattr(detector, "min_score", None)]
         if name != "hog":
             # the curve: every box down to 0.25 (re-run below the default threshold)
-            low = load_detector(name, min_score=0.25)
+            low = load_detector(name, **{**options, "min_score": 0.25})
             found = {i: low.detect(f) for i, f in frames.items()}
             thresholds = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
+        label = label_of(name, options)
         for threshold in thresholds:
             counts = Counts()
             for entry in labels["frames"]:
@@ -81,7 +107,7 @@ def people() -> None:
             mark = " (default)" if threshold == getattr(detector, "min_score", None) else ""
             at = "" if threshold is None else f" score >= {threshold:.2f}"
             print(
-                f"  {name:13s}{at:15s} precision {counts.precision:.3f} recall "
+                f"  {label:42s}{at:15s} precision {counts.precision:.3f} recall "
                 f"{counts.recall:.3f}  (TP {counts.true_positives}, FP "
                 f"{counts.false_positives}, FN {counts.false_negatives}){mark}"
             )
@@ -122,19 +148,79 @@ def small_people() -> None:
         ("nanodet", {"tile": 720, "overlap": 160, "full_frame": False}),
         ("nanodet-small", {}),
         ("nanodet-small", {"min_score": 0.35}),
+        ("nanodet-small", {"model_path": INT8_MODEL_PATH}),
+        ("nanodet-small", {"model_path": INT8_MODEL_PATH, "min_score": 0.35}),
         ("nanodet-full", {}),
+        ("nanodet-drone", {"min_score": 0.3}),
+        ("nanodet-drone", {}),
+        ("nanodet-drone", {"min_score": 0.4}),
+        ("nanodet-drone", {"scale": 1.15}),
+        ("nanodet-drone", {"scale": 1.45}),
     ]
     for name, options in variants:
         detector = load_detector(name, **options)
         counts = Counts()
         for canvas, people, ignore in mosaics:
             counts.add(match_frame(detector.detect(canvas), people, ignore))
-        label = name + "".join(f" {k}={v}" for k, v in options.items())
+        label = label_of(name, options)
         print(
-            f"  {label:46s} precision {counts.precision:.3f} recall {counts.recall:.3f}  "
+            f"  {label:58s} precision {counts.precision:.3f} recall {counts.recall:.3f}  "
             f"(TP {counts.true_positives}, FP {counts.false_positives}, "
             f"FN {counts.false_negatives}; score >= {detector.min_score})"
         )
+
+
+def shrunk_mosaics(labels: dict, frames: dict[int, np.ndarray], shrink: float):
+    """Every labelled frame shrunk by `shrink`, as many to a 1280x720 mosaic as fit (the last
+    mosaic filled up from the first frames again), with their labels."""
+    by_index = {e["frame"]: e for e in labels["frames"]}
+    order = sorted(frames)
+    cell_w, cell_h = int(768 * shrink), int(576 * shrink)
+    columns, rows = 1280 // cell_w, 720 // cell_h
+    per_mosaic = columns * rows
+    mosaics = []
+    for m in range(-(-len(order) // per_mosaic)):
+        canvas = np.zeros((720, 1280, 3), np.uint8)
+        people, ignore = [], []
+        for k in range(per_mosaic):
+            index = order[(m * per_mosaic + k) % len(order)]
+            ox, oy = cell_w * (k % columns), cell_h * (k // columns)
+            canvas[oy : oy + cell_h, ox : ox + cell_w] = cv2.resize(
+                frames[index], (cell_w, cell_h), interpolation=cv2.INTER_AREA
+            )
+            factor = np.array([cell_w / 768, cell_h / 576] * 2)
+            shift = np.array([ox, oy, ox, oy])
+            people += [list(np.array(b) * factor + shift) for b in by_index[index]["people"]]
+            ignore += [list(np.array(b) * factor + shift) for b in by_index[index]["ignore"]]
+        mosaics.append((canvas, people, ignore))
+    return mosaics
+
+
+def sizes() -> None:
+    labels, frames = labelled_frames()
+    print("sizes: all labelled frames shrunk into 1280x720 mosaics, IoU >= 0.3; nanodet-drone")
+    for shrink in (0.3, 0.417, 0.55):
+        mosaics = shrunk_mosaics(labels, frames, shrink)
+        heights = [b[3] - b[1] for _, people, _ in mosaics for b in people]
+        median = statistics.median(heights)
+        print(
+            f"  frames x {shrink}: {len(mosaics)} mosaics, {len(heights)} people "
+            f"{min(heights):.0f}-{max(heights):.0f} px tall (median {median:.0f})"
+        )
+        for scale in sorted({1.3, round(scale_for_people(median), 2)}):
+            low = load_detector("nanodet-drone", scale=scale, min_score=0.25)
+            found = [low.detect(canvas) for canvas, _, _ in mosaics]
+            parts = []
+            for threshold in (0.3, 0.35, 0.4):
+                counts = Counts()
+                for boxes, (_, people, ignore) in zip(found, mosaics, strict=True):
+                    kept = [b for b in boxes if b.score >= threshold]
+                    counts.add(match_frame(kept, people, ignore))
+                parts.append(
+                    f"score >= {threshold:.2f}: P {counts.precision:.3f} R {counts.recall:.3f}"
+                )
+            matched = " (matched)" if scale == round(scale_for_people(median), 2) else ""
+            print(f"    scale {scale:.2f}{matched:10s} " + "; ".join(parts))
 
 
 def speed(repeats: int = 5) -> None:
@@ -144,33 +230,136 @@ def speed(repeats: int = 5) -> None:
         f"speed: one 1280x720 frame (vtest frame 0 enlarged), median of {repeats} runs; CPU "
         "time is what the detector costs, wall time what it took beside other work"
     )
-    variants = [
-        ("nanodet", {}),
-        ("nanodet", {"full_frame": False}),
-        ("nanodet", {"tile": 720, "overlap": 160, "full_frame": False}),
-        ("nanodet-small", {}),
-        ("nanodet-small", {"threads": 2}),
-        ("nanodet-full", {}),
-        ("hog", {}),
-        ("faces", {}),
+    below_horizon = {"region": (0, 240, 1280, 720)}  # a horizon a third of the way down
+    variants = [  # name, options, detect()'s keywords
+        ("nanodet", {}, {}),
+        ("nanodet", {"full_frame": False}, {}),
+        ("nanodet", {"tile": 720, "overlap": 160, "full_frame": False}, {}),
+        ("nanodet-small", {}, {}),
+        ("nanodet-small", {"threads": 2}, {}),
+        ("nanodet-small", {"model_path": INT8_MODEL_PATH}, {}),
+        ("nanodet-full", {}, {}),
+        ("nanodet-drone", {}, {}),
+        ("nanodet-drone", {"threads": 2}, {}),
+        ("nanodet-drone", {"scale": 1.15}, {}),
+        ("nanodet-drone", {"scale": 1.45}, {}),
+        ("nanodet-drone", {"scale": 1.8}, {}),
+        ("nanodet-drone", {}, below_horizon),
+        ("hog", {}, {}),
+        ("faces", {}, {}),
     ]
-    for name, options in variants:
+    for name, options, call in variants:
         detector = load_detector(name, **options)
-        detector.detect(frame)  # warm-up
+        detector.detect(frame, **call)  # warm-up
         wall, cpu = [], []
         for _ in range(repeats):
             t0, c0 = time.perf_counter(), time.process_time()
-            detector.detect(frame)
+            detector.detect(frame, **call)
             wall.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
         runs = len(detector.regions(1280, 720)) if hasattr(detector, "regions") else 1
-        label = name + "".join(f" {k}={v}" for k, v in options.items())
+        label = label_of(name, {**options, **call})
         print(
-            f"  {label:46s} {runs} runs  wall {statistics.median(wall) * 1000:6.0f} ms  "
+            f"  {label:58s} {runs:2d} runs  wall {statistics.median(wall) * 1000:6.0f} ms  "
             f"CPU {statistics.median(cpu) * 1000:6.0f} ms/frame "
             f"(= {1 / statistics.median(cpu):5.2f} frames/s on one free core)"
         )
     print(f"  (load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
+def network(repeats: int = 5) -> None:
+    """The int8 network alone (no pre- or post-processing), one onnxruntime thread."""
+    session = onnx_session(INT8_MODEL_PATH, threads=1)
+    name = session.get_inputs()[0].name
+    rng = np.random.default_rng(0)
+    print(f"network: {INT8_MODEL_PATH.name} alone, CPU time, median of {repeats} runs")
+    for label, shape, per in (
+        ("one 416 px tile", (1, 3, 416, 416), 1),
+        ("4 tiles, one run each", (1, 3, 416, 416), 4),
+        ("4 tiles batched in one run", (4, 3, 416, 416), 1),
+        ("1280x720 x 1.3 (1664x960)", (1, 3, 960, 1664), 1),
+    ):
+        blob = rng.uniform(0, 1, shape).astype(np.float32)
+        session.run(None, {name: blob})
+        cpu = []
+        for _ in range(repeats):
+            c0 = time.process_time()
+            for _ in range(per):
+                session.run(None, {name: blob})
+            cpu.append(time.process_time() - c0)
+        print(f"  {label:30s} {statistics.median(cpu) * 1000:6.0f} ms")
+
+
+class ThreadTimed:
+    """A detector that adds each detecting thread's CPU time to `busy` (by thread name)."""
+
+    name = "timed"
+
+    def __init__(self, detector, busy: dict[str, float], lock: threading.Lock) -> None:
+        self.detector, self.busy, self.lock = detector, busy, lock
+
+    def detect(self, frame: np.ndarray):
+        c0 = time.thread_time()
+        boxes = self.detector.detect(frame)
+        spent = time.thread_time() - c0
+        with self.lock:
+            key = threading.current_thread().name
+            self.busy[key] = self.busy.get(key, 0.0) + spent
+        return boxes
+
+
+def read_timed(path: str, busy: dict[str, float]):
+    """The frames of a video, adding the reading thread's CPU time to busy["reading"]."""
+    capture = cv2.VideoCapture(path)
+    while True:
+        c0 = time.thread_time()
+        ok, frame = capture.read()
+        busy["reading"] = busy.get("reading", 0.0) + time.thread_time() - c0
+        if not ok:
+            return
+        yield frame
+
+
+def throughput(count: int = 40) -> None:
+    """Frames as a camera would give them (MJPEG, decoded here), detected on 1 or 2 threads.
+    Per-thread CPU time shows how the work splits; frames/s on two cores is the frame count
+    over the busiest thread's CPU time (the reading thread's with GEOLOCATE_MS added for
+    geolocation and clustering, which vision's pipeline does after detection)."""
+    labels, frames = labelled_frames()
+    mosaics = [m[0] for m in shrunk_mosaics(labels, frames, 0.417)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "frames.avi")
+        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (1280, 720))
+        for k in range(count):
+            writer.write(mosaics[k % len(mosaics)])
+        writer.release()
+        print(
+            f"throughput: {count} 1280x720 frames (small-people mosaics) read from an MJPEG "
+            f"file and detected by nanodet-drone, every frame; geolocation and clustering "
+            f"counted as {GEOLOCATE_MS} ms/frame on the reading thread"
+        )
+        for workers, threads in ((1, 1), (1, 2), (2, 1)):
+            busy: dict[str, float] = {}
+            lock = threading.Lock()
+
+            def make(busy=busy, lock=lock, threads=threads) -> ThreadTimed:
+                return ThreadTimed(load_detector("nanodet-drone", threads=threads), busy, lock)
+
+            t0, c0 = time.perf_counter(), time.process_time()
+            n = sum(1 for _ in detect_frames(make, read_timed(path, busy), workers))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            busy["reading"] += n * GEOLOCATE_MS / 1000
+            split = ", ".join(f"{k} {v / n * 1000:.0f}" for k, v in sorted(busy.items()))
+            if threads == 1:  # every thread's CPU time is seen
+                rate = f"{n / max(busy.values()):5.2f} frames/s on two free cores (busiest thread)"
+            else:  # onnxruntime's own second thread is not: the whole CPU time over two cores
+                best = n / ((cpu + n * GEOLOCATE_MS / 1000) / 2)
+                rate = f"{best:5.2f} frames/s on two free cores at best (CPU / 2)"
+            print(
+                f"  {workers} detecting thread(s), {threads} onnxruntime thread(s): CPU "
+                f"{cpu / n * 1000:4.0f} ms/frame (ms/frame by thread: {split}); wall "
+                f"{wall / n * 1000:4.0f} ms/frame; {rate}; load {os.getloadavg()[0]:.1f}"
+            )
 
 
 def mask_group(label: str, source_path: str) -> str:
@@ -242,7 +431,15 @@ def masks() -> None:
     )
 
 
-SECTIONS = {"people": people, "small": small_people, "speed": speed, "masks": masks}
+SECTIONS = {
+    "people": people,
+    "small": small_people,
+    "sizes": sizes,
+    "speed": speed,
+    "network": network,
+    "throughput": throughput,
+    "masks": masks,
+}
 
 
 def main() -> int:

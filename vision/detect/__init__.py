@@ -4,6 +4,10 @@
 - "nanodet-full": NanoDet on the whole frame only (faster, misses small people);
 - "nanodet-small": NanoDet on 320 px tiles only (each enlarged to the network's 416), for
   people 15-50 px tall as the drone sees them from 30-40 m (slow: 15 runs on 1280x720);
+- "nanodet-drone": the int8 NanoDet that takes any input size, on the whole frame enlarged
+  1.3 times in one run, for people 13-51 px tall (median 32): the patrol camera's preset, about
+  4 times cheaper than "nanodet-small" for better recall (vision/models/MODELS.md). For people
+  of another height give `scale=scale_for_people(height_px)` (vision.detect.nanodet);
 - "hog": OpenCV's HOG people detector, the fallback that needs no model file;
 - "faces": faces (OpenCV's res10 SSD) each with a mask decision (True, False or "unknown").
 
@@ -18,12 +22,14 @@ from typing import Any
 from vision.boxes import Detector
 from vision.detect.models import ModelUnavailable
 
-DETECTORS = ("nanodet", "nanodet-full", "nanodet-small", "hog", "faces")
-# NanoDet presets: tile side and overlap (frame px), whole-frame pass, person score
+DETECTORS = ("nanodet", "nanodet-full", "nanodet-small", "nanodet-drone", "hog", "faces")
+# NanoDet presets: tile side and overlap (frame px), whole-frame pass, person score; or the
+# any-size int8 model with the frame's scale
 NANODET_PRESETS: dict[str, dict[str, Any]] = {
     "nanodet": {},
     "nanodet-full": {"tile": None},
     "nanodet-small": {"tile": 320, "overlap": 64, "full_frame": False, "min_score": 0.4},
+    "nanodet-drone": {"model": "nanodet_int8.onnx", "tile": None, "scale": 1.3, "min_score": 0.35},
 }
 DEFAULT = "nanodet"
 
@@ -46,9 +52,13 @@ def load_detector(name: str | None = None, **options: Any) -> Detector:
 
         return HogPeopleDetector(**options)
     if name in NANODET_PRESETS:
+        from vision.detect.models import MODELS_DIR
         from vision.detect.nanodet import NanoDetPeopleDetector
 
-        detector = NanoDetPeopleDetector(**{**NANODET_PRESETS[name], **options})
+        preset = dict(NANODET_PRESETS[name])
+        if "model" in preset:
+            preset["model_path"] = MODELS_DIR / preset.pop("model")
+        detector = NanoDetPeopleDetector(**{**preset, **options})
         detector.name = name
         return detector
     if name == "faces":

@@ -24,5 +24,7 @@ def test_finds_the_walkers_of_a_real_street_scene():
 
 
 def test_unknown_detector_names_the_choices():
-    with pytest.raises(ValueError, match="one of nanodet, nanodet-full, nanodet-small, hog, faces"):
+    with pytest.raises(
+        ValueError, match="one of nanodet, nanodet-full, nanodet-small, nanodet-drone, hog, faces"
+    ):
         load_detector("yolo")

@@ -10,6 +10,7 @@ def test_every_model_file_matches_its_recorded_sha256():
     )
     assert set(recorded) == {
         "nanodet.onnx",
+        "nanodet_int8.onnx",
         "mask_classifier.onnx",
         "res10_ssd.prototxt",
         "res10_ssd.caffemodel",
