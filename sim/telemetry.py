@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from sim.camera_gimbal import gimbal_device_attitude_status, mount_status
+
 if TYPE_CHECKING:
     from sim.vehicle import Vehicle
 
@@ -277,7 +279,18 @@ STREAM_GROUPS: dict[int, tuple[str, tuple[Builder, ...]]] = {
     6: ("POSITION", (global_position_int, local_position_ned)),
     10: ("EXTRA1", (attitude, simstate, ahrs2)),
     11: ("EXTRA2", (vfr_hud,)),
-    12: ("EXTRA3", (ahrs, system_time, battery_status, ekf_status_report, vibration, wind)),
+    12: (
+        "EXTRA3",
+        (
+            ahrs,
+            system_time,
+            battery_status,
+            gimbal_device_attitude_status,
+            ekf_status_report,
+            vibration,
+            wind,
+        ),
+    ),
 }
 
 # Messages a GCS may ask for by id (REQUEST_MESSAGE, SET_MESSAGE_INTERVAL).
@@ -310,4 +323,6 @@ BY_ID: dict[int, Builder] = {
     mavlink.MAVLINK_MSG_ID_HOME_POSITION: home_position,
     mavlink.MAVLINK_MSG_ID_GPS_GLOBAL_ORIGIN: gps_global_origin,
     mavlink.MAVLINK_MSG_ID_AUTOPILOT_VERSION: autopilot_version,
+    mavlink.MAVLINK_MSG_ID_GIMBAL_DEVICE_ATTITUDE_STATUS: gimbal_device_attitude_status,
+    mavlink.MAVLINK_MSG_ID_MOUNT_STATUS: mount_status,
 }
