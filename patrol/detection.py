@@ -69,7 +69,9 @@ def add_camera_options(parser: argparse.ArgumentParser) -> None:
         help="camera model (default sim-1080p)",
     )
     g.add_argument("--camera-grids", type=Path, metavar="FILE", help="grids to tag flags with")
-    g.add_argument("--camera-detector", default="hog", metavar="NAME", help="people detector")
+    g.add_argument(
+        "--camera-detector", default="hog", metavar="NAME[,NAME]", help="detectors (default hog)"
+    )
 
 
 class CameraRuns:
@@ -104,8 +106,10 @@ class CameraRuns:
             load_camera(self.model)
         except CameraError as exc:
             raise CommandError(str(exc)) from None
-        if self.detector not in DETECTORS:
-            raise CommandError(f"--camera-detector {self.detector!r}: one of {DETECTORS}")
+        for name in self.detector.split(","):
+            if name.strip() not in DETECTORS:
+                known = ", ".join(DETECTORS)
+                raise CommandError(f"--camera-detector {name.strip()!r}: one of {known}")
         if self.grids is not None:
             try:
                 load_grids(self.grids)

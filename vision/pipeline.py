@@ -72,6 +72,17 @@ class FrameReport:
     store_errors: list[str] = field(default_factory=list)
 
 
+class Detectors:
+    """Several detectors run on each frame as one (people from one, faces from another)."""
+
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        self.detectors = list(detectors)
+        self.name = "+".join(d.name for d in self.detectors)
+
+    def detect(self, frame: np.ndarray) -> list[Box]:
+        return [box for d in self.detectors for box in d.detect(frame)]
+
+
 class GridIndex:
     """Which grid polygon holds a point."""
 

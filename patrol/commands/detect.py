@@ -49,7 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="camera model: a preset (mavic3e-wide, h20-wide, siyi-a8, sim-1080p, sim-720p) "
         "or a .json/.toml file (default sim-1080p)",
     )
-    p.add_argument("--detector", default="hog", help="people detector (default hog)")
+    p.add_argument(
+        "--detector",
+        default="hog",
+        metavar="NAME[,NAME]",
+        help="detectors to run on each frame, e.g. hog, or a people detector and faces "
+        "(default hog)",
+    )
     p.add_argument("--every", type=int, default=1, metavar="N", help="process every Nth frame")
     p.add_argument("--boxes", type=Path, metavar="OUT.jsonl", help="write every frame's boxes")
     p.add_argument(
@@ -127,6 +133,21 @@ def _check(args: argparse.Namespace) -> None:
         raise CommandError("--fps must be positive")
 
 
+def load_detectors(names: str):
+    """One detector, or several run as one ("nanodet,faces"); CommandError if one cannot load."""
+    from patrol.errors import CommandError
+    from vision.detect import load_detector
+    from vision.pipeline import Detectors
+
+    detectors = []
+    for name in (n.strip() for n in names.split(",")):
+        try:
+            detectors.append(load_detector(name))
+        except Exception as exc:  # an unknown name, a model file missing or unreadable
+            raise CommandError(f"detector {name}: {exc}") from None
+    return detectors[0] if len(detectors) == 1 else Detectors(detectors)
+
+
 def _video_span(source) -> tuple[float, float] | None:
     start = getattr(source, "start", None)
     if start is None:
@@ -142,7 +163,6 @@ def run(args: argparse.Namespace) -> int:
     from patrol.errors import CommandError
     from patrol.option_parsing import parse_datetime
     from vision.camera import CameraError, load_camera
-    from vision.detect import load_detector
     from vision.flags import to_csv, to_geojson
     from vision.pipeline import Pipeline, Settings
     from vision.poses import PoseError, utc_text
@@ -156,10 +176,7 @@ def run(args: argparse.Namespace) -> int:
         camera = load_camera(args.camera)
     except CameraError as exc:
         raise CommandError(str(exc)) from None
-    try:
-        detector = load_detector(args.detector)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    detector = load_detectors(args.detector)
     grids = []
     if args.grids:
         try:
