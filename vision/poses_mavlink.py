@@ -222,7 +222,7 @@ class LivePoses:
         self.track = PoseTrack(max_gap=max_gap)
         self.poses = MavlinkPoses(self.track, sysid)
         self.clock_wait_s = clock_wait_s
-        self.last_message = 0.0  # time.monotonic() of the last message from the aircraft
+        self.last_message = 0.0  # time.monotonic() of the aircraft's last ATTITUDE
         try:
             self._conn = mavutil.mavlink_connection(
                 url,
@@ -287,11 +287,8 @@ class LivePoses:
                 self.poses.use_receive_time()
             if msg is None:
                 continue
-            ours = self.poses.sysid is None or msg.get_srcSystem() == self.poses.sysid
-            if ours and (
-                msg.get_type() != "HEARTBEAT" or msg.autopilot != mavlink.MAV_AUTOPILOT_INVALID
-            ):
-                self.last_message = time.monotonic()
+            if msg.get_type() == "ATTITUDE" and msg.get_srcSystem() == self.poses.sysid:
+                self.last_message = time.monotonic()  # the streams we asked for are flowing
             self.poses.feed(msg, time.time())
 
     def _request(self) -> None:

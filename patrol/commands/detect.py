@@ -80,6 +80,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="longest gap in the poses a frame may be paired across (default 1 s)",
     )
+    p.add_argument(
+        "--reconnect",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="how long a stream that stopped is retried before the run ends (default 10 s)",
+    )
     g = p.add_argument_group("gatherings")
     g.add_argument(
         "--distance",
@@ -125,8 +132,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CommandError("--every must be at least 1")
     if args.distance <= 0 or args.min_people < 1 or args.confirm < 1:
         raise CommandError("--distance must be positive, --min-people and --confirm at least 1")
-    if args.max_gap <= 0:
-        raise CommandError("--max-gap must be positive")
+    if args.max_gap <= 0 or args.reconnect <= 0:
+        raise CommandError("--max-gap and --reconnect must be positive")
     if args.output and args.output.suffix.lower() not in (".geojson", ".json", ".csv"):
         raise CommandError(f"-o {args.output}: give a .geojson or .csv file")
     if args.fps is not None and args.fps <= 0:
@@ -187,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
         parse_datetime(args.video_start, "--video-start").timestamp() if args.video_start else None
     )
     try:
-        source = open_source(args.source, start=start, fps=args.fps)
+        source = open_source(args.source, start=start, fps=args.fps, reconnect_s=args.reconnect)
     except SourceError as exc:
         raise CommandError(str(exc)) from None
 
