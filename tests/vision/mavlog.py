@@ -12,9 +12,15 @@ _MAV = mavlink.MAVLink(None, srcSystem=1, srcComponent=1)
 
 
 def hover_messages(
-    utc0: float, seconds: float, lat: float, lon: float, height: float,
-    gimbal_pitch_deg: float, yaw: float = 0.0, rate: float = 10.0,
-) -> list[tuple[float, bytes]]:  # fmt: skip
+    utc0: float,
+    seconds: float,
+    lat: float,
+    lon: float,
+    height: float,
+    gimbal_pitch_deg: float,
+    yaw: float = 0.0,
+    rate: float = 10.0,
+) -> list[tuple[float, bytes]]:
     """(receive time, packet) of a copter hovering: heartbeat, SYSTEM_TIME, ATTITUDE,
     GLOBAL_POSITION_INT and the gimbal's status, ``rate`` times a second from boot."""
     pitch = math.radians(gimbal_pitch_deg)
@@ -29,11 +35,18 @@ def hover_messages(
             mavlink.MAVLink_system_time_message(int((utc0 + t) * 1e6), ms),
             mavlink.MAVLink_attitude_message(ms, 0.0, 0.0, yaw, 0, 0, 0),
             mavlink.MAVLink_global_position_int_message(
-                ms, int(lat * 1e7), int(lon * 1e7), int((200 + height) * 1000),
-                int(height * 1000), 0, 0, 0, 0,
+                ms,
+                int(lat * 1e7),
+                int(lon * 1e7),
+                int((200 + height) * 1000),
+                int(height * 1000),
+                0,
+                0,
+                0,
+                0,
             ),
             mavlink.MAVLink_gimbal_device_attitude_status_message(0, 0, ms, flags, q, 0, 0, 0, 0),
-        ]  # fmt: skip
+        ]
         out += [(utc0 + t + 0.02, bytes(m.pack(_MAV))) for m in msgs]
     return out
 

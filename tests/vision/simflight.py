@@ -38,9 +38,14 @@ def row(north: float, east: float, count: int, gap: float = 1.4) -> list[dict]:
 def camera_model(spec: CameraSpec, name: str = "sim-test") -> CameraModel:
     """What the detection side knows of the simulated camera."""
     return CameraModel(
-        name=name, width=spec.width, height=spec.height, hfov_deg=spec.hfov_deg,
-        pitch_deg=spec.pitch_deg, attitude_sigma_deg=0.5, yaw_sigma_deg=1.0,
-    )  # fmt: skip
+        name=name,
+        width=spec.width,
+        height=spec.height,
+        hfov_deg=spec.hfov_deg,
+        pitch_deg=spec.pitch_deg,
+        attitude_sigma_deg=0.5,
+        yaw_sigma_deg=1.0,
+    )
 
 
 class CameraFlight:
@@ -48,17 +53,25 @@ class CameraFlight:
     home) at ``speed`` m/s, a frame every ``frame_every`` simulated seconds."""
 
     def __init__(
-        self, tmp: Path, scenario: dict | Path, spec: CameraSpec, cache: Path,
-        waypoints: list[tuple[float, float]], alt: float = 8.0, speed: float = 3.0,
-        frame_every: float = 1.0, home=HOME,
-    ) -> None:  # fmt: skip
+        self,
+        tmp: Path,
+        scenario: dict | Path,
+        spec: CameraSpec,
+        cache: Path,
+        waypoints: list[tuple[float, float]],
+        alt: float = 8.0,
+        speed: float = 3.0,
+        frame_every: float = 1.0,
+        home=HOME,
+    ) -> None:
         if isinstance(scenario, dict):
             path = tmp / "scenario.json"
             path.write_text(json.dumps(scenario))
             scenario = path
         self.home = home
-        self.fleet = SimFleet(count=1, home=home, base_port=0, state_dir=tmp / "sim",
-                              boot_time_scale=0.1)  # fmt: skip
+        self.fleet = SimFleet(
+            count=1, home=home, base_port=0, state_dir=tmp / "sim", boot_time_scale=0.1
+        )
         self.vehicle = self.fleet.vehicles[0]
         self.world = World(scenario, home[:2], cache)
         self.rig = CameraRig(self.vehicle, self.world, spec, lock=self.fleet.lock)

@@ -31,10 +31,17 @@ def test_detect_pairs_a_live_stream_with_the_aircrafts_own_link(tmp_path, cache,
     scenario.write_text(json.dumps({"people": row(17, -1.4, 3)}))
     spec = CameraSpec(960, 540, hfov_deg=50, pitch_deg=-25, fps=4)
     (tmp_path / "cam.toml").write_text(
-        f'width = 960\nheight = 540\nhfov_deg = 50\npitch_deg = -25\nattitude_sigma_deg = 0.5\n'
+        "width = 960\nheight = 540\nhfov_deg = 50\npitch_deg = -25\nattitude_sigma_deg = 0.5\n"
     )
-    fleet = SimFleet(count=1, home=HOME, speedup=2, base_port=0, state_dir=tmp_path / "sim",
-                     boot_time_scale=0.1, start_time=1_780_000_000)  # fmt: skip
+    fleet = SimFleet(
+        count=1,
+        home=HOME,
+        speedup=2,
+        base_port=0,
+        state_dir=tmp_path / "sim",
+        boot_time_scale=0.1,
+        start_time=1_780_000_000,
+    )
     vehicle = fleet.vehicles[0]
     world = World(scenario, HOME[:2], cache)
     server = CameraServer(CameraRig(vehicle, world, spec, lock=fleet.lock), speedup=lambda: 2.0)
@@ -47,11 +54,22 @@ def test_detect_pairs_a_live_stream_with_the_aircrafts_own_link(tmp_path, cache,
                 assert gcs.command(command, *params).result == 0
             fleet.wait_for(lambda: vehicle.pose().alt_rel > 7.5, 60)
             out = tmp_path / "flags.geojson"
-            code = main([
-                "detect", server.url, "--connect", f"tcp:127.0.0.1:{vehicle.ports[2]}",
-                "--camera", str(tmp_path / "cam.toml"), "--max-frames", "6",
-                "--boxes", str(tmp_path / "boxes.jsonl"), "-o", str(out),
-            ])  # fmt: skip
+            code = main(
+                [
+                    "detect",
+                    server.url,
+                    "--connect",
+                    f"tcp:127.0.0.1:{vehicle.ports[2]}",
+                    "--camera",
+                    str(tmp_path / "cam.toml"),
+                    "--max-frames",
+                    "6",
+                    "--boxes",
+                    str(tmp_path / "boxes.jsonl"),
+                    "-o",
+                    str(out),
+                ]
+            )
         finally:
             gcs.close()
             server.stop()

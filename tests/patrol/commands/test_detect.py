@@ -71,10 +71,22 @@ def test_a_stream_that_drops_keeps_what_was_found(tmp_path, data_dir, frames, ca
     parts = [(image, T0 + 2 + 0.5 * k) for k, image in enumerate(frames)]
     with MjpegCamera(parts, interval=0.3) as camera:
         # a live stream drops frames while the detector is busy: flag on the first sighting
-        code = main([
-            "detect", camera.url, "--tlog", str(tlog), "--camera", str(tmp_path / "cam.toml"),
-            "--reconnect", "0.5", "--confirm", "1", "-o", str(out),
-        ])  # fmt: skip
+        code = main(
+            [
+                "detect",
+                camera.url,
+                "--tlog",
+                str(tlog),
+                "--camera",
+                str(tmp_path / "cam.toml"),
+                "--reconnect",
+                "0.5",
+                "--confirm",
+                "1",
+                "-o",
+                str(out),
+            ]
+        )
     captured = capsys.readouterr()
     assert code == 3
     assert "no frame for 0.5 s; what was found until then is kept" in captured.err

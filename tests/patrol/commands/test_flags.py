@@ -22,11 +22,23 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for k, (kind, grid, patrol) in enumerate(
         [("gathering", "上洋村", 1), ("no_mask", "上洋村", 1), ("gathering", "下洋村", 2)]
     ):
-        store.record(Observation(
-            kind=kind, count=5 - k, confidence=0.8, lat=27.57 + k * 1e-4, lon=119.71,
-            error_m=1.5, at=T0 + timedelta(minutes=k), radius_m=1.0, grid=grid,
-            patrol_id=patrol, sortie_id=patrol, source="cam", track=f"t{k}",
-        ))  # fmt: skip
+        store.record(
+            Observation(
+                kind=kind,
+                count=5 - k,
+                confidence=0.8,
+                lat=27.57 + k * 1e-4,
+                lon=119.71,
+                error_m=1.5,
+                at=T0 + timedelta(minutes=k),
+                radius_m=1.0,
+                grid=grid,
+                patrol_id=patrol,
+                sortie_id=patrol,
+                source="cam",
+                track=f"t{k}",
+            )
+        )
     store.review(1, "assign", "wang", "please check", assignee="li")
     return store
 
