@@ -55,9 +55,10 @@ class World:
     """What every camera of a fleet shares: the scene, the ground texture and the people."""
 
     def __init__(self, scenario: Path, origin: tuple[float, float], cache_dir: Path) -> None:
+        spec = load_scenario(scenario)  # a bad file is refused before anything is made
         self.sprites = load_people(cache_dir)
         self.texture = load_texture(cache_dir)
-        self.scene = Scene(load_scenario(scenario), origin, len(self.sprites))
+        self.scene = Scene(spec, origin, len(self.sprites))
 
     def renderer(self, spec: CameraSpec) -> Renderer:
         return Renderer(spec.width, spec.height, spec.hfov_deg, self.texture, self.sprites)
