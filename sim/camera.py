@@ -81,6 +81,7 @@ class CameraRig:
         self.gimbal = Gimbal(pitch=math.radians(self.spec.pitch_deg))
         vehicle.gimbal = self.gimbal  # the vehicle reports it (sim.camera_gimbal)
         self._rng = np.random.default_rng(seed + 1000 * vehicle.index)
+        self.last_view: View | None = None  # the true view of the last frame (for tests)
 
     def view_at(self, t: float, jitter: bool = True) -> View:
         with self.lock:
@@ -107,5 +108,6 @@ class CameraRig:
 
     def frame_at(self, t: float) -> tuple[np.ndarray, float]:
         """The image at simulated time ``t`` and its capture time (UTC unix seconds)."""
-        image = self.renderer.render(self.view_at(t), self.people_at(t))
+        self.last_view = self.view_at(t)
+        image = self.renderer.render(self.last_view, self.people_at(t))
         return image, self.vehicle.wall_epoch0 + t

@@ -1,11 +1,13 @@
-"""``patrol fly --camera``: a detection process per sortie beside the flight, its flags tagged
-with the patrol and the sortie; camera options checked before anything flies."""
+"""``patrol fly --camera``: a detection process per sortie beside the flight (reading the
+camera's MJPEG stream and the aircraft's pose from its SERIAL2), its flags tagged with the
+patrol and the sortie; camera options checked before anything flies."""
 
 import json
 from pathlib import Path
 
 import pytest
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
+from pyproj import Geod
 
 from missions.formats import write_mission
 from missions.items import Mission, MissionItem
@@ -76,6 +78,7 @@ def test_a_sorties_camera_raises_flags_tagged_with_the_patrol_and_sortie(
     (tmp_path / "site.toml").write_text("[params]\nFS_GCS_TIMEOUT = 20\n")
     scenario = tmp_path / "people.json"
     scenario.write_text(json.dumps({"people": row(20, -1.4, 3)}))
+    world = World(scenario, HOME[:2], cache)
     speedup = 5.0
     with SimFleet(
         count=1,
@@ -121,5 +124,9 @@ def test_a_sorties_camera_raises_flags_tagged_with_the_patrol_and_sortie(
     [flag] = open_flag_store().list()
     assert (flag.patrol_id, flag.sortie_id, flag.source, flag.track) == (1, 1, "patrol-1", "s1-g1")
     assert flag.count == 3
+    # placed from the live stream's capture times and the aircraft's own link (SERIAL2)
+    [truth] = world.scene.truth()["gatherings"]
+    distance = Geod(ellps="WGS84").inv(flag.lon, flag.lat, truth["lon"], truth["lat"])[2]
+    assert distance <= min(2 * flag.error_m, 3.0)
     log = (data_dir / "logs" / "detect-patrol1-sortie1.log").read_text()
     assert "placed" in log and (data_dir / "vision" / "flags-patrol1-sortie1.geojson").is_file()
