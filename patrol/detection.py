@@ -70,6 +70,14 @@ def add_camera_options(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--camera-grids", type=Path, metavar="FILE", help="grids to tag flags with")
     g.add_argument(
+        "--camera-confirm",
+        type=int,
+        default=2,
+        metavar="N",
+        help="frames a gathering must be seen in before it is flagged (default 2; 1 when the "
+        "detector sees few frames per pass, e.g. at a high --speedup)",
+    )
+    g.add_argument(
         "--camera-detector", default="hog", metavar="NAME[,NAME]", help="detectors (default hog)"
     )
 
@@ -83,6 +91,7 @@ class CameraRuns:
         self.model = args.camera_model
         self.grids = args.camera_grids
         self.detector = args.camera_detector
+        self.confirm = args.camera_confirm
         self.db = args.db
         self.speedup = args.speedup
         self.processes: list[tuple[int, subprocess.Popen, Path]] = []
@@ -93,6 +102,8 @@ class CameraRuns:
                 f"{len(self.cameras)} --camera but {len(self.links)} --camera-link: each camera "
                 "needs the MAVLink link its pose comes from"
             )
+        if self.confirm < 1:
+            raise CommandError("--camera-confirm must be at least 1")
         if self.cameras:
             self._check()
 
@@ -164,6 +175,8 @@ class CameraRuns:
             str(sortie_id),
             "-o",
             str(flags_path),
+            "--confirm",
+            str(self.confirm),
             "--nice",
             str(NICE),
         ]

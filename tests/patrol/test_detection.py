@@ -44,6 +44,7 @@ def test_camera_options_are_checked_before_anything_flies(tmp_path, data_dir, ca
         (cam * 2 + link * 2, "2 --camera for 1 plan(s)"),
         (cam + link + ["--camera-model", str(bad_camera)], "mount: Input should be 'gimbal'"),
         (cam + link + ["--camera-detector", "hog,yolo"], "--camera-detector 'yolo'"),
+        (cam + link + ["--camera-confirm", "0"], "--camera-confirm must be at least 1"),
     ]
     for extra, message in cases:
         assert main(fly + extra) == 2
