@@ -100,6 +100,11 @@ class VideoFileSource:
         self.start = start if start is not None else container_start(path)
         self.ended_early: str | None = None
 
+    @property
+    def duration(self) -> float:
+        """Seconds from the first frame to the last, as the container tells (0 if unknown)."""
+        return self.count / self.fps if self.count and self.fps else 0.0
+
     def _time(self, index: int) -> float | None:
         if self.start is None:
             return None

@@ -16,9 +16,12 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 EXIT_ENDED_EARLY = 3
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 PROGRESS_EVERY_S = 2.0
 
 
@@ -155,12 +158,85 @@ def load_detectors(names: str):
     return detectors[0] if len(detectors) == 1 else Detectors(detectors)
 
 
-def _video_span(source) -> tuple[float, float] | None:
-    start = getattr(source, "start", None)
-    if start is None:
-        return None
-    count, fps = getattr(source, "count", 0), getattr(source, "fps", 0.0)
-    return start, start + (count / fps if count and fps else 0.0)
+@dataclass
+class PoseFeed:
+    lookup: Callable[[float], object] | None = None  # UTC time -> Pose
+    clock: Callable[[], str] = lambda: "gps"  # where pose times come from: "gps", "receive"
+    close: Callable[[], None] = lambda: None
+
+
+def open_poses(args: argparse.Namespace, source) -> PoseFeed:
+    """The poses of ``--tlog`` (checked to cover a video's time) or ``--connect``."""
+    from patrol.errors import CommandError
+    from vision.poses import PoseError, utc_text
+    from vision.poses_mavlink import LivePoses, read_tlog
+    from vision.sources import VideoFileSource
+
+    try:
+        if args.tlog:
+            track = read_tlog(args.tlog, args.sysid, args.max_gap)
+            if isinstance(source, VideoFileSource):
+                if source.start is None:
+                    raise CommandError(
+                        f"video {args.source} has no start time (no creation_time tag): give "
+                        "--video-start to pair it with the tlog"
+                    )
+                first, last = source.start, source.start + source.duration
+                (begin, end) = track.span
+                if last < begin or first > end:
+                    raise CommandError(
+                        f"tlog {args.tlog} covers {utc_text(begin)} to {utc_text(end)}; the "
+                        f"video runs {utc_text(first)} to {utc_text(last)}: no frame can be "
+                        "paired (check --video-start)"
+                    )
+            return PoseFeed(track.at, lambda: track.clock)
+        if args.connect:
+            live = LivePoses(args.connect, args.sysid, args.max_gap)
+            return PoseFeed(live.pose_at, lambda: live.clock, live.close)
+    except PoseError as exc:
+        raise CommandError(str(exc)) from None
+    return PoseFeed()
+
+
+@dataclass
+class Tally:
+    """What a run saw, for the progress lines and the summary."""
+
+    began: float = field(default_factory=time.monotonic)
+    processed: int = 0
+    placed: int = 0
+    people: int = 0
+    unplaced: dict[str, int] = field(default_factory=dict)
+    store_errors: list[str] = field(default_factory=list)
+
+    def add(self, report, placing: bool) -> None:
+        self.processed += 1
+        self.people += report.people
+        if report.pose is not None:
+            self.placed += 1
+        elif report.pose_error and placing:
+            self.unplaced[report.pose_error] = self.unplaced.get(report.pose_error, 0) + 1
+        self.store_errors += report.store_errors
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.began
+
+
+def export(path: Path, flags: list) -> None:
+    from patrol.errors import CommandError
+    from vision.flags import to_csv, to_geojson
+
+    if path.suffix.lower() == ".csv":
+        text = to_csv(flags)
+    else:
+        text = json.dumps(to_geojson(flags), ensure_ascii=False, indent=1)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"-o {path}: {exc.strerror or exc}") from None
+    print(f"wrote {len(flags)} flag(s) to {path}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -170,10 +246,7 @@ def run(args: argparse.Namespace) -> int:
     from patrol.errors import CommandError
     from patrol.option_parsing import parse_datetime
     from vision.camera import CameraError, load_camera
-    from vision.flags import to_csv, to_geojson
     from vision.pipeline import Pipeline, Settings
-    from vision.poses import PoseError, utc_text
-    from vision.poses_mavlink import LivePoses, read_tlog
     from vision.sources import SourceError, open_source
 
     _check(args)
@@ -184,53 +257,26 @@ def run(args: argparse.Namespace) -> int:
     except CameraError as exc:
         raise CommandError(str(exc)) from None
     detector = load_detectors(args.detector)
-    grids = []
-    if args.grids:
-        try:
-            grids = load_grids(args.grids)
-        except GridFileError as exc:
-            raise CommandError(str(exc)) from None
-    start = (
-        parse_datetime(args.video_start, "--video-start").timestamp() if args.video_start else None
-    )
+    try:
+        grids = load_grids(args.grids) if args.grids else []
+    except GridFileError as exc:
+        raise CommandError(str(exc)) from None
+    start = None
+    if args.video_start:
+        start = parse_datetime(args.video_start, "--video-start").timestamp()
     try:
         source = open_source(args.source, start=start, fps=args.fps, reconnect_s=args.reconnect)
     except SourceError as exc:
         raise CommandError(str(exc)) from None
-
-    live = None
-    poses = None
-    clock = None  # where pose times come from: "gps" or "receive"
     try:
-        if args.tlog:
-            track = read_tlog(args.tlog, args.sysid, args.max_gap)
-            span = track.span
-            if not source.live:
-                video = _video_span(source) if hasattr(source, "count") else None
-                if hasattr(source, "count") and video is None:
-                    raise CommandError(
-                        f"video {args.source} has no start time (no creation_time tag): give "
-                        "--video-start to pair it with the tlog"
-                    )
-                if video and (video[1] < span[0] or video[0] > span[1]):
-                    raise CommandError(
-                        f"tlog {args.tlog} covers {utc_text(span[0])} to {utc_text(span[1])}; "
-                        f"the video runs {utc_text(video[0])} to {utc_text(video[1])}: no frame "
-                        "can be paired (check --video-start)"
-                    )
-            poses, clock = track.at, (lambda: track.clock)
-        elif args.connect:
-            live = LivePoses(args.connect, args.sysid, args.max_gap)
-            poses, clock = live.pose_at, (lambda: live.clock)
-    except PoseError as exc:
-        source.close()
-        raise CommandError(str(exc)) from None
+        poses = open_poses(args, source)
+        boxes_out = _open_boxes(args.boxes)
     except CommandError:
         source.close()
         raise
-
-    source_name = args.source_name or (f"patrol-{args.patrol}" if args.patrol else args.source)
-    store = open_flag_store(args.db) if poses is not None else None
+    placing = poses.lookup is not None
+    store = open_flag_store(args.db) if placing else None
+    name = args.source_name or (f"patrol-{args.patrol}" if args.patrol else args.source)
     settings = Settings(
         distance_m=args.distance, min_people=args.min_people, confirm_frames=args.confirm
     )
@@ -238,127 +284,106 @@ def run(args: argparse.Namespace) -> int:
         detector,
         camera,
         settings,
-        poses,
+        poses.lookup,
         store,
-        source_name[:300],
+        name[:300],
         grids,
         args.patrol,
         args.sortie,
         track_prefix=f"s{args.sortie}-" if args.sortie else "",
     )
-    boxes_out = None
-    if args.boxes:
-        try:
-            args.boxes.parent.mkdir(parents=True, exist_ok=True)
-            boxes_out = args.boxes.open("w", encoding="utf-8")
-        except OSError as exc:
-            source.close()
-            raise CommandError(f"--boxes {args.boxes}: {exc.strerror or exc}") from None
-
+    what = "detecting" + (" and placing" if placing else " only (no poses: no flags)")
+    print(f"detect: {source.name} with {detector.name}, camera {camera.name}; {what}", flush=True)
+    tally = Tally()
+    failure = None
     stop = threading.Event()
     handlers = {}
     if threading.current_thread() is threading.main_thread():
-        handlers = {
-            s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)
-        }
-    what = "detecting" + (" and placing" if poses else " only (no poses: no flags)")
-    print(f"detect: {source.name} with {detector.name}, camera {camera.name}; {what}", flush=True)
-    began = time.monotonic()
-    last_progress = began
-    processed = placed = people = 0
-    unplaced: dict[str, int] = {}
-    failure = None
-    store_errors: list[str] = []
+        handlers = {s: signal.signal(s, lambda *_: stop.set()) for s in STOP_SIGNALS}
+    last_progress = tally.began
     try:
         for frame in source.frames(args.every):
             report = pipeline.process(frame)
-            processed += 1
-            people += report.people
-            if report.pose is not None:
-                placed += 1
-            elif report.pose_error and poses is not None:
-                unplaced[report.pose_error] = unplaced.get(report.pose_error, 0) + 1
-            store_errors += report.store_errors
+            tally.add(report, placing)
             if boxes_out is not None:
                 line = {"frame": frame.index, "boxes": [b.to_json() for b in report.boxes]}
                 boxes_out.write(json.dumps(line) + "\n")
-            now = time.monotonic()
-            if now - last_progress >= PROGRESS_EVERY_S:
-                last_progress = now
-                rate = processed / (now - began)
+            if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                last_progress = time.monotonic()
                 print(
-                    f"  frame {frame.index}: {processed} processed ({rate:.1f}/s), "
-                    f"{people} people, {len(pipeline.flag_ids)} flags",
+                    f"  frame {frame.index}: {tally.processed} processed "
+                    f"({tally.processed / tally.seconds:.1f}/s), {tally.people} people, "
+                    f"{len(pipeline.flag_ids)} flags",
                     flush=True,
                 )
-            if stop.is_set():
-                break
-            if args.duration is not None and now - began >= args.duration:
-                break
-            if args.max_frames is not None and processed >= args.max_frames:
+            if (
+                stop.is_set()
+                or (args.duration is not None and tally.seconds >= args.duration)
+                or (args.max_frames is not None and tally.processed >= args.max_frames)
+            ):
                 break
     except SourceError as exc:
         failure = str(exc)
     finally:
         source.close()
-        if live is not None:
-            live.close()
+        poses.close()
         if boxes_out is not None:
             boxes_out.close()
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
-    if failure is None:
-        failure = getattr(source, "ended_early", None)
+    failure = failure or getattr(source, "ended_early", None)
+    flags = [store.get(i) for i in sorted(pipeline.flag_ids)] if store else []
+    _summary(tally, placing, flags, poses.clock())
+    if args.output:
+        export(args.output, flags)
+    if args.boxes:
+        print(f"wrote boxes of {tally.processed} frames to {args.boxes}")
+    if failure:
+        print(f"patrol detect: {failure}; what was found until then is kept", file=sys.stderr)
+        return EXIT_ENDED_EARLY
+    return 0
 
-    seconds = time.monotonic() - began
+
+def _open_boxes(path: Path | None):
+    from patrol.errors import CommandError
+
+    if path is None:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"--boxes {path}: {exc.strerror or exc}") from None
+
+
+def _summary(tally: Tally, placing: bool, flags: list, clock: str) -> None:
+    rate = tally.processed / max(tally.seconds, 1e-9)
     print(
-        f"processed {processed} frames in {seconds:.1f} s ({processed / max(seconds, 1e-9):.1f}"
-        f"/s); {people} people detected"
+        f"processed {tally.processed} frames in {tally.seconds:.1f} s ({rate:.1f}/s); "
+        f"{tally.people} people detected"
     )
-    if poses is not None:
-        print(
-            f"placed {placed} frames on the ground"
-            + (
-                ""
-                if not unplaced
-                else f"; {sum(unplaced.values())} without a pose, e.g. {next(iter(unplaced))}"
-            )
-        )
-        flags = [store.get(i) for i in sorted(pipeline.flag_ids)]
-        by_kind = {k: sum(1 for f in flags if f.kind == k) for k in ("gathering", "no_mask")}
-        print(f"flags: {by_kind['gathering']} gathering(s), {by_kind['no_mask']} no_mask")
+    if placing:
+        missing = ""
+        if tally.unplaced:
+            example = next(iter(tally.unplaced))
+            missing = f"; {sum(tally.unplaced.values())} without a pose, e.g. {example}"
+        print(f"placed {tally.placed} frames on the ground{missing}")
+        kinds = {k: sum(1 for f in flags if f.kind == k) for k in ("gathering", "no_mask")}
+        print(f"flags: {kinds['gathering']} gathering(s), {kinds['no_mask']} no_mask")
         for f in flags:
+            where = f" in {f.grid}" if f.grid else ""
             print(
                 f"  #{f.id} {f.kind} {f.count} people at {f.lat:.6f}, {f.lon:.6f} "
-                f"(±{f.error_m:.1f} m){' in ' + f.grid if f.grid else ''}"
+                f"(±{f.error_m:.1f} m){where}"
             )
-        if clock() == "receive":
+        if clock == "receive":
             print(
                 "warning: no GPS time from the aircraft: frames were paired by the time the "
                 "telemetry arrived",
                 file=sys.stderr,
             )
-    if store_errors:
+    if tally.store_errors:
         print(
-            f"warning: {len(store_errors)} flag(s) not stored, e.g. {store_errors[0]}",
+            f"warning: {len(tally.store_errors)} flag(s) not stored, e.g. {tally.store_errors[0]}",
             file=sys.stderr,
         )
-    if args.output:
-        flags = [store.get(i) for i in sorted(pipeline.flag_ids)] if store else []
-        text = (
-            to_csv(flags)
-            if args.output.suffix.lower() == ".csv"
-            else json.dumps(to_geojson(flags), ensure_ascii=False, indent=1)
-        )
-        try:
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CommandError(f"-o {args.output}: {exc.strerror or exc}") from None
-        print(f"wrote {len(flags)} flag(s) to {args.output}")
-    if args.boxes:
-        print(f"wrote boxes of {processed} frames to {args.boxes}")
-    if failure:
-        print(f"patrol detect: {failure}; what was found until then is kept", file=sys.stderr)
-        return EXIT_ENDED_EARLY
-    return 0
