@@ -141,7 +141,7 @@ class FolderSource:
         self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.files:
             raise SourceError(f"folder {path}: no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
-        if (start is None) != (fps is None) and fps is not None:
+        if fps is not None and start is None:
             raise SourceError("an image folder's --fps needs a start time too")
         self.start, self.fps = start, fps
         self.unreadable: list[str] = []

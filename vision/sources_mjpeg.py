@@ -60,10 +60,7 @@ class MjpegSource(LiveSource):
         self._start()
 
     def _read(self) -> None:
-        try:
-            conn, resp = _connect(self.url)
-        except SourceError:
-            raise
+        conn, resp = _connect(self.url)
         try:
             boundary = _boundary(resp.getheader("Content-Type", ""))
             if boundary is None:
@@ -134,6 +131,8 @@ def open_http(url: str, reconnect_s: float = RECONNECT_S) -> FrameSource:
         raise SourceError(f"stream {url}: {exc}") from None
     try:
         boundary = _boundary(resp.getheader("Content-Type", ""))
+    except SourceError as exc:
+        raise SourceError(f"stream {url}: {exc}") from None
     finally:
         conn.close()
     if boundary is not None:
