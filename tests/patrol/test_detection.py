@@ -70,9 +70,9 @@ def hover_plan(hold_s: float, alt: float = 8.0) -> Mission:
 
 @pytest.mark.skipif(not VTEST.is_file(), reason="needs opencv-doc's vtest.avi")
 def test_a_sorties_camera_raises_flags_tagged_with_the_patrol_and_sortie(
-    tmp_path, data_dir, request, capsys
+    tmp_path, data_dir, camera_cache, capsys
 ):
-    cache = Path(request.config.cache.mkdir("sim-camera"))
+    cache = camera_cache
     plan = tmp_path / "hover.plan"
     write_mission(plan, hover_plan(hold_s=60))
     (tmp_path / "cam.toml").write_text(CAMERA)

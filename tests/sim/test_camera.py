@@ -23,9 +23,9 @@ from tests.sim.gcs import Gcs
 pytestmark = pytest.mark.skipif(not VTEST.is_file(), reason="needs opencv-doc's vtest.avi")
 
 
-@pytest.fixture(scope="session")
-def cache(request) -> Path:
-    return Path(request.config.cache.mkdir("sim-camera"))
+@pytest.fixture
+def cache(camera_cache: Path) -> Path:
+    return camera_cache
 
 
 def place(north: float, east: float) -> dict:

@@ -24,9 +24,9 @@ DETECTOR = os.environ.get("VISION_E2E_DETECTOR", "hog")
 GEOD = Geod(ellps="WGS84")
 
 
-@pytest.fixture(scope="session")
-def cache(request) -> Path:
-    return Path(request.config.cache.mkdir("sim-camera"))
+@pytest.fixture
+def cache(camera_cache: Path) -> Path:
+    return camera_cache
 
 
 @pytest.mark.skipif(not VTEST.is_file(), reason="needs opencv-doc's vtest.avi")

@@ -25,9 +25,9 @@ CAMERA = "width = 960\nheight = 540\nhfov_deg = 50\npitch_deg = -25\n"
 
 
 @pytest.fixture(scope="module")
-def frames(request) -> list[np.ndarray]:
+def frames(camera_cache) -> list[np.ndarray]:
     """A copter 8 m up, gimbal at -25 degrees, looking north at three people 17 m ahead."""
-    cache = Path(request.config.cache.mkdir("sim-camera"))
+    cache = camera_cache
     renderer = Renderer(960, 540, 50, load_texture(cache), load_people(cache))
     view = View(0, 0, 8, 0, math.radians(-25), 0)
     people = [(17.0, -1.4 + 1.4 * k, 1.7, 5 * k, k == 1) for k in range(3)]

@@ -18,9 +18,9 @@ from sim.camera_people import VTEST
 pytestmark = pytest.mark.skipif(not VTEST.is_file(), reason="needs opencv-doc's vtest.avi")
 
 
-def test_each_copter_serves_its_camera_and_the_truth_is_written(tmp_path, request):
+def test_each_copter_serves_its_camera_and_the_truth_is_written(tmp_path, camera_cache):
     # the people and the ground made in earlier tests (they take a while on a busy machine)
-    shutil.copytree(request.config.cache.mkdir("sim-camera"), tmp_path / "cache" / "sim-camera")
+    shutil.copytree(camera_cache, tmp_path / "cache" / "sim-camera")
     env = {**os.environ, "PATROL_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     sim = subprocess.Popen(
         [sys.executable, "-m", "patrol.cli", "sim", "--count", "2", "--port", "0", "--camera",
