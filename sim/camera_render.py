@@ -8,8 +8,9 @@ projected vertical to that length, and as wide as the person is at that range.
 
 Frames: world NED (metres from the scene origin), camera FRD (x along the optical axis), and
 OpenCV's image axes (x right, y down). Rays that meet the ground beyond ``max_range_m`` (or
-never, above the horizon) show a haze colour. This module is the simulator's own
-implementation: it shares nothing with the detection side it is used to test.
+never, above the horizon) show a haze colour. The people are drawn at full resolution; the
+ground is warped at most 1280 pixels wide and scaled up (its texture is no finer). This module
+is the simulator's own implementation: it shares nothing with the detection side it tests.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ CAM_TO_FRD = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 BODY_DEPTH_M = 0.35
 HAZE_BGR = (200, 196, 190)
 MIN_SPRITE_PX = 4
+GROUND_MAX_WIDTH = 1280
 
 
 def rotation(roll: float, pitch: float, yaw: float) -> np.ndarray:
@@ -101,13 +103,20 @@ class Renderer:
         ground_to_image = self.k @ np.column_stack([r_cw[:, 0], r_cw[:, 1], t])
         res = TEXTURE_RES_M
         tex_to_ground = np.array([[0, -res, n0], [res, 0, e0], [0, 0, 1]], float)
+        # the ground is warped at most 1280 pixels wide and scaled up: its texture has no
+        # detail finer than that, and the warp is most of a frame's cost
+        scale = min(1.0, GROUND_MAX_WIDTH / self.width)
+        size = (round(self.width * scale), round(self.height * scale))
+        to_small = np.diag([size[0] / self.width, size[1] / self.height, 1.0])
         image = cv2.warpPerspective(
             self.texture,
-            ground_to_image @ tex_to_ground,
-            (self.width, self.height),
+            to_small @ ground_to_image @ tex_to_ground,
+            size,
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_WRAP,
         )
+        if size != (self.width, self.height):
+            image = cv2.resize(image, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
         # where rays miss the ground or meet it too far away: haze
         corners = np.array(
             [[0, 0, 1], [self.width, 0, 1], [0, self.height, 1], [self.width, self.height, 1]],
