@@ -83,3 +83,21 @@ def test_mjpeg_parts_carry_their_capture_time_and_a_drop_ends_the_source():
 def test_a_stream_that_cannot_be_reached(tmp_path):
     with pytest.raises(SourceError, match="cannot connect"):
         open_source("http://127.0.0.1:9/stream.mjpg")
+
+
+def test_a_videos_start_time_comes_from_its_creation_time_tag(tmp_path):
+    import av
+
+    path = tmp_path / "flight.mp4"
+    with av.open(str(path), "w") as container:
+        container.metadata["creation_time"] = "2026-05-28T20:26:40.000000Z"
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for k in range(3):
+            video_frame = av.VideoFrame.from_ndarray(frame(k), format="bgr24")
+            container.mux(stream.encode(video_frame))
+        container.mux(stream.encode())
+    source = open_source(str(path))
+    times = [f.time for f in source.frames()]
+    source.close()
+    assert times == pytest.approx([T0, T0 + 0.1, T0 + 0.2], abs=1e-3)
