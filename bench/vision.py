@@ -1,4 +1,4 @@
-"""Benchmark: the vision detectors (and, later, the pipeline around them).
+"""Benchmark: the vision detectors and the pipeline around them.
 
 Sections, each a function called from main (add yours the same way):
 - people: precision/recall (IoU >= 0.3) on the labelled vtest frames (data/eval/), per detector;
@@ -9,6 +9,8 @@ Sections, each a function called from main (add yours the same way):
 - network: the int8 network alone: 416 px tiles one by one or batched, the enlarged frame;
 - throughput: 1280x720 frames decoded from an MJPEG file and detected by "nanodet-drone" on
   one or two threads: CPU time per frame, and frames/s on two cores;
+- gatherings, geolocation, pipeline, camera: the pipeline on the simulated camera
+  (bench/vision_pipeline.py says what each measures; --detector picks their people detector);
 - masks: precision/recall of no_mask on ../shared/data/masks (per source group and overall),
   faces unknown or not found, and faces under the size threshold coming out unknown.
 Frames 400 and later of vtest.avi are never read here: they are a held-out check.
@@ -36,6 +38,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import vision_pipeline  # noqa: E402  (bench/, beside this file)
 
 from vision.detect import load_detector  # noqa: E402
 from vision.detect.evaluation import Counts, match_frame  # noqa: E402
@@ -431,6 +435,7 @@ def masks() -> None:
     )
 
 
+PIPELINE = {"detector": "nanodet-drone"}  # --detector: the pipeline sections' people detector
 SECTIONS = {
     "people": people,
     "small": small_people,
@@ -439,13 +444,20 @@ SECTIONS = {
     "network": network,
     "throughput": throughput,
     "masks": masks,
+    "gatherings": lambda: vision_pipeline.gatherings(PIPELINE["detector"], ["low", "demo"]),
+    "geolocation": lambda: vision_pipeline.geolocation(PIPELINE["detector"]),
+    "pipeline": lambda: vision_pipeline.pipeline(PIPELINE["detector"]),
+    "camera": lambda: vision_pipeline.camera(),
 }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sections", default=",".join(SECTIONS))
+    parser.add_argument("--detector", default=PIPELINE["detector"], help="pipeline sections'")
     args = parser.parse_args()
+    PIPELINE["detector"] = args.detector
+    vision_pipeline.CACHE.mkdir(exist_ok=True)
     for name in args.sections.split(","):
         if name not in SECTIONS:
             parser.error(f"unknown section {name!r}; one of {', '.join(SECTIONS)}")

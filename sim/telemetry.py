@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from sim.camera_gimbal import gimbal_device_attitude_status, mount_status
+
 if TYPE_CHECKING:
     from sim.state import VehicleState
 
@@ -301,7 +303,16 @@ STREAM_GROUPS: dict[int, tuple[str, tuple[Builder, ...]]] = {
     11: ("EXTRA2", (vfr_hud,)),
     12: (
         "EXTRA3",
-        (ahrs, system_time, battery_status, mag_cal_progress, ekf_status_report, vibration, wind),
+        (
+            ahrs,
+            system_time,
+            battery_status,
+            mag_cal_progress,
+            gimbal_device_attitude_status,
+            ekf_status_report,
+            vibration,
+            wind,
+        ),
     ),
 }
 
@@ -335,4 +346,6 @@ BY_ID: dict[int, Builder] = {
     mavlink.MAVLINK_MSG_ID_HOME_POSITION: home_position,
     mavlink.MAVLINK_MSG_ID_GPS_GLOBAL_ORIGIN: gps_global_origin,
     mavlink.MAVLINK_MSG_ID_AUTOPILOT_VERSION: autopilot_version,
+    mavlink.MAVLINK_MSG_ID_GIMBAL_DEVICE_ATTITUDE_STATUS: gimbal_device_attitude_status,
+    mavlink.MAVLINK_MSG_ID_MOUNT_STATUS: mount_status,
 }

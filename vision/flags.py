@@ -300,10 +300,11 @@ class FlagStore:
             value = getattr(flt, name)
             if value is not None:
                 query = query.where(getattr(FlagRow, name) == value)
+        # times are stored in UTC; SQLite keeps no offset, so compare in UTC as well
         if flt.since is not None:
-            query = query.where(FlagRow.last_seen >= flt.since)
+            query = query.where(FlagRow.last_seen >= flt.since.astimezone(UTC))
         if flt.until is not None:
-            query = query.where(FlagRow.last_seen <= flt.until)
+            query = query.where(FlagRow.last_seen <= flt.until.astimezone(UTC))
         return query
 
     def list(self, flt: FlagFilter | None = None, limit: int = 200, offset: int = 0) -> list[Flag]:

@@ -76,6 +76,24 @@ NO_FLY: dict[str, Polygon] = {
         25, cap_style="flat"
     ),
 }
+# The simulated camera's people (patrol sim --camera): (x, y) drawn like the grids above.
+# Gatherings sit in the grids the demo's first sorties sweep (新村, 溪头村) and elsewhere; a
+# pair, people alone and walkers are there too, and must never be flagged.
+GROUPS = [  # name, where, people, spread (metres on the ground)
+    ("新村 market", (20, 180), 6, 1.5),
+    ("新村 east lane", (150, 100), 3, 1.0),
+    ("溪头村 bridge", (-350, 450), 4, 1.2),
+    ("溪头村 threshing ground", (-650, 750), 8, 2.0),
+    ("坑口村 entrance", (-350, -550), 5, 1.3),
+    ("石门村 square", (1000, 700), 3, 1.0),
+    ("新村 pair", (-100, 250), 2, 0.6),
+]
+ALONE = [(0, 80), (120, 260), (-700, 400), (-300, 800), (-150, -850)]
+WALKERS = [  # path, speed m/s
+    ([(-120, 120), (40, 120)], 1.3),
+    ([(-720, 450), (-720, 700)], 1.1),
+    ([(60, 40), (60, 270)], 1.4),
+]
 
 
 SCALE = 0.5  # drawn at twice the size; halved so the coverage demo fits in a few sorties
@@ -179,6 +197,28 @@ def main() -> None:
         "rallyPoints": {"points": [], "version": 2},
     }
     (HERE / "villages.plan").write_text(json.dumps(plan, indent=4, ensure_ascii=False) + "\n")
+    write_people(HERE / "people.json")
+
+
+def write_people(path: Path) -> None:
+    def place(xy: tuple[float, float]) -> dict:
+        lon, lat = lonlat(xy)
+        return {"lat": lat, "lon": lon}
+
+    scenario = {
+        "name": "样例乡镇 sample township",
+        "seed": 7,
+        "groups": [
+            {"name": name, **place(xy), "people": n, "spread_m": spread}
+            for name, xy, n, spread in GROUPS
+        ],
+        "people": [place(xy) for xy in ALONE],
+        "walkers": [
+            {"path": [lonlat(xy)[::-1] for xy in route], "speed_mps": speed}
+            for route, speed in WALKERS
+        ],
+    }
+    path.write_text(json.dumps(scenario, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from patrol.detection import add_camera_options
 from patrol.flight_options import add_link_options
 
 
@@ -27,10 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--name", default="", help="a name for the patrol")
     add_link_options(parser)
+    add_camera_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from patrol.detection import CameraRuns
     from patrol.errors import CommandError
     from patrol.runner.patrol import SortieSpec
     from patrol.runner.terminal import load_plan, run_patrol
@@ -44,4 +47,9 @@ def run(args: argparse.Namespace) -> int:
         for path, connect in zip(args.plans, args.connect, strict=True)
     ]
     name = args.name or ", ".join(s.mission.name or s.plan_path for s in specs)
-    return run_patrol(args, [s.connect for s in specs], lambda run: run.fly(name, specs))
+    cameras = CameraRuns(args, len(specs))
+    return run_patrol(
+        args,
+        [s.connect for s in specs],
+        lambda run: cameras.around(run, lambda: run.fly(name, specs)),
+    )

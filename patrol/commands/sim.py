@@ -13,6 +13,8 @@ from patrol.errors import CommandError
 from patrol.flight_options import add_key_options, key_from
 from patrol.option_parsing import parse_datetime
 
+SAMPLE_PEOPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "people.json"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -70,6 +72,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     faults.add_argument(
         "--wind", metavar="SPEED,FROM_DEG", help="steady wind (m/s, direction it blows from)"
+    )
+    camera = p.add_argument_group("simulated camera (built-in simulator)")
+    camera.add_argument(
+        "--camera",
+        nargs="?",
+        const=str(SAMPLE_PEOPLE),
+        metavar="SCENARIO",
+        help="give each copter a gimbal camera over a scene of people, served as HTTP MJPEG "
+        f"(default scenario: {SAMPLE_PEOPLE.relative_to(SAMPLE_PEOPLE.parents[2])})",
+    )
+    camera.add_argument(
+        "--camera-port", type=int, default=8080, help="HTTP port of camera 0 (+i); 0 = any free"
+    )
+    camera.add_argument(
+        "--camera-size", choices=("1920x1080", "1280x720"), default="1920x1080",
+        help="frame size (vision's sim-1080p / sim-720p camera models)",
+    )  # fmt: skip
+    camera.add_argument(
+        "--camera-pitch", type=float, default=-45.0, metavar="DEG", help="gimbal pitch"
+    )
+    camera.add_argument(
+        "--camera-fps", type=float, default=10.0, metavar="N", help="frames per simulated second"
     )
     sitl = p.add_argument_group("ArduPilot SITL instead of the built-in copter")
     sitl.add_argument("--sitl", type=Path, metavar="PATH", help="arducopter SITL binary")
@@ -129,6 +153,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CommandError("--boot-time-scale must be within (0, 1]")
     if not 0 <= args.packet_loss <= 100:
         raise CommandError("--packet-loss must be 0..100 percent")
+    if args.camera and args.sitl is not None:
+        raise CommandError("--camera needs the built-in simulator, not --sitl")
 
 
 def _wait(duration: float | None, alive=lambda: True) -> None:
@@ -186,7 +212,15 @@ def run(args: argparse.Namespace) -> int:
         if wind is not None:
             vehicle.set_param("SIM_WIND_SPD", wind[0])
             vehicle.set_param("SIM_WIND_DIR", wind[1])
+    cameras = _cameras(args, fleet, home, state_dir) if args.camera else []
     with fleet:
+        for server in cameras:
+            server.start()
+            print(
+                f"camera {server.rig.vehicle.index}: {server.url} (gimbal "
+                f"{args.camera_pitch:g} deg; truth {state_dir / 'camera-truth.json'})",
+                flush=True,
+            )
         for v in fleet.vehicles:
             serial1, serial2 = v.ports[1], v.ports[2]
             print(
@@ -195,8 +229,43 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
         print(f"speedup {args.speedup:g}; state in {state_dir}; Ctrl-C to stop", flush=True)
-        _wait(args.duration)
+        try:
+            _wait(args.duration)
+        finally:
+            for server in cameras:
+                server.stop()
     return 0
+
+
+def _cameras(args: argparse.Namespace, fleet, home, state_dir: Path) -> list:
+    """One camera per vehicle, each served on its own HTTP port; the truth goes to the
+    state directory."""
+    import json
+
+    from sim.camera import CameraRig, CameraSpec, World
+    from sim.camera_people import PeopleError
+    from sim.camera_scene import SceneError
+    from sim.camera_stream import CameraServer
+
+    width, height = (int(v) for v in args.camera_size.split("x"))
+    try:
+        spec = CameraSpec(width, height, pitch_deg=args.camera_pitch, fps=args.camera_fps)
+        world = World(Path(args.camera), (home[0], home[1]), sub_dir("cache") / "sim-camera")
+    except (ValueError, SceneError, PeopleError) as exc:
+        fleet.stop()
+        raise CommandError(str(exc)) from None
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "camera-truth.json").write_text(json.dumps(world.scene.truth(), indent=1))
+    servers = []
+    try:
+        for v in fleet.vehicles:
+            port = 0 if args.camera_port == 0 else args.camera_port + v.index
+            rig = CameraRig(v, world, spec, lock=fleet.lock)
+            servers.append(CameraServer(rig, args.host, port, lambda: fleet.speedup))
+    except OSError as exc:
+        fleet.stop()
+        raise CommandError(f"camera port: {exc}") from None
+    return servers
 
 
 def _run_sitl(args: argparse.Namespace, home, state_dir: Path, start_time: float | None) -> int:

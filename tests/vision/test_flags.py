@@ -1,7 +1,7 @@
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine
@@ -126,3 +126,12 @@ def test_filters_and_exports(store):
     rows = list(csv.DictReader(io.StringIO(to_csv(store.list()))))
     assert rows[1]["grid"] == "上洋村" and rows[1]["lat"] == "27.57"
     assert rows[0]["grid"].startswith("'=")  # not run as a formula by a spreadsheet
+
+
+def test_time_filters_in_another_zone_compare_in_utc(store):
+    store.record(sighting(at=T0))  # 08:00 UTC
+    later = store.record(sighting(track="g2", at=T0 + timedelta(hours=1)))
+    beijing = timezone(timedelta(hours=8))
+    since = datetime(2026, 3, 1, 16, 30, tzinfo=beijing)  # 08:30 UTC
+    assert [f.id for f in store.list(FlagFilter(since=since))] == [later.id]
+    assert store.count(FlagFilter(until=since)) == 1
