@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import shapely
+from pydantic import Field, TypeAdapter, ValidationError
 from pyproj import Geod
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.validation import explain_validity
@@ -28,13 +29,19 @@ from missions.patterns import Pattern, hover_points, perimeter
 from missions.projection import LocalFrame
 from missions.routing import Router
 from missions.sorties import Route, SortieLimits, split_sorties
+from missions.validation import Number, problems
 
 PATTERNS = ("coverage", "perimeter", "points")
 MIN_ALT, MAX_ALT = 5.0, 120.0
-MAX_SPEED = 20.0  # WPNAV_SPEED tops out at 2000 cm/s
+MAX_ALLOWED_ALT = 500.0  # even with --allow-altitude: above this a value is feet or a typo
+MIN_SPEED, MAX_SPEED = 0.2, 20.0  # WPNAV_SPEED's range, 20-2000 cm/s
 # Beyond these a value is a unit slip (centimetres for metres, seconds for minutes), not a plan.
+MIN_SPACING = 1.0  # closer lines than a metre: a typo, and a route no battery flies
 MAX_SPACING = 1000.0  # wider than a loudspeaker is heard or a camera sees from 120 m
+MAX_OVERLAP = 95.0
 MAX_ENDURANCE_MIN = 180.0  # multicopters fly 15-60 min on a battery
+MAX_LOITER_S = 3600.0
+MAX_DISTANCE_OPTION = 1000.0  # inset, clearance, fence margin (metres)
 MAX_HOME_DISTANCE_M = 20_000.0  # farther than any township patrol flies out from take-off
 HOME_ALT_RANGE_M = (-500.0, 9000.0)  # AMSL, the Dead Sea shore to above Everest's base
 LONG_SORTIE_MIN = 60.0  # a single sortie longer than this needs --endurance
@@ -43,6 +50,17 @@ DEFAULT_HOVER_SPACING = 300.0  # about two loudspeaker reaches
 FENCE_ALT_MARGIN = 20.0
 MAX_ITEMS = 700  # mission items most ArduPilot boards can store (SITL holds more)
 FENCE_VERTICES = 20  # exclusion polygons with more vertices are simplified outward
+# Work bounds, checked before the work: each is far beyond a township patrol.
+MAX_GRIDS = 2000
+MAX_SWEEP_LINES = 20_000  # 40,000 waypoints: about 60 sorties of 700 items
+MAX_HOVER_POINTS = 5000  # hours of hovering at 30 s each
+MAX_GRID_HOVER_POINTS = 500  # the per-grid route through hover points is quadratic
+SIMPLIFY_M = 0.01  # grids are simplified at a centimetre after projection
+
+
+_HOVER_POINTS = TypeAdapter(
+    list[Annotated[list[Number], Field(min_length=2, max_length=3)]], config={"strict": True}
+)
 
 
 @dataclass
@@ -66,6 +84,23 @@ class PlanSettings:
     name: str = "patrol"
 
     def check(self) -> None:
+        numbers = {
+            "altitude": self.alt,
+            "speed": self.speed,
+            "spacing": self.spacing,
+            "overlap": self.overlap,
+            "sweep angle": self.angle,
+            "loiter time": self.loiter,
+            "endurance": self.endurance_min,
+            "perimeter inset": self.inset,
+            "no-fly clearance": self.clearance,
+            "fence margin": self.fence_margin,
+            "minimum coverage": self.min_coverage,
+            "home altitude": self.home_alt,
+        }
+        for label, value in numbers.items():
+            if value is not None and not math.isfinite(value):
+                raise PlanningError(f"{label} must be a finite number, not {value}")
         if self.pattern not in PATTERNS:
             raise PlanningError(f"unknown pattern '{self.pattern}' (use {', '.join(PATTERNS)})")
         if not self.allow_altitude and not MIN_ALT <= self.alt <= MAX_ALT:
@@ -73,21 +108,23 @@ class PlanSettings:
                 f"altitude {self.alt:g} m is outside {MIN_ALT:g}-{MAX_ALT:g} m above take-off "
                 "(China's light-drone ceiling is 120 m); use --allow-altitude if authorised"
             )
-        if self.alt <= 0:
-            raise PlanningError(f"altitude must be above the take-off point, not {self.alt:g} m")
+        if not 0 < self.alt <= MAX_ALLOWED_ALT:
+            raise PlanningError(
+                f"altitude {self.alt:g} m must be above the take-off point and at most "
+                f"{MAX_ALLOWED_ALT:g} m"
+            )
         low, high = HOME_ALT_RANGE_M
         if not low <= self.home_alt <= high:
             raise PlanningError(
                 f"home altitude {self.home_alt:g} m AMSL is outside {low:g} to {high:g} m"
             )
-        if not 0 < self.speed <= MAX_SPEED:
-            raise PlanningError(f"speed {self.speed:g} m/s must be in (0, {MAX_SPEED:g}] m/s")
-        if self.spacing is not None and self.spacing <= 0:
-            raise PlanningError(f"spacing must be positive, not {self.spacing:g} m")
-        if self.spacing is not None and self.spacing > MAX_SPACING:
+        if not MIN_SPEED <= self.speed <= MAX_SPEED:
             raise PlanningError(
-                f"spacing {self.spacing:g} m is wider than {MAX_SPACING:g} m: give metres"
+                f"speed {self.speed:g} m/s must be {MIN_SPEED:g}-{MAX_SPEED:g} m/s "
+                "(ArduCopter's WPNAV_SPEED range)"
             )
+        if self.spacing is not None:
+            self._check_spacing(self.spacing, "spacing")
         if self.endurance_min is not None and self.endurance_min <= 0:
             raise PlanningError(f"endurance must be positive, not {self.endurance_min:g} min")
         if self.endurance_min is not None and self.endurance_min > MAX_ENDURANCE_MIN:
@@ -95,25 +132,39 @@ class PlanSettings:
                 f"endurance {self.endurance_min:g} min is over {MAX_ENDURANCE_MIN:g} min: "
                 "give minutes of flight per battery"
             )
-        if self.loiter < 0:
-            raise PlanningError(f"loiter time must not be negative ({self.loiter:g} s)")
+        if not 0 <= self.loiter <= MAX_LOITER_S:
+            raise PlanningError(
+                f"loiter time {self.loiter:g} s must be 0-{MAX_LOITER_S:g} s at each point"
+            )
         if self.pattern == "coverage" and self.spacing is None and self.camera is None:
             raise PlanningError("the coverage pattern needs --spacing M or --camera NAME")
-        if self.camera is not None:
-            self.camera.line_spacing(self.alt, self.overlap)  # checks the overlap
+        if not 0 <= self.overlap <= MAX_OVERLAP:
+            raise PlanningError(f"overlap {self.overlap:g}% must be 0-{MAX_OVERLAP:g}%")
+        if self.camera is not None and self.spacing is None:
+            spacing = self.camera.line_spacing(self.alt, self.overlap)
+            self._check_spacing(spacing, f"camera {self.camera.name} line spacing")
         for label, value in (
             ("perimeter inset", self.inset),
             ("no-fly clearance", self.clearance),
             ("fence margin", self.fence_margin),
         ):
-            if value < 0:
-                raise PlanningError(f"{label} must not be negative ({value:g} m)")
+            if not 0 <= value <= MAX_DISTANCE_OPTION:
+                raise PlanningError(f"{label} {value:g} m must be 0-{MAX_DISTANCE_OPTION:g} m")
         if self.fence_margin < 5:
             raise PlanningError(
                 f"fence margin {self.fence_margin:g} m leaves no room to turn: use at least 5 m"
             )
         if not 50 <= self.min_coverage <= 100:
             raise PlanningError(f"minimum coverage {self.min_coverage:g}% must be 50-100%")
+
+    @staticmethod
+    def _check_spacing(spacing: float, label: str) -> None:
+        if spacing < MIN_SPACING:
+            raise PlanningError(f"{label} {spacing:.3g} m is under {MIN_SPACING:g} m: give metres")
+        if spacing > MAX_SPACING:
+            raise PlanningError(
+                f"{label} {spacing:g} m is wider than {MAX_SPACING:g} m: give metres"
+            )
 
     @property
     def line_spacing(self) -> float:
@@ -327,13 +378,18 @@ def _plan_grids(
     planned: list[_Planned] = []
     unreachable: list[str] = []
     notes: list[str] = []
+    areas = []
     for grid in grids:
         if not grid.polygon.is_valid:
             raise PlanningError(
                 f"grid '{grid.name}' is not a valid polygon: {explain_validity(grid.polygon)}"
             )
+        # dense rings (a vertex every few millimetres) cost time and change nothing
+        areas.append(shapely.simplify(frame.geom_to_local(grid.polygon), SIMPLIFY_M))
+    given = [_given_hover_points(g, frame) if settings.pattern == "points" else None for g in grids]
+    _check_work(grids, areas, given, settings)
+    for grid, local, points in zip(grids, areas, given, strict=True):
         notes += [f"grid '{grid.name}': repaired: {r}" for r in grid.repairs]
-        local = frame.geom_to_local(grid.polygon)
         stat_area = local.difference(nofly) if nofly is not None else local
         area = local.difference(keep_out) if keep_out is not None else local
         area = _polygonal(area)
@@ -344,7 +400,7 @@ def _plan_grids(
             )
             continue
         try:
-            pattern = _pattern(grid, area, settings, frame, keep_out)
+            pattern = _pattern(area, settings, keep_out, points)
             router.path(np.zeros(2), pattern.path[0])
         except PlanningError as exc:
             unreachable.append(f"grid '{grid.name}' cannot be reached: {exc}")
@@ -352,6 +408,74 @@ def _plan_grids(
         notes += [f"grid '{grid.name}': {n}" for n in pattern.notes]
         planned.append(_Planned(grid, _polygonal(stat_area) or area, pattern))
     return planned, unreachable, notes
+
+
+def _given_hover_points(grid: Grid, frame: LocalFrame) -> np.ndarray | None:
+    """A grid's own hover points in local metres: its ``hover_points`` property [[lon, lat],
+    ...] and the pins inside it; None when it has neither."""
+    given = grid.properties.get("hover_points")
+    points: list[list[float]] = []
+    if given is not None:
+        try:
+            points = [p[:2] for p in _HOVER_POINTS.validate_python(given)]
+        except ValidationError as exc:
+            (problem,) = problems(exc)
+            raise PlanningError(f"grid '{grid.name}': hover_points{problem}") from None
+    points += [list(p) for p in grid.pins]
+    if not points:
+        return None
+    if len(points) > MAX_GRID_HOVER_POINTS:
+        raise PlanningError(
+            f"grid '{grid.name}' has {len(points):,} hover points, over the "
+            f"{MAX_GRID_HOVER_POINTS:,} a grid may have"
+        )
+    lon, lat = np.array(points, dtype=float).T
+    if (np.abs(lat) > 90).any() or (np.abs(lon) > 180).any():
+        raise PlanningError(f"grid '{grid.name}': hover_points out of range (give [lon, lat])")
+    return np.column_stack(frame.to_local(lon, lat))
+
+
+def _check_work(
+    grids: list[Grid],
+    areas: list[Polygon | MultiPolygon],
+    given: list[np.ndarray | None],
+    s: PlanSettings,
+) -> None:
+    """Refuse, before doing it, work no patrol needs: the bounds are far beyond a township."""
+    if len(grids) > MAX_GRIDS:
+        raise PlanningError(f"{len(grids):,} grids, over the {MAX_GRIDS:,} one plan may hold")
+    spacing = s.line_spacing
+    if s.pattern == "coverage":
+        parts = shapely.get_parts(np.asarray(areas, dtype=object))
+        rects = shapely.oriented_envelope(parts)
+        sides = np.diff(shapely.get_coordinates(rects).reshape(len(parts), -1, 2)[:, :3], axis=1)
+        widths = np.hypot(sides[..., 0], sides[..., 1]).min(axis=1)
+        lines = int(np.ceil(widths / spacing).sum())
+        if lines > MAX_SWEEP_LINES:
+            raise PlanningError(
+                f"about {lines:,} sweep lines at {spacing:g} m spacing, over the "
+                f"{MAX_SWEEP_LINES:,} a plan may have: use a wider --spacing"
+            )
+    elif s.pattern == "points":
+        total = 0
+        for grid, area, points in zip(grids, areas, given, strict=True):
+            xmin, ymin, xmax, ymax = area.bounds
+            lattice = math.ceil((xmax - xmin) / spacing) * math.ceil((ymax - ymin) / spacing)
+            count = len(points) if points is not None else min(lattice, area.area / spacing**2)
+            if points is None and (
+                lattice > 100 * MAX_GRID_HOVER_POINTS or count > MAX_GRID_HOVER_POINTS
+            ):
+                raise PlanningError(
+                    f"grid '{grid.name}' would need about {max(count, 1):,.0f} hover points "
+                    f"{spacing:g} m apart, over the {MAX_GRID_HOVER_POINTS:,} a grid may have: "
+                    "use a wider --spacing"
+                )
+            total += int(count) + 1
+        if total > MAX_HOVER_POINTS:
+            raise PlanningError(
+                f"about {total:,} hover points, over the {MAX_HOVER_POINTS:,} a plan may have: "
+                "use a wider --spacing"
+            )
 
 
 def _polygonal(geom: shapely.Geometry) -> Polygon | MultiPolygon | None:
@@ -362,11 +486,10 @@ def _polygonal(geom: shapely.Geometry) -> Polygon | MultiPolygon | None:
 
 
 def _pattern(
-    grid: Grid,
     area: Polygon | MultiPolygon,
     s: PlanSettings,
-    frame: LocalFrame,
     keep_out: shapely.Geometry | None,
+    given: np.ndarray | None,
 ) -> Pattern:
     if s.pattern == "coverage":
         return coverage(
@@ -374,15 +497,7 @@ def _pattern(
         )
     if s.pattern == "perimeter":
         return perimeter(area, s.inset)
-    given = grid.properties.get("hover_points")
-    pts = None
-    if isinstance(given, list) and given:
-        try:
-            lon, lat = np.asarray(given, dtype=float)[:, :2].T
-        except (ValueError, IndexError) as exc:
-            raise PlanningError("hover_points must be a list of [lon, lat] pairs") from exc
-        pts = np.column_stack(frame.to_local(lon, lat))
-    return hover_points(area, s.line_spacing, pts)
+    return hover_points(area, s.line_spacing, given)
 
 
 def _route(

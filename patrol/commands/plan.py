@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import unicodedata
 from pathlib import Path
 
 from missions.camera import CAMERAS
 from patrol.errors import CommandError
+from patrol.option_parsing import finite_float
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,8 +82,9 @@ def _floats(text: str, option: str, counts: tuple[int, ...]) -> list[float]:
         values = [float(v) for v in text.replace(" ", "").split(",")]
     except ValueError:
         values = []
-    if len(values) not in counts:
-        raise CommandError(f"{option} expects {' or '.join(_shape(n) for n in counts)}: {text!r}")
+    if len(values) not in counts or not all(math.isfinite(v) for v in values):
+        shapes = " or ".join(_shape(n) for n in counts)
+        raise CommandError(f"{option} expects {shapes} in finite numbers: {text[:60]!r}")
     return values
 
 
@@ -97,25 +100,12 @@ def _latlon(values: list[float], option: str) -> tuple[float, float]:
     return lat, lon
 
 
-def _select(grids: list, wanted: list[str] | None, path: Path) -> list:
-    if not wanted:
-        return grids
-    chosen = []
-    for name in wanted:
-        key = name.strip().casefold()
-        hits = [g for g in grids if g.name.casefold() == key] or [
-            g for g in grids if key in (t.casefold() for t in g.name.split())
-        ]
-        if not hits:
-            known = ", ".join(g.name for g in grids)
-            raise CommandError(f"{path}: no grid named '{name}' (grids: {known})")
-        if len(hits) > 1:
-            raise CommandError(
-                f"grid name '{name}' is ambiguous: {', '.join(g.name for g in hits)}"
-            )
-        if hits[0] not in chosen:
-            chosen.append(hits[0])
-    return chosen
+def _one_line_first(text: str) -> str:
+    """Several problems: the first on the refusal's line, the rest indented below it."""
+    first, *rest = text.split("\n")
+    if not rest:
+        return first
+    return f"{first} (and {len(rest)} more below)\n" + "\n".join(f"  {r}" for r in rest)
 
 
 def _width(text: str) -> int:
@@ -163,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     from missions.camera import camera_named
     from missions.errors import PlanningError
     from missions.formats import write_missions
-    from missions.grids import load_grids
+    from missions.grids import load_grids, read_grids
     from missions.planner import PlanSettings, footprint_note, plan_patrol
     from patrol.datadir import sub_dir
 
@@ -175,14 +165,17 @@ def run(args: argparse.Namespace) -> int:
     angle = None
     if args.angle.strip().lower() != "auto":
         try:
-            angle = float(args.angle) % 180.0
-        except ValueError:
-            raise CommandError(f"--angle expects auto or degrees, not {args.angle!r}") from None
+            angle = finite_float(args.angle) % 180.0
+        except argparse.ArgumentTypeError:
+            raise CommandError(
+                f"--angle expects auto or degrees, not {args.angle[:40]!r}"
+            ) from None
     output = args.output or sub_dir("plans") / f"{args.grids.stem}.plan"
     if output.suffix.lower() not in (".plan", ".waypoints", ".geojson"):
         raise CommandError(f"-o {output}: use a .plan, .waypoints or .geojson file name")
     try:
-        grids = _select(load_grids(args.grids, repair=args.repair), args.grid, args.grids)
+        grid_file = read_grids(args.grids, repair=args.repair, select=args.grid)
+        grids = grid_file.grids
         no_fly = [z for f in (p for group in args.no_fly for p in group) for z in load_grids(f)]
         settings = PlanSettings(
             pattern=args.pattern,
@@ -207,10 +200,10 @@ def run(args: argparse.Namespace) -> int:
         output.parent.mkdir(parents=True, exist_ok=True)
         files = write_missions(output, plan.sorties)
     except PlanningError as exc:
-        text = str(exc)
-        raise CommandError(
-            text if "\n" not in text else "\n  " + text.replace("\n", "\n  ")
-        ) from None
+        raise CommandError(_one_line_first(str(exc))) from None
+    notice = grid_file.notice(pins_used=args.pattern == "points")
+    if notice:
+        print(f"patrol plan: note: {notice}", file=sys.stderr)
     for line in plan.notes + plan.unreachable:
         print(f"patrol plan: warning: {line}", file=sys.stderr)
     if args.json:
