@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from missions.validation import Number, Whole
 
@@ -97,6 +97,26 @@ class PlanFile(_Strict):
     geoFence: GeoFence
     rallyPoints: RallyPoints
     gridpatrol: GridpatrolPart | None = None
+
+
+class ReadablePlan(PlanFile):
+    """What ``patrol fly`` reads: a ``PlanFile``; a geoFence or rallyPoints object of version 1
+    is ignored, as QGroundControl ignores it."""
+
+    geoFence: GeoFence | None
+    rallyPoints: RallyPoints | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_old_parts(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            old = [k for k in ("geoFence", "rallyPoints") if _version(data.get(k)) == 1]
+            data = data | dict.fromkeys(old)
+        return data
+
+
+def _version(part: Any) -> Any:
+    return part.get("version") if isinstance(part, dict) else None
 
 
 # ---- the grid reader's view ---------------------------------------------------------------

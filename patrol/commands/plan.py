@@ -142,9 +142,15 @@ def _table(plan, files: list[Path], note: str) -> str:
     ):
         lines.append(
             f"sortie {n}: {len(m.items)} items, {length / 1000:.2f} km, {_duration(t)}"
-            f" -> {files[n - 1]}"
+            f" -> {_files_text(files[n - 1])}"
         )
     return "\n".join(lines)
+
+
+def _files_text(files: list[Path]) -> str:
+    """A sortie's mission file, and what was written beside it (fence, rally, parameters)."""
+    main, *beside = files
+    return str(main) + (f" (with {', '.join(f.name for f in beside)})" if beside else "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -197,7 +203,10 @@ def run(args: argparse.Namespace) -> int:
             name=output.stem,
         )
         plan = plan_patrol(grids, settings, home, no_fly)
-        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"-o {output}: cannot make its directory: {exc.strerror}") from None
         files = write_missions(output, plan.sorties)
     except PlanningError as exc:
         raise CommandError(_one_line_first(str(exc))) from None
@@ -207,7 +216,11 @@ def run(args: argparse.Namespace) -> int:
     for line in plan.notes + plan.unreachable:
         print(f"patrol plan: warning: {line}", file=sys.stderr)
     if args.json:
-        print(json.dumps(plan.summary() | {"files": [str(f) for f in files]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                plan.summary() | {"files": [str(f) for fs in files for f in fs]}, ensure_ascii=False
+            )
+        )
     else:
         print(_table(plan, files, footprint_note(settings)))
     return 0

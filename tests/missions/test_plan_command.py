@@ -71,7 +71,8 @@ def test_json_output_keys(tmp_path, capsys):
     assert {"length_m", "flight_time_s", "items", "sorties", "grids"} <= set(doc)
     assert [g["name"] for g in doc["grids"]] == ["新村 Xincun", "坑口村 Kengkou"]
     assert set(doc["grids"][0]) == {"name", "area_m2", "coverage_pct", "length_m"}
-    assert doc["sorties"] == 1 and doc["files"] == [str(out)]
+    beside = ["x-fence.waypoints", "x-rally.waypoints", "x-fence.param"]
+    assert doc["sorties"] == 1 and doc["files"] == [str(out)] + [str(tmp_path / f) for f in beside]
     assert out.read_text().startswith("QGC WPL 110\n")
 
 
