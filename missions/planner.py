@@ -201,6 +201,13 @@ class GridStats:
     area_m2: float
     coverage_pct: float
     length_m: float
+    angle_deg: float | None = None  # sweep bearing from north, coverage only
+    lines: int = 0  # sweep lines, coverage only
+
+    @property
+    def given_up_pct(self) -> float:
+        """The share of the grid the camera does not see (spent on a shorter route)."""
+        return 100.0 - self.coverage_pct
 
 
 @dataclass
@@ -224,6 +231,13 @@ class Plan:
     def items(self) -> int:
         return sum(len(m.items) for m in self.sorties)
 
+    @property
+    def given_up_pct(self) -> float:
+        """The share of all grids' area the camera does not see (area-weighted)."""
+        total = sum(g.area_m2 for g in self.grids)
+        unseen = sum(g.area_m2 * g.given_up_pct for g in self.grids)
+        return unseen / total if total > 0 else 0.0
+
     def summary(self) -> dict[str, Any]:
         """The stats as one JSON-ready object."""
         return {
@@ -231,12 +245,16 @@ class Plan:
             "flight_time_s": round(self.flight_time_s, 1),
             "items": self.items,
             "sorties": len(self.sorties),
+            "given_up_pct": round(self.given_up_pct, 3),
             "grids": [
                 {
                     "name": g.name,
                     "area_m2": round(g.area_m2, 1),
                     "coverage_pct": round(g.coverage_pct, 2),
+                    "given_up_pct": round(g.given_up_pct, 3),
                     "length_m": round(g.length_m, 1),
+                    "angle_deg": g.angle_deg,
+                    "lines": g.lines,
                 }
                 for g in self.grids
             ],
@@ -618,6 +636,8 @@ def _grid_stats(p: _Planned, s: PlanSettings) -> GridStats:
         area_m2=float(p.grid.area_m2),
         coverage_pct=float(min(pct, 100.0)),
         length_m=float(leg_lengths(path).sum()),
+        angle_deg=None if p.pattern.bearing is None else round(p.pattern.bearing, 2) % 180.0,
+        lines=p.pattern.lines,
     )
 
 

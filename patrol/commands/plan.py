@@ -121,21 +121,32 @@ def _duration(seconds: float) -> str:
     return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
 
 
-def _table(plan, files: list[Path], note: str) -> str:
+def _table(plan, files: list[list[Path]], note: str, min_coverage: float) -> str:
+    sweep = any(g.angle_deg is not None for g in plan.grids)
     rows = [
-        (g.name, f"{g.area_m2:,.0f}", f"{g.coverage_pct:.1f}", f"{g.length_m:,.0f}")
+        (
+            g.name,
+            f"{g.area_m2:,.0f}",
+            f"{g.coverage_pct:.1f}",
+            f"{g.length_m:,.0f}",
+            f"{g.angle_deg:.1f}" if g.angle_deg is not None else "",
+        )
         for g in plan.grids
     ]
-    head = ("grid", "area m²", "coverage %", "route m")
+    head = ("grid", "area m²", "coverage %", "route m", "bearing °" if sweep else "")
     w0 = max(_width(r[0]) for r in [head, *rows])
     lines = [
         f"{len(plan.grids)} grid(s), {len(plan.sorties)} sortie(s), {plan.items} mission items, "
         f"{plan.length_m / 1000:.2f} km, about {_duration(plan.flight_time_s)} in the air",
         note,
-        "",
-        f"{_pad(head[0], w0)}  {head[1]:>12}  {head[2]:>10}  {head[3]:>9}",
     ]
-    lines += [f"{_pad(r[0], w0)}  {r[1]:>12}  {r[2]:>10}  {r[3]:>9}" for r in rows]
+    if sweep:
+        lines.append(
+            f"coverage budget: {plan.given_up_pct:.2f} % of the area left unseen for a shorter "
+            f"route (--min-coverage {min_coverage:g})"
+        )
+    lines += ["", _row(head, w0)]
+    lines += [_row(r, w0) for r in rows]
     lines.append("")
     for n, (m, length, t) in enumerate(
         zip(plan.sorties, plan.sortie_lengths, plan.sortie_times, strict=True), 1
@@ -145,6 +156,10 @@ def _table(plan, files: list[Path], note: str) -> str:
             f" -> {_files_text(files[n - 1])}"
         )
     return "\n".join(lines)
+
+
+def _row(r: tuple[str, ...], w0: int) -> str:
+    return f"{_pad(r[0], w0)}  {r[1]:>12}  {r[2]:>10}  {r[3]:>9}  {r[4]:>9}".rstrip()
 
 
 def _files_text(files: list[Path]) -> str:
@@ -222,5 +237,5 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(_table(plan, files, footprint_note(settings)))
+        print(_table(plan, files, footprint_note(settings), settings.min_coverage))
     return 0

@@ -70,7 +70,10 @@ def test_json_output_keys(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert {"length_m", "flight_time_s", "items", "sorties", "grids"} <= set(doc)
     assert [g["name"] for g in doc["grids"]] == ["新村 Xincun", "坑口村 Kengkou"]
-    assert set(doc["grids"][0]) == {"name", "area_m2", "coverage_pct", "length_m"}
+    assert set(doc["grids"][0]) == {
+        "name", "area_m2", "coverage_pct", "given_up_pct", "length_m", "angle_deg", "lines"
+    }  # fmt: skip
+    assert 0 <= doc["given_up_pct"] <= 0.5 and 0 <= doc["grids"][0]["angle_deg"] < 180
     beside = ["x-fence.waypoints", "x-rally.waypoints", "x-fence.param"]
     assert doc["sorties"] == 1 and doc["files"] == [str(out)] + [str(tmp_path / f) for f in beside]
     assert out.read_text().startswith("QGC WPL 110\n")
