@@ -48,13 +48,20 @@ class RawFeature:
 
 
 def clean_name(value: Any) -> str | None:
-    """A printable feature name: text or a number, lone surrogates replaced, length capped."""
+    """A printable feature name: text or a number, lone surrogates replaced, whitespace runs
+    one space, other control characters escaped, length capped."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     text = str(value) if not isinstance(value, str) else value
-    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    text = " ".join(text.split())[:MAX_NAME_CHARS]
+    text = " ".join(printable(text).split())[:MAX_NAME_CHARS]
     return text or None
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on one line: lone surrogates replaced, control characters (line
+    breaks included) escaped."""
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def read_features(path: Path, data: bytes) -> list[RawFeature]:

@@ -23,7 +23,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
 from missions.errors import GridFileError
-from missions.grid_files import RawFeature, read_features
+from missions.grid_files import RawFeature, printable, read_features
 
 MIN_AREA_M2 = 10.0
 MAX_AREA_M2 = 200e6
@@ -64,22 +64,25 @@ class GridFile:
 
     path: Path
     grids: list[Grid]
-    left_out: list[str] = field(default_factory=list)  # not polygons
+    left_out: list[str] = field(default_factory=list)  # not polygons, as "'name' (kind)"
+    pins_in_grids: list[str] = field(default_factory=list)  # those of them that are pins in grids
     stray_pins: list[str] = field(default_factory=list)  # pins inside no grid
 
     def notice(self, pins_used: bool) -> str | None:
-        """One short line on what was not planned and why, or None."""
+        """One short line on what was not planned and why, or None. With ``pins_used``
+        (``--pattern points``) pins inside a grid are hover points, not left out."""
         parts = []
-        if self.left_out:
-            shown = ", ".join(self.left_out[:SHOWN_LEFT_OUT])
-            more = len(self.left_out) - SHOWN_LEFT_OUT
+        left_out = [x for x in self.left_out if not (pins_used and x in self.pins_in_grids)]
+        if left_out:
+            shown = ", ".join(left_out[:SHOWN_LEFT_OUT])
+            more = len(left_out) - SHOWN_LEFT_OUT
             shown += f" and {more} more" if more > 0 else ""
             why = "not polygons"
-            if not pins_used and any("(Point" in x for x in self.left_out):
+            if not pins_used and self.pins_in_grids:
                 why += "; pins inside a grid are its hover points with --pattern points"
             parts.append(f"left out {shown} ({why})")
-        if pins_used and self.stray_pins:
-            parts.append(f"{len(self.stray_pins)} pin(s) in no grid unused")
+        if pins_used and self.pins_in_grids:
+            parts.append(f"{len(self.pins_in_grids)} pin(s) used as hover points")
         if not parts:
             return None
         return f"{self.path.name}: planned {len(self.grids)} grid(s); " + "; ".join(parts)
@@ -143,7 +146,13 @@ def read_grids(path: Path, repair: bool = False, select: list[str] | None = None
         found = f": only {', '.join(left_out[:SHOWN_LEFT_OUT])}" if left_out else ""
         raise GridFileError([f"{path}: no polygons found{found}"])
     stray = _place_pins(grids, raw)
-    return GridFile(path, grids, left_out, stray)
+    in_grids = [
+        label
+        for f in raw
+        if f.pins and not (f.polygons or f.empty or f.problem)
+        if (label := f"'{f.name}' ({f.kind})") not in stray
+    ]
+    return GridFile(path, grids, left_out, in_grids, stray)
 
 
 def _select(path: Path, raw: list[RawFeature], wanted: list[str]) -> list[RawFeature]:
@@ -155,10 +164,10 @@ def _select(path: Path, raw: list[RawFeature], wanted: list[str]) -> list[RawFea
         if not hits:
             known = [f.name for f in raw if f.name and (f.polygons or f.empty or f.problem)]
             shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
-            raise GridFileError([f"{path}: no grid named '{name}' (grids: {shown})"])
+            raise GridFileError([f"{path}: no grid named '{printable(name)}' (grids: {shown})"])
         if len(hits) > 1:
             names = ", ".join(f"{f.name} (feature {f.index})" for f in hits[:10])
-            raise GridFileError([f"{path}: grid name '{name}' is ambiguous: {names}"])
+            raise GridFileError([f"{path}: grid name '{printable(name)}' is ambiguous: {names}"])
         f = hits[0]
         if not (f.polygons or f.empty or f.problem):
             raise GridFileError([f"{path}: {f.label} is a {f.kind}, not a grid polygon"])
@@ -196,7 +205,8 @@ def _place_pins(grids: list[Grid], raw: list[RawFeature]) -> list[str]:
         inside = shapely.intersects_xy(g.polygon, lon, lat) & ~placed
         g.pins += [(float(x), float(y)) for x, y in zip(lon[inside], lat[inside], strict=True)]
         placed |= inside
-    return [f"'{pins[i][0]}'" for i in np.flatnonzero(~placed)]
+    kinds = {f.name: f.kind for f in raw}
+    return [f"'{pins[i][0]}' ({kinds[pins[i][0]]})" for i in np.flatnonzero(~placed)]
 
 
 # ---- checks -------------------------------------------------------------------------------

@@ -68,10 +68,15 @@ def test_google_earth_export_with_pin_and_river_plans_the_outline(tmp_path):
     got = read_grids(path)
     assert [g.name for g in got.grids] == ["上洋村"]
     assert len(got.grids[0].pins) == 1  # the committee pin lies inside the grid
-    assert got.stray_pins == ["'远处的桥'"]
+    assert got.stray_pins == ["'远处的桥' (Point)"]
     assert got.notice(pins_used=True) == (
+        "g.kml: planned 1 grid(s); left out '河道' (LineString), '远处的桥' (Point) "
+        "(not polygons); 1 pin(s) used as hover points"
+    )
+    assert got.notice(pins_used=False) == (
         "g.kml: planned 1 grid(s); left out '村委会' (Point), '河道' (LineString), "
-        "'远处的桥' (Point) (not polygons); 1 pin(s) in no grid unused"
+        "'远处的桥' (Point) (not polygons; pins inside a grid are its hover points with "
+        "--pattern points)"
     )
 
 
