@@ -56,6 +56,9 @@ MAX_SWEEP_LINES = 20_000  # 40,000 waypoints: about 60 sorties of 700 items
 MAX_HOVER_POINTS = 5000  # hours of hovering at 30 s each
 MAX_GRID_HOVER_POINTS = 500  # the per-grid route through hover points is quadratic
 SIMPLIFY_M = 0.01  # grids are simplified at a centimetre after projection
+# Vertices left after that: geometry work (buffers, overlays) grows faster than their number
+MAX_GRID_VERTICES = 20_000
+MAX_PLAN_VERTICES = 50_000
 
 
 _HOVER_POINTS = TypeAdapter(
@@ -288,7 +291,15 @@ def plan_patrol(
         raise PlanningError("no grids to plan")
     _check_home_near(grids, home)
     frame = LocalFrame(*home)
-    zones = [frame.geom_to_local(z.polygon) for z in no_fly or []]
+    zones = [shapely.simplify(frame.geom_to_local(z.polygon), SIMPLIFY_M) for z in no_fly or []]
+    for z, local in zip(no_fly or [], zones, strict=True):
+        n = shapely.get_num_coordinates(local)
+        if n > MAX_GRID_VERTICES:
+            raise PlanningError(
+                f"no-fly zone '{z.name}' keeps {n:,} vertices after simplifying at "
+                f"{SIMPLIFY_M * 100:g} cm, over the {MAX_GRID_VERTICES:,} a zone may have: "
+                "simplify it in a GIS"
+            )
     router = Router(zones, settings.clearance, [z.name for z in no_fly or []])
     origin = np.zeros(2)
     zone = router.zone_at(origin)
@@ -462,6 +473,20 @@ def _check_work(
     """Refuse, before doing it, work no patrol needs: the bounds are far beyond a township."""
     if len(grids) > MAX_GRIDS:
         raise PlanningError(f"{len(grids):,} grids, over the {MAX_GRIDS:,} one plan may hold")
+    counts = shapely.get_num_coordinates(np.asarray(areas, dtype=object))
+    for grid, n in zip(grids, counts, strict=True):
+        if n > MAX_GRID_VERTICES:
+            raise PlanningError(
+                f"grid '{grid.name}' keeps {n:,} vertices after simplifying at "
+                f"{SIMPLIFY_M * 100:g} cm, over the {MAX_GRID_VERTICES:,} a grid may have: "
+                "simplify it in a GIS (a vertex every metre or two is plenty)"
+            )
+    if counts.sum() > MAX_PLAN_VERTICES:
+        raise PlanningError(
+            f"the grids keep {counts.sum():,} vertices after simplifying at "
+            f"{SIMPLIFY_M * 100:g} cm, over the {MAX_PLAN_VERTICES:,} a plan may have: "
+            "simplify them in a GIS or plan fewer at a time (--grid)"
+        )
     spacing = s.line_spacing
     if s.pattern == "coverage":
         parts = shapely.get_parts(np.asarray(areas, dtype=object))

@@ -277,3 +277,22 @@ def test_sortie_that_cannot_be_cut_short_enough_is_named(township, monkeypatch):
     settings = PlanSettings(spacing=60, endurance_min=30)
     with pytest.raises(PlanningError, match=r"30 min is too short for the sortie to .*Lingjiao"):
         plan_patrol(grids, settings, HOME, no_fly)
+
+
+def test_a_ring_too_jagged_to_simplify_is_refused_before_planning():
+    import math
+
+    from shapely.geometry import Polygon
+
+    from missions.grids import Grid
+    from missions.planner import MAX_GRID_VERTICES
+
+    n = MAX_GRID_VERTICES + 2000
+    xy = [
+        ((300 + (2 if k % 2 else -2)) * math.cos(2 * math.pi * k / n),
+         (300 + (2 if k % 2 else -2)) * math.sin(2 * math.pi * k / n))
+        for k in range(n)
+    ]  # fmt: skip
+    grid = Grid("锯齿", FRAME.geom_to_geo(Polygon(xy)))
+    with pytest.raises(PlanningError, match=r"grid '锯齿' keeps 22,001 vertices after simplifying"):
+        plan_patrol([grid], PlanSettings(spacing=40), HOME)

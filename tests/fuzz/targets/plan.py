@@ -135,6 +135,11 @@ def corpus() -> list[Case]:
               "a large self-intersecting ring with --repair"),
         _plan([], {"g.geojson": _collection(_feature(_polygon(_ring_of(60_000, 300, 0.004))))},
               "a dense ring simplified at centimetres", PLANNED),
+        _plan(["--pattern", "perimeter"], {"g.geojson": _collection(_feature(_polygon(
+              _ring_of(30_000, 300, 2.0))))}, "a jagged ring no simplifying thins"),
+        _plan(["--no-fly", "{dir}/z.geojson"], {"g.geojson": _collection(_feature(_polygon(sq))),
+              "z.geojson": _collection(_feature(_polygon(_ring_of(30_000, 900, 2.0))))},
+              "a jagged no-fly zone"),
         # option values
         *[
             _plan(list(args), {"g.geojson": _collection(_feature(_polygon(sq)))}, f"option {args}")
