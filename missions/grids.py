@@ -27,11 +27,11 @@ from missions.grid_files import RawFeature, printable, read_features
 
 MIN_AREA_M2 = 10.0
 MAX_AREA_M2 = 200e6
-MAX_FILE_BYTES = 50_000_000  # thousands of detailed village grids fit in a few MB
+MAX_FILE_BYTES = 20_000_000  # thousands of detailed village grids fit in a few MB
 # Work is bounded by these before any geometry is built: a village grid drawn at one vertex a
 # metre along 20 km of boundary has 20,000 vertices.
 MAX_GRID_VERTICES = 100_000
-MAX_FILE_VERTICES = 1_000_000
+MAX_FILE_VERTICES = 500_000
 MAX_REPAIR_VERTICES = 20_000  # make_valid slows sharply with many crossings beyond this
 # A repair may move the outline by this share of the grid's size and change its area by
 # REPAIR_AREA_SHARE of what the rings enclose as drawn; more is a typo, not a fix.
@@ -68,9 +68,10 @@ class GridFile:
     pins_in_grids: list[str] = field(default_factory=list)  # those of them that are pins in grids
     stray_pins: list[str] = field(default_factory=list)  # pins inside no grid
 
-    def notice(self, pins_used: bool) -> str | None:
+    def notice(self, pins_used: bool, hover_hint: bool = True) -> str | None:
         """One short line on what was not planned and why, or None. With ``pins_used``
-        (``--pattern points``) pins inside a grid are hover points, not left out."""
+        (``--pattern points``) pins inside a grid are hover points, not left out;
+        ``hover_hint`` says so when they are not used."""
         parts = []
         left_out = [x for x in self.left_out if not (pins_used and x in self.pins_in_grids)]
         if left_out:
@@ -78,7 +79,7 @@ class GridFile:
             more = len(left_out) - SHOWN_LEFT_OUT
             shown += f" and {more} more" if more > 0 else ""
             why = "not polygons"
-            if not pins_used and self.pins_in_grids:
+            if hover_hint and not pins_used and self.pins_in_grids:
                 why += "; pins inside a grid are its hover points with --pattern points"
             parts.append(f"left out {shown} ({why})")
         if pins_used and self.pins_in_grids:

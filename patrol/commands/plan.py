@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     from missions.camera import camera_named
     from missions.errors import PlanningError
     from missions.formats import write_missions
-    from missions.grids import load_grids, read_grids
+    from missions.grids import read_grids
     from missions.planner import PlanSettings, footprint_note, plan_patrol
     from patrol.datadir import sub_dir
 
@@ -197,7 +197,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         grid_file = read_grids(args.grids, repair=args.repair, select=args.grid)
         grids = grid_file.grids
-        no_fly = [z for f in (p for group in args.no_fly for p in group) for z in load_grids(f)]
+        zone_files = [read_grids(f) for group in args.no_fly for f in group]
+        no_fly = [z for f in zone_files for z in f.grids]
         settings = PlanSettings(
             pattern=args.pattern,
             alt=args.alt,
@@ -225,8 +226,9 @@ def run(args: argparse.Namespace) -> int:
         files = write_missions(output, plan.sorties)
     except PlanningError as exc:
         raise CommandError(_one_line_first(str(exc))) from None
-    notice = grid_file.notice(pins_used=args.pattern == "points")
-    if notice:
+    notices = [grid_file.notice(pins_used=args.pattern == "points")]
+    notices += [f.notice(pins_used=False, hover_hint=False) for f in zone_files]
+    for notice in filter(None, notices):
         print(f"patrol plan: note: {notice}", file=sys.stderr)
     for line in plan.notes + plan.unreachable:
         print(f"patrol plan: warning: {line}", file=sys.stderr)

@@ -51,6 +51,7 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     closed_stdout: bool = False  # stdout is a pipe whose reader has gone (``| head``)
     expect: tuple[str, ...] = ("ok", "refused")
+    heavy: bool = False  # tens of megabytes: bench/fuzz.py runs it, make test does not
 
 
 @dataclass

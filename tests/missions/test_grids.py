@@ -151,7 +151,7 @@ def test_huge_file_refused_before_reading(tmp_path):
     with huge.open("wb") as f:
         f.truncate(60_000_000)  # sparse: nothing is written or read
     (line,) = problems(huge)
-    assert line == f"{huge}: 60 MB is over the 50 MB limit for a grid file"
+    assert line == f"{huge}: 60 MB is over the 20 MB limit for a grid file"
 
 
 def test_kml_point_placemark_and_bad_xml(tmp_path):
