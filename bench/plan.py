@@ -85,8 +85,10 @@ def _f2c_swaths(field: Polygon, width: float, angle: float) -> list[list[tuple[f
 
 
 def footprint_coverage(field: Polygon, route: np.ndarray, width: float) -> float:
+    """Percent of ``field`` within ``width`` / 2 of ``route`` (flat caps): what is left once
+    the seen strip is cut away (GEOS's intersection has returned more than the field)."""
     seen = LineString(route).buffer(width / 2, cap_style="flat")
-    return 100 * field.intersection(seen).area / field.area
+    return 100 * (1 - field.difference(seen).area / field.area)
 
 
 # ---- single fields ------------------------------------------------------------------------

@@ -28,8 +28,7 @@ MIN_COVERAGE_PCT = 99.5
 ANGLE_CANDIDATES = 4  # bearings planned in full (2 for grids of a few lines)
 REFINE_MIN_LINES = 6  # refining the bearing pays on grids of this many lines or more
 FINALISTS = 2  # bearings whose routes are trimmed before the choice
-FINALIST_GAP = 0.03  # ... if within this share of the best at full line length
-FINAL_MARGIN = 0.003  # ... and only if its lower bound beats the best trimmed by this share
+FINALIST_GAP = 0.05  # ... if within this share of the best at full line length
 
 
 def _rotation(bearing_deg: float) -> np.ndarray:
@@ -284,10 +283,10 @@ class _Planner:
         options = layouts(area_rot, self.spacing, self.overhang, self.budget, final, profile)
         if not final:
             options = options[:1]
-        known = {} if not final else {id(s.layout): s for s in self.sweeps(bearing)}
+        known = self.sweeps(bearing) if final else []  # the search's sweep, reused
         out = []
         for layout in options:
-            reuse = next((s for s in known.values() if _same(s.layout, layout)), None)
+            reuse = next((s for s in known if _same(s.layout, layout)), None)
             if reuse is not None:
                 out.append(reuse)
                 continue
@@ -355,9 +354,13 @@ def coverage(
     if bearing is None and lines >= REFINE_MIN_LINES and not along_an_edge(area, best_bearing):
         best_bearing, best_cost = refine_bearing(best_bearing, best_cost, planner.cost_at)
     # Lines at full length only rank bearings; trimming can reorder close ones.
-    finalists = [best_bearing] + [
-        b for c, b in searched[1:FINALISTS] if c <= best_cost * (1 + FINALIST_GAP)
-    ]
+    finalists, costs = [best_bearing], [best_cost]
+    for c, b in searched[1:]:
+        if len(finalists) == FINALISTS or c > best_cost * (1 + FINALIST_GAP):
+            break
+        if all(abs(c - known) > 1e-6 * c for known in costs):  # not a mirror image
+            finalists.append(b)
+            costs.append(c)
     return _final(planner, finalists, share)
 
 
@@ -377,7 +380,7 @@ def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
         options[0] = (math.inf, *options[0][1:])
     best = None
     for bound, _, sweep, base in options:
-        if best is not None and bound >= best[0] * (1 - FINAL_MARGIN):
+        if best is not None and bound >= best[0] - 1e-6:
             break
         if not math.isfinite(bound):
             best = (bound, sweep, base, None)
