@@ -299,7 +299,7 @@ class _Planner:
                 cost = path_cost(_chain_cells(cells, self.speed), self.speed) if cells else math.inf
                 if best is None or cost < best.cost - 1e-6:
                     best = _Sweep(cost, bearing, layout, merge, m, area_rot, cells)
-            if best is not None:
+            if best is not None and best.cells:  # no-fly zones may cut every line of a layout
                 out.append(best)
         return out
 
