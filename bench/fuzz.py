@@ -73,6 +73,8 @@ def run_target(target: Target, cases: int, seed_value: int, root: Path, keep: Pa
         outcome = target.run_case(case, workdir)
         tally.add(target.name, case, outcome, workdir)
         shutil.rmtree(workdir, ignore_errors=True)
+        if n % 500 == 0:
+            print(f"  {target.name}: {n} cases, {dict(tally.counts)}", file=sys.stderr, flush=True)
 
     for case in target.corpus():
         one(case)
