@@ -17,8 +17,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
-from missions.camera import CAMERAS, Camera
-from missions.coverage import MIN_COVERAGE_PCT, coverage
+from missions.coverage import coverage
 from missions.emit import fence_items, fence_params, mission_items, rally_items
 from missions.errors import PlanningError
 from missions.flight import leg_lengths, path_cost, path_time, sortie_overhead
@@ -26,176 +25,27 @@ from missions.grids import Grid
 from missions.items import Mission
 from missions.ordering import order_grids
 from missions.patterns import Pattern, hover_points, perimeter
+from missions.plan_settings import PlanSettings
 from missions.projection import LocalFrame
 from missions.routing import Router
 from missions.sorties import Route, SortieLimits, split_sorties
 from missions.validation import Number, problems
+from missions.work_bounds import (
+    MAX_GRID_HOVER_POINTS,
+    MAX_GRID_VERTICES,
+    SIMPLIFY_M,
+    check_work,
+)
 
-PATTERNS = ("coverage", "perimeter", "points")
-MIN_ALT, MAX_ALT = 5.0, 120.0
-MAX_ALLOWED_ALT = 500.0  # even with --allow-altitude: above this a value is feet or a typo
-MIN_SPEED, MAX_SPEED = 0.2, 20.0  # WPNAV_SPEED's range, 20-2000 cm/s
-# Beyond these a value is a unit slip (centimetres for metres, seconds for minutes), not a plan.
-MIN_SPACING = 1.0  # closer lines than a metre: a typo, and a route no battery flies
-MAX_SPACING = 1000.0  # wider than a loudspeaker is heard or a camera sees from 120 m
-MAX_OVERLAP = 95.0
-MAX_ENDURANCE_MIN = 180.0  # multicopters fly 15-60 min on a battery
-MAX_LOITER_S = 3600.0
-MAX_DISTANCE_OPTION = 1000.0  # inset, clearance, fence margin (metres)
 MAX_HOME_DISTANCE_M = 20_000.0  # farther than any township patrol flies out from take-off
-HOME_ALT_RANGE_M = (-500.0, 9000.0)  # AMSL, the Dead Sea shore to above Everest's base
 LONG_SORTIE_MIN = 60.0  # a single sortie longer than this needs --endurance
-GENERIC_CAMERA = "generic-1/2.3"
-DEFAULT_HOVER_SPACING = 300.0  # about two loudspeaker reaches
 FENCE_ALT_MARGIN = 20.0
 MAX_ITEMS = 700  # mission items most ArduPilot boards can store (SITL holds more)
 FENCE_VERTICES = 20  # exclusion polygons with more vertices are simplified outward
-# Work bounds, checked before the work: each is far beyond a township patrol.
-MAX_GRIDS = 2000
-MAX_SWEEP_LINES = 20_000  # 40,000 waypoints: about 60 sorties of 700 items
-MAX_HOVER_POINTS = 5000  # hours of hovering at 30 s each
-MAX_GRID_HOVER_POINTS = 500  # the per-grid route through hover points is quadratic
-SIMPLIFY_M = 0.01  # grids are simplified at a centimetre after projection
-# Vertices left after that: geometry work (buffers, overlays) grows faster than their number
-MAX_GRID_VERTICES = 20_000
-MAX_PLAN_VERTICES = 50_000
-
 
 _HOVER_POINTS = TypeAdapter(
     list[Annotated[list[Number], Field(min_length=2, max_length=3)]], config={"strict": True}
 )
-
-
-@dataclass
-class PlanSettings:
-    pattern: str = "coverage"
-    alt: float = 30.0
-    speed: float = 8.0
-    spacing: float | None = None
-    camera: Camera | None = None
-    overlap: float = 20.0
-    angle: float | None = None  # sweep bearing in degrees from north; None searches
-    loiter: float = 30.0
-    endurance_min: float | None = None
-    inset: float = 10.0  # perimeter margin inside the boundary
-    clearance: float = 10.0  # distance kept from no-fly zones
-    fence_margin: float = 30.0
-    min_coverage: float = MIN_COVERAGE_PCT  # trim sweep ends while this much is still seen
-    allow_altitude: bool = False
-    home_alt: float = 0.0  # AMSL of the take-off point
-    rally: list[tuple[float, float]] = field(default_factory=list)
-    name: str = "patrol"
-
-    def check(self) -> None:
-        numbers = {
-            "altitude": self.alt,
-            "speed": self.speed,
-            "spacing": self.spacing,
-            "overlap": self.overlap,
-            "sweep angle": self.angle,
-            "loiter time": self.loiter,
-            "endurance": self.endurance_min,
-            "perimeter inset": self.inset,
-            "no-fly clearance": self.clearance,
-            "fence margin": self.fence_margin,
-            "minimum coverage": self.min_coverage,
-            "home altitude": self.home_alt,
-        }
-        for label, value in numbers.items():
-            if value is not None and not math.isfinite(value):
-                raise PlanningError(f"{label} must be a finite number, not {value}")
-        if self.pattern not in PATTERNS:
-            raise PlanningError(f"unknown pattern '{self.pattern}' (use {', '.join(PATTERNS)})")
-        if not self.allow_altitude and not MIN_ALT <= self.alt <= MAX_ALT:
-            raise PlanningError(
-                f"altitude {self.alt:g} m is outside {MIN_ALT:g}-{MAX_ALT:g} m above take-off "
-                "(China's light-drone ceiling is 120 m); use --allow-altitude if authorised"
-            )
-        if not 0 < self.alt <= MAX_ALLOWED_ALT:
-            raise PlanningError(
-                f"altitude {self.alt:g} m must be above the take-off point and at most "
-                f"{MAX_ALLOWED_ALT:g} m"
-            )
-        low, high = HOME_ALT_RANGE_M
-        if not low <= self.home_alt <= high:
-            raise PlanningError(
-                f"home altitude {self.home_alt:g} m AMSL is outside {low:g} to {high:g} m"
-            )
-        if not MIN_SPEED <= self.speed <= MAX_SPEED:
-            raise PlanningError(
-                f"speed {self.speed:g} m/s must be {MIN_SPEED:g}-{MAX_SPEED:g} m/s "
-                "(ArduCopter's WPNAV_SPEED range)"
-            )
-        if self.spacing is not None:
-            self._check_spacing(self.spacing, "spacing")
-        if self.endurance_min is not None and self.endurance_min <= 0:
-            raise PlanningError(f"endurance must be positive, not {self.endurance_min:g} min")
-        if self.endurance_min is not None and self.endurance_min > MAX_ENDURANCE_MIN:
-            raise PlanningError(
-                f"endurance {self.endurance_min:g} min is over {MAX_ENDURANCE_MIN:g} min: "
-                "give minutes of flight per battery"
-            )
-        if not 0 <= self.loiter <= MAX_LOITER_S:
-            raise PlanningError(
-                f"loiter time {self.loiter:g} s must be 0-{MAX_LOITER_S:g} s at each point"
-            )
-        if self.pattern == "coverage" and self.spacing is None and self.camera is None:
-            raise PlanningError("the coverage pattern needs --spacing M or --camera NAME")
-        if not 0 <= self.overlap <= MAX_OVERLAP:
-            raise PlanningError(f"overlap {self.overlap:g}% must be 0-{MAX_OVERLAP:g}%")
-        if self.camera is not None and self.spacing is None:
-            spacing = self.camera.line_spacing(self.alt, self.overlap)
-            self._check_spacing(spacing, f"camera {self.camera.name} line spacing")
-        for label, value in (
-            ("perimeter inset", self.inset),
-            ("no-fly clearance", self.clearance),
-            ("fence margin", self.fence_margin),
-        ):
-            if not 0 <= value <= MAX_DISTANCE_OPTION:
-                raise PlanningError(f"{label} {value:g} m must be 0-{MAX_DISTANCE_OPTION:g} m")
-        if self.fence_margin < 5:
-            raise PlanningError(
-                f"fence margin {self.fence_margin:g} m leaves no room to turn: use at least 5 m"
-            )
-        if not 50 <= self.min_coverage <= 100:
-            raise PlanningError(f"minimum coverage {self.min_coverage:g}% must be 50-100%")
-
-    @staticmethod
-    def _check_spacing(spacing: float, label: str) -> None:
-        if spacing < MIN_SPACING:
-            raise PlanningError(f"{label} {spacing:.3g} m is under {MIN_SPACING:g} m: give metres")
-        if spacing > MAX_SPACING:
-            raise PlanningError(
-                f"{label} {spacing:g} m is wider than {MAX_SPACING:g} m: give metres"
-            )
-
-    @property
-    def line_spacing(self) -> float:
-        if self.spacing is not None:
-            return self.spacing
-        if self.camera is not None:
-            return self.camera.line_spacing(self.alt, self.overlap)
-        return DEFAULT_HOVER_SPACING
-
-    @property
-    def footprint_camera(self) -> Camera | None:
-        """The camera the coverage figures assume: the one given; for a coverage sweep
-        without one, none (the footprint is the line spacing); otherwise the generic one."""
-        if self.camera is not None:
-            return self.camera
-        return None if self.pattern == "coverage" else CAMERAS[GENERIC_CAMERA]
-
-    @property
-    def footprint_width(self) -> float:
-        """Ground width the camera sees across track."""
-        cam = self.footprint_camera
-        return cam.footprint_width(self.alt) if cam else self.line_spacing
-
-    @property
-    def footprint_height(self) -> float:
-        """Ground length the camera sees along track."""
-        cam = self.footprint_camera
-        return cam.footprint_height(self.alt) if cam else self.line_spacing
 
 
 @dataclass
@@ -416,7 +266,7 @@ def _plan_grids(
         # dense rings (a vertex every few millimetres) cost time and change nothing
         areas.append(shapely.simplify(frame.geom_to_local(grid.polygon), SIMPLIFY_M))
     given = [_given_hover_points(g, frame) if settings.pattern == "points" else None for g in grids]
-    _check_work(grids, areas, given, settings)
+    check_work(grids, areas, given, settings)
     for grid, local, points in zip(grids, areas, given, strict=True):
         notes += [f"grid '{grid.name}': repaired: {r}" for r in grid.repairs]
         stat_area = local.difference(nofly) if nofly is not None else local
@@ -462,63 +312,6 @@ def _given_hover_points(grid: Grid, frame: LocalFrame) -> np.ndarray | None:
     if (np.abs(lat) > 90).any() or (np.abs(lon) > 180).any():
         raise PlanningError(f"grid '{grid.name}': hover_points out of range (give [lon, lat])")
     return np.column_stack(frame.to_local(lon, lat))
-
-
-def _check_work(
-    grids: list[Grid],
-    areas: list[Polygon | MultiPolygon],
-    given: list[np.ndarray | None],
-    s: PlanSettings,
-) -> None:
-    """Refuse, before doing it, work no patrol needs: the bounds are far beyond a township."""
-    if len(grids) > MAX_GRIDS:
-        raise PlanningError(f"{len(grids):,} grids, over the {MAX_GRIDS:,} one plan may hold")
-    counts = shapely.get_num_coordinates(np.asarray(areas, dtype=object))
-    for grid, n in zip(grids, counts, strict=True):
-        if n > MAX_GRID_VERTICES:
-            raise PlanningError(
-                f"grid '{grid.name}' keeps {n:,} vertices after simplifying at "
-                f"{SIMPLIFY_M * 100:g} cm, over the {MAX_GRID_VERTICES:,} a grid may have: "
-                "simplify it in a GIS (a vertex every metre or two is plenty)"
-            )
-    if counts.sum() > MAX_PLAN_VERTICES:
-        raise PlanningError(
-            f"the grids keep {counts.sum():,} vertices after simplifying at "
-            f"{SIMPLIFY_M * 100:g} cm, over the {MAX_PLAN_VERTICES:,} a plan may have: "
-            "simplify them in a GIS or plan fewer at a time (--grid)"
-        )
-    spacing = s.line_spacing
-    if s.pattern == "coverage":
-        parts = shapely.get_parts(np.asarray(areas, dtype=object))
-        rects = shapely.oriented_envelope(parts)
-        sides = np.diff(shapely.get_coordinates(rects).reshape(len(parts), -1, 2)[:, :3], axis=1)
-        widths = np.hypot(sides[..., 0], sides[..., 1]).min(axis=1)
-        lines = int(np.ceil(widths / spacing).sum())
-        if lines > MAX_SWEEP_LINES:
-            raise PlanningError(
-                f"about {lines:,} sweep lines at {spacing:g} m spacing, over the "
-                f"{MAX_SWEEP_LINES:,} a plan may have: use a wider --spacing"
-            )
-    elif s.pattern == "points":
-        total = 0
-        for grid, area, points in zip(grids, areas, given, strict=True):
-            xmin, ymin, xmax, ymax = area.bounds
-            lattice = math.ceil((xmax - xmin) / spacing) * math.ceil((ymax - ymin) / spacing)
-            count = len(points) if points is not None else min(lattice, area.area / spacing**2)
-            if points is None and (
-                lattice > 100 * MAX_GRID_HOVER_POINTS or count > MAX_GRID_HOVER_POINTS
-            ):
-                raise PlanningError(
-                    f"grid '{grid.name}' would need about {max(count, 1):,.0f} hover points "
-                    f"{spacing:g} m apart, over the {MAX_GRID_HOVER_POINTS:,} a grid may have: "
-                    "use a wider --spacing"
-                )
-            total += int(count) + 1
-        if total > MAX_HOVER_POINTS:
-            raise PlanningError(
-                f"about {total:,} hover points, over the {MAX_HOVER_POINTS:,} a plan may have: "
-                "use a wider --spacing"
-            )
 
 
 def _polygonal(geom: shapely.Geometry) -> Polygon | MultiPolygon | None:
@@ -664,20 +457,3 @@ def _grid_stats(p: _Planned, s: PlanSettings) -> GridStats:
         angle_deg=None if p.pattern.bearing is None else round(p.pattern.bearing, 2) % 180.0,
         lines=p.pattern.lines,
     )
-
-
-def footprint_note(s: PlanSettings) -> str:
-    """One line on the camera geometry behind the coverage figures."""
-    c = s.footprint_camera
-    if c is None:
-        return f"line spacing {s.line_spacing:.1f} m (camera footprint taken equal to it)"
-    text = (
-        f"camera {c.name}{'' if s.camera else ' (assumed)'}: footprint "
-        f"{c.footprint_width(s.alt):.1f} x {c.footprint_height(s.alt):.1f} m at {s.alt:g} m, "
-        f"{c.gsd_cm(s.alt):.2f} cm/px"
-    )
-    if s.pattern == "coverage":
-        return f"{text}, line spacing {s.line_spacing:.1f} m at {s.overlap:g}% side overlap"
-    if s.pattern == "points":
-        return f"{text}; hover points {s.line_spacing:.0f} m apart, {s.loiter:g} s each"
-    return f"{text}; boundary {s.inset:g} m inside"

@@ -175,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
     from missions.errors import PlanningError
     from missions.formats import write_missions
     from missions.grids import read_grids
-    from missions.planner import PlanSettings, footprint_note, plan_patrol
+    from missions.plan_settings import PlanSettings, footprint_note
+    from missions.planner import plan_patrol
     from patrol.datadir import sub_dir
 
     if not args.home:

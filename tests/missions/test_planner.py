@@ -285,7 +285,7 @@ def test_a_ring_too_jagged_to_simplify_is_refused_before_planning():
     from shapely.geometry import Polygon
 
     from missions.grids import Grid
-    from missions.planner import MAX_GRID_VERTICES
+    from missions.work_bounds import MAX_GRID_VERTICES
 
     n = MAX_GRID_VERTICES + 2000
     xy = [
