@@ -33,16 +33,15 @@ def companions(path: Path) -> dict[str, Path]:
 
 
 def waypoints_files(path: Path, m: Mission) -> dict[Path, str]:
-    """The text of the .waypoints file and of each companion the mission has content for."""
-    files = {path: items_text(m.items, home_first=True)}
+    """The text of the .waypoints file and of the three beside it, always all four (an empty
+    fence or rally file clears what an earlier plan left there)."""
     beside = companions(path)
-    if m.fence:
-        files[beside["fence"]] = items_text(m.fence)
-    if m.rally:
-        files[beside["rally"]] = items_text(m.rally)
-    if m.params:
-        files[beside["params"]] = "".join(f"{k},{_fmt(v)}\n" for k, v in sorted(m.params.items()))
-    return files
+    return {
+        path: items_text(m.items, home_first=True),
+        beside["fence"]: items_text(m.fence),
+        beside["rally"]: items_text(m.rally),
+        beside["params"]: "".join(f"{k},{_fmt(v)}\n" for k, v in sorted(m.params.items())),
+    }
 
 
 def _fmt(v: float) -> str:

@@ -252,3 +252,12 @@ def test_mavproxy_reads_the_waypoints_fence_rally_and_parameters(tmp_path):
             assert mine == pytest.approx(theirs, abs=1e-6), kind
     assert got["fence"][0][2] == 5001 and got["rally"][0][2] == 5100
     assert got["params"] == pytest.approx(m.params)
+
+
+def test_a_waypoints_file_without_fence_clears_the_one_an_earlier_plan_left(tmp_path):
+    path = tmp_path / "p.waypoints"
+    write_mission(path, sample_mission())
+    bare = Mission(sample_mission().items)
+    assert len(write_mission(path, bare)) == 4
+    back = read_mission(path)
+    assert (back.fence, back.rally, back.params) == ([], [], {})
