@@ -104,17 +104,20 @@ def main() -> int:
     args = parser.parse_args()
     chosen = {k: v for k, v in targets().items() if not args.target or k in args.target}
     weights = {"plan": 8}  # most of the input space is in grid files and options
-    share = sum(weights.get(k, 1) for k in chosen)
+    # smallest shares first: a target whose space runs out leaves its cases to the others
+    order = sorted(chosen, key=lambda k: weights.get(k, 1))
     args.keep.mkdir(parents=True, exist_ok=True)
-    print(
-        f"{'target':10} {'cases':>6} " + " ".join(f"{k:>11}" for k in KINDS) + "  slowest / largest"
-    )
+    head = " ".join(f"{k:>11}" for k in KINDS)
+    print(f"{'target':10} {'cases':>6} {head}  slowest / largest")
     failed = 0
+    left, left_weight = args.cases, sum(weights.get(k, 1) for k in order)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        for name, target in chosen.items():
-            cases = max(1, args.cases * weights.get(name, 1) // share)
-            tally = run_target(target, cases, args.seed, Path(tmp), args.keep)
+        for name in order:
+            weight = weights.get(name, 1)
+            cases = max(1, left * weight // left_weight)
+            tally = run_target(chosen[name], cases, args.seed, Path(tmp), args.keep)
+            left, left_weight = left - tally.total, left_weight - weight
             failed += sum(tally.counts[k] for k in FAILURES)
             print(
                 f"{name:10} {tally.total:6d} "
