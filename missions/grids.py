@@ -27,6 +27,7 @@ from missions.grid_files import RawFeature, printable, read_features
 
 MIN_AREA_M2 = 10.0
 MAX_AREA_M2 = 200e6
+MAX_EXTENT_M = 50_000.0  # corner to corner: a grid 11,800 km long has a mistyped coordinate
 MAX_FILE_BYTES = 20_000_000  # thousands of detailed village grids fit in a few MB
 # Work is bounded by these before any geometry is built: a village grid drawn at one vertex a
 # metre along 20 km of boundary has 20,000 vertices.
@@ -249,6 +250,14 @@ def _check_feature(path: Path, f: RawFeature, repair: bool, problems: list[str])
         geom = _repaired(where, geom, repair, problems, repairs)
         if geom is None:
             return None
+    x0, y0, x1, y1 = geom.bounds
+    extent = _GEOD.inv(x0, y0, x1, y1)[2]
+    if extent > MAX_EXTENT_M:
+        problems.append(
+            f"{where}: spans {extent / 1000:,.0f} km corner to corner, absurd for a grid (at "
+            f"most {MAX_EXTENT_M / 1000:g} km): a coordinate typed wrong?"
+        )
+        return None
     area = geodesic_area(geom)
     if not MIN_AREA_M2 <= area <= MAX_AREA_M2:
         problems.append(

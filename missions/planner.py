@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 from pydantic import Field, TypeAdapter, ValidationError
 from pyproj import Geod
+from shapely.errors import GEOSException
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
@@ -38,6 +39,7 @@ from missions.work_bounds import (
 )
 
 MAX_HOME_DISTANCE_M = 20_000.0  # farther than any township patrol flies out from take-off
+MAX_REACH_M = 2 * MAX_HOME_DISTANCE_M  # no part of any grid farther than this from home
 LONG_SORTIE_MIN = 60.0  # a single sortie longer than this needs --endurance
 FENCE_ALT_MARGIN = 20.0
 MAX_ITEMS = 700  # mission items most ArduPilot boards can store (SITL holds more)
@@ -241,6 +243,18 @@ def _check_home_near(grids: list[Grid], home: tuple[float, float]) -> None:
             f"home {home[0]:.6f},{home[1]:.6f} is {dist[nearest] / 1000:,.0f} km from the "
             f"nearest grid '{grids[nearest].name}': check the take-off point (LAT,LON)"
         )
+    # every corner of every grid's extent: a patrol flies out and back on one battery
+    bounds = shapely.bounds(np.asarray([g.polygon for g in grids], dtype=object))
+    lon = bounds[:, [0, 2, 0, 2]].ravel()
+    lat = bounds[:, [1, 1, 3, 3]].ravel()
+    _, _, reach = Geod(ellps="WGS84").inv([home[1]] * len(lon), [home[0]] * len(lon), lon, lat)
+    far = int(np.argmax(reach))
+    if reach[far] > MAX_REACH_M:
+        raise PlanningError(
+            f"grid '{grids[far // 4].name}' reaches {reach[far] / 1000:,.0f} km from home "
+            f"(at most {MAX_REACH_M / 1000:g} km): check its coordinates or plan it from "
+            "nearer"
+        )
 
 
 def _plan_grids(
@@ -281,6 +295,10 @@ def _plan_grids(
         try:
             pattern = _pattern(area, settings, keep_out, points)
             router.path(np.zeros(2), pattern.path[0])
+        except GEOSException as exc:
+            raise PlanningError(
+                f"grid '{grid.name}': its outline is too degenerate to plan over ({exc})"
+            ) from None
         except PlanningError as exc:
             unreachable.append(f"grid '{grid.name}' cannot be reached: {exc}")
             continue

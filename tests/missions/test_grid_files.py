@@ -283,3 +283,12 @@ def test_plan_with_malformed_containers(tmp_path):
         path.write_text(json.dumps(doc))
         (line,) = problems(path)
         assert line.startswith(f"{path}: {message}"), line
+
+
+def test_a_grid_spanning_thousands_of_kilometres_is_refused(tmp_path):
+    # one vertex typed as longitude 0: a valid sliver 11,000 km long, of a plausible area
+    ring = [[0.0, 27.57], [119.7124, 27.57], [119.7124, 27.570005], [0.0, 27.57]]
+    path = tmp_path / "far.geojson"
+    path.write_text(json.dumps(feature("远", {"type": "Polygon", "coordinates": [ring]})))
+    (line,) = problems(path)
+    assert re.search(r"feature 1 '远': spans 11,\d{3} km corner to corner, absurd for a grid", line)

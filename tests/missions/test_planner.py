@@ -296,3 +296,10 @@ def test_a_ring_too_jagged_to_simplify_is_refused_before_planning():
     grid = Grid("锯齿", FRAME.geom_to_geo(Polygon(xy)))
     with pytest.raises(PlanningError, match=r"grid '锯齿' keeps 22,001 vertices after simplifying"):
         plan_patrol([grid], PlanSettings(spacing=40), HOME)
+
+
+def test_every_grid_must_lie_within_reach_of_home():
+    near = grid("近", box(0, 0, 100, 100))
+    far = grid("远", box(45_000, 0, 45_100, 100))
+    with pytest.raises(PlanningError, match=r"grid '远' reaches 45 km from home \(at most 40 km\)"):
+        plan_patrol([near, far], PlanSettings(spacing=40), HOME)

@@ -131,6 +131,9 @@ def corpus() -> list[Case]:
               sq, [sq[0], sq[1], [0.0, sq[2][1]], sq[0]])))}, "repair across the world, points"),
         _plan([], {"g.geojson": _collection(_feature(_polygon(_ring_of(120_000, 300))))},
               "a ring of 120,000 vertices"),
+        _plan([], {"g.plan": render({"fileType": "Plan", "geoFence": {"polygons": [{
+              "polygon": [[27.57, 0.0], [27.57, 119.7124], [27.570005, 119.7124]]}]}}).encode()},
+              "a valid sliver 11,000 km long (a vertex typed as longitude 0)"),
         _plan([], {"g.geojson": _collection(_feature(_polygon(_ring_of(1_000_000, 300))))},
               "a ring of 1,000,000 vertices", heavy=True),
         _plan(["--repair"], {"g.geojson": _collection(_feature(_polygon(_crossed(99_000))))},
