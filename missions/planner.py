@@ -278,7 +278,10 @@ def _plan_grids(
                 f"grid '{grid.name}' is not a valid polygon: {explain_validity(grid.polygon)}"
             )
         # dense rings (a vertex every few millimetres) cost time and change nothing
-        areas.append(shapely.simplify(frame.geom_to_local(grid.polygon), SIMPLIFY_M))
+        local = shapely.simplify(frame.geom_to_local(grid.polygon), SIMPLIFY_M)
+        if not local.is_valid:  # a hair-thin spot the projection's rounding closed
+            local = _polygonal(shapely.make_valid(local)) or local
+        areas.append(local)
     given = [_given_hover_points(g, frame) if settings.pattern == "points" else None for g in grids]
     check_work(grids, areas, given, settings)
     for grid, local, points in zip(grids, areas, given, strict=True):
