@@ -142,8 +142,8 @@ def _table(plan, files: list[list[Path]], note: str, min_coverage: float) -> str
     ]
     if sweep:
         lines.append(
-            f"coverage budget: {plan.given_up_pct:.2f} % of the area left unseen for a shorter "
-            f"route (--min-coverage {min_coverage:g})"
+            f"area left unseen: {plan.given_up_pct:.2f} % (up to {100 - min_coverage:g} % a grid "
+            "spent on a shorter route, --min-coverage; no-fly clearances cut off more)"
         )
     lines += ["", _row(head, w0)]
     lines += [_row(r, w0) for r in rows]
