@@ -2,10 +2,12 @@
 
 Public API:
 
-- ``missions.grids.load_grids(path, repair=False) -> list[Grid]`` reads .geojson/.json, .kml and
-  QGroundControl .plan polygons; problems raise ``missions.errors.GridFileError`` (one line per
-  problem in ``.problems``).
+- ``missions.grids.read_grids(path, repair=False, select=None) -> GridFile`` reads .geojson/.json,
+  .kml and QGroundControl .plan polygons (``.grids``), with what was left out (``.notice()``);
+  ``load_grids(path, repair=False)`` returns the grids only. Problems raise
+  ``missions.errors.GridFileError`` (one line per problem in ``.problems``).
 - ``missions.planner.plan_patrol(grids, PlanSettings(...), home=(lat, lon), no_fly=[...])``
+  (``missions.plan_settings.PlanSettings``; ``missions.work_bounds`` refuses runaway work)
   returns a ``Plan``: ``sorties`` (one ``Mission`` each), per-grid ``GridStats``, lengths,
   estimated times, ``unreachable`` grids and ``notes``; ``Plan.summary()`` is the JSON object.
 - ``missions.formats.write_mission(path, mission)`` / ``write_missions(path, missions)`` write

@@ -1,13 +1,15 @@
 """Boustrophedon coverage of one grid in a local metric frame (x east, y north, metres).
 
-The grid is turned so that sweep lines run along x; bands one line spacing wide tile it; each
-line spans its band (cells where a band splits), the sweep bearing is searched for the fastest
-route, and sweep ends are trimmed where the turns already film the corners.
+The grid is turned so that sweep lines run along x. ``missions.sweep_layout`` decides how many
+lines and where (the fewest that leave at most the coverage budget unseen), each line spans its
+band (cells where a band splits), ``missions.sweep_angle`` picks the bearings worth planning and
+refines the best, and ``missions.trimming`` shortens line ends with what is left of the budget.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -16,12 +18,17 @@ from shapely.geometry import LineString, Polygon
 from missions.errors import PlanningError
 from missions.flight import path_cost
 from missions.patterns import Area, Pattern, with_reverses
+from missions.sweep_angle import along_an_edge, candidate_bearings, refine_bearing
+from missions.sweep_layout import AreaProfile, Layout, layouts
+from missions.trimming import centre_clipped, trim_ends
 
-ANGLE_STEP_DEG = 15.0
-ANGLE_CANDIDATES = 4
-# Default share of a grid (percent) the camera must still see after sweep ends are trimmed
+# Default share of a grid (percent) the camera must still see: the budget spent on leaving out
+# slivers and trimming sweep ends
 MIN_COVERAGE_PCT = 99.5
-MAX_PIECES = 12  # missed pieces handled per trimming round, largest first
+ANGLE_CANDIDATES = 4  # bearings planned in full (2 for grids of a few lines)
+REFINE_MIN_LINES = 6  # refining the bearing pays on grids of this many lines or more
+FINALISTS = 2  # bearings whose routes are trimmed before the choice
+FINALIST_GAP = 0.05  # ... if within this share of the best at full line length
 
 
 def _rotation(bearing_deg: float) -> np.ndarray:
@@ -38,62 +45,19 @@ def _rotate(geom: shapely.Geometry, m: np.ndarray) -> shapely.Geometry:
 Segment = tuple[int, float, float, float]  # band, x start, x end, y
 
 
-def _band_centres(area_rot: Area, spacing: float, shift: float = 0.0) -> np.ndarray:
-    """Centre lines of the bands tiling the grid's y extent, shifted by ``shift`` (within the
-    slack the last band leaves)."""
-    _, ymin, _, ymax = area_rot.bounds
-    height = ymax - ymin
-    n = max(1, math.ceil(height / spacing - 1e-6))
-    return ymin + height / 2 + shift + (np.arange(n) - (n - 1) / 2) * spacing
-
-
-def _best_shift(area_rot: Area, spacing: float, convex: bool) -> float:
-    """Shift of the bands (centred, flush with the bottom or the top) with the shortest centre
-    lines: the length the trimmed route flies."""
-    _, ymin, _, ymax = area_rot.bounds
-    n = max(1, math.ceil((ymax - ymin) / spacing - 1e-6))
-    slack = n * spacing - (ymax - ymin)
-    if slack < max(0.5, 0.2 * spacing):  # too little room to gain anything
-        return 0.0
-    xmin, _, xmax, _ = area_rot.bounds
-    best, best_len = 0.0, math.inf
-    for shift in (0.0, -slack / 2, slack / 2):
-        yc = _band_centres(area_rot, spacing, shift)
-        if convex:  # centre lines as bands of (almost) no height
-            total = sum(b - a for _, a, b, _ in _convex_segments(area_rot, yc, 1e-9))
-            if total < best_len - 0.5:
-                best, best_len = shift, total
-            continue
-        lines = shapely.linestrings(
-            np.stack(
-                [
-                    np.column_stack([np.full(n, xmin - 1), yc]),
-                    np.column_stack([np.full(n, xmax + 1), yc]),
-                ],
-                axis=1,
-            )
-        )
-        total = shapely.length(shapely.intersection(lines, area_rot)).sum()
-        if total < best_len - 0.5:
-            best, best_len = shift, total
-    return best
-
-
-def sweep_segments(
-    area_rot: Area, spacing: float, shift: float = 0.0, convex: bool | None = None
-) -> list[Segment]:
+def sweep_segments(area_rot: Area, layout: Layout, convex: bool | None = None) -> list[Segment]:
     """Sweep segments of a grid already turned so that lines run along x.
 
-    Line k flies the centre of band k (bands ``spacing`` wide tile the grid's y extent) from the
-    smallest to the largest x of the grid inside that band, so a footprint at least ``spacing``
-    wide sees the whole band: no strips are left along slanted or ragged edges. Pieces of a band
-    whose x ranges overlap are joined; the result is sorted by band, then x.
+    Line k flies at ``layout.centres[k]`` from the smallest to the largest x of the grid inside
+    its band (``layout.lo[k]`` to ``layout.hi[k]``), so a footprint that covers the band sees
+    all of it: no strips are left along slanted or ragged edges. Pieces of a band whose x
+    ranges overlap are joined; the result is sorted by band, then x.
     """
     xmin, _, xmax, _ = area_rot.bounds
-    yc = _band_centres(area_rot, spacing, shift)
+    yc, lo, hi = layout.centres, layout.lo, layout.hi
     if convex if convex is not None else _is_convex(area_rot):
-        return _convex_segments(area_rot, yc, spacing)
-    boxes = shapely.box(xmin - 1, yc - spacing / 2, xmax + 1, yc + spacing / 2)
+        return _convex_segments(area_rot, yc, lo, hi)
+    boxes = shapely.box(xmin - 1, lo, xmax + 1, hi)
     parts, idx = shapely.get_parts(shapely.intersection(boxes, area_rot), return_index=True)
     keep = shapely.area(parts) > 1e-6
     bounds = shapely.bounds(parts[keep])
@@ -118,13 +82,15 @@ def _is_convex(area: Area) -> bool:
     )
 
 
-def _convex_segments(area: Polygon, yc: np.ndarray, spacing: float) -> list[Segment]:
+def _convex_segments(
+    area: Polygon, yc: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> list[Segment]:
     """Band extents of a convex polygon straight from its edges clipped to each band (the
     same as intersecting the bands, without the overlay)."""
     pts = np.asarray(area.exterior.coords)
     p1, p2 = pts[:-1], pts[1:]
-    ylo = (yc - spacing / 2)[:, None]
-    yhi = (yc + spacing / 2)[:, None]
+    ylo = lo[:, None]
+    yhi = hi[:, None]
     dy = p2[:, 1] - p1[:, 1]
     flat = np.abs(dy) < 1e-12
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -139,12 +105,12 @@ def _convex_segments(area: Polygon, yc: np.ndarray, spacing: float) -> list[Segm
     dx = p2[:, 0] - p1[:, 0]
     xa = p1[:, 0] + t0 * dx
     xb = p1[:, 0] + t1 * dx
-    lo = np.where(inside, np.minimum(xa, xb), np.inf).min(axis=1)
-    hi = np.where(inside, np.maximum(xa, xb), -np.inf).max(axis=1)
+    lo_x = np.where(inside, np.minimum(xa, xb), np.inf).min(axis=1)
+    hi_x = np.where(inside, np.maximum(xa, xb), -np.inf).max(axis=1)
     return [
-        (k, float(lo[k]), float(hi[k]), float(yc[k]))
+        (k, float(lo_x[k]), float(hi_x[k]), float(yc[k]))
         for k in range(len(yc))
-        if np.isfinite(lo[k]) and hi[k] - lo[k] > 1e-9
+        if np.isfinite(lo_x[k]) and hi_x[k] - lo_x[k] > 1e-9
     ]
 
 
@@ -264,16 +230,86 @@ def _chain_cells(cells: list[list[Segment]], speed: float) -> np.ndarray:
     return best
 
 
-def _hull_bearings(area: Area) -> list[float]:
-    """Candidate sweep bearings, best first by the hull's width across the lines."""
-    hull = np.asarray(area.convex_hull.exterior.coords)
-    d = np.diff(hull, axis=0)
-    edges = np.degrees(np.arctan2(d[:, 0], d[:, 1])) % 180.0
-    cands = np.unique(np.round(np.concatenate([edges, np.arange(0, 180, ANGLE_STEP_DEG)]), 3))
-    rad = np.radians(cands)
-    normals = np.column_stack([np.cos(rad), -np.sin(rad)])
-    widths = np.ptp(hull @ normals.T, axis=0)
-    return [float(b) for b in cands[np.argsort(widths, kind="stable")]]
+@dataclass
+class _Sweep:
+    """One way to sweep a grid: a bearing, a layout of lines and the cells they form."""
+
+    cost: float  # metres of straight flight (corners included), lines at full length
+    bearing: float
+    layout: Layout
+    merge: bool  # fly across holes and bays rather than split into cells
+    m: np.ndarray  # rotation to the frame where lines run along x
+    area_rot: Area
+    cells: list[list[Segment]]
+
+
+class _Planner:
+    """The sweeps of one grid at any bearing and layout, for the search to compare."""
+
+    def __init__(
+        self,
+        area: Area,
+        spacing: float,
+        width: float,
+        speed: float,
+        budget: float,
+        blocking: shapely.Geometry | None,
+    ) -> None:
+        self.area, self.spacing, self.width, self.speed = area, spacing, width, speed
+        self.budget, self.blocking = budget, blocking
+        self.overhang = (width - spacing) / 2
+        self.convex = _is_convex(area)  # rotation keeps it
+        self.profile = AreaProfile(area)
+        self._known: dict[tuple[float, bool], list[_Sweep]] = {}
+        self._turned: dict[float, tuple] = {}
+
+    def sweeps(self, bearing: float, final: bool = False) -> list[_Sweep]:
+        """The best sweep per layout at ``bearing``: while searching only the fewest lines
+        (centred), for the final choice also every line (shifted to where it is shortest)."""
+        key = (bearing, final)
+        if key not in self._known:
+            self._known[key] = self._sweeps(bearing, final)
+        return self._known[key]
+
+    def _frame(self, bearing: float) -> tuple:
+        if bearing not in self._turned:
+            m = _rotation(bearing)
+            blocking = _rotate(self.blocking, m) if self.blocking is not None else None
+            self._turned[bearing] = (m, _rotate(self.area, m), blocking, self.profile.turned(m))
+        return self._turned[bearing]
+
+    def _sweeps(self, bearing: float, final: bool) -> list[_Sweep]:
+        m, area_rot, blocking_rot, profile = self._frame(bearing)
+        options = layouts(area_rot, self.spacing, self.overhang, self.budget, final, profile)
+        if not final:
+            options = options[:1]
+        known = self.sweeps(bearing) if final else []  # the search's sweep, reused
+        out = []
+        for layout in options:
+            reuse = next((s for s in known if _same(s.layout, layout)), None)
+            if reuse is not None:
+                out.append(reuse)
+                continue
+            segs = sweep_segments(area_rot, layout, self.convex)
+            best = None
+            for merge in (True, False):
+                cells = _sweep_cells(segs, blocking_rot, merge)
+                if cells is None:
+                    continue  # nothing to merge: the same as the other option
+                cost = path_cost(_chain_cells(cells, self.speed), self.speed) if cells else math.inf
+                if best is None or cost < best.cost - 1e-6:
+                    best = _Sweep(cost, bearing, layout, merge, m, area_rot, cells)
+            if best is not None and best.cells:  # no-fly zones may cut every line of a layout
+                out.append(best)
+        return out
+
+    def cost_at(self, bearing: float) -> float:
+        found = self.sweeps(bearing)
+        return found[0].cost if found else math.inf
+
+
+def _same(a: Layout, b: Layout) -> bool:
+    return a.lines == b.lines and np.allclose(a.centres, b.centres)
 
 
 def coverage(
@@ -287,118 +323,102 @@ def coverage(
 ) -> Pattern:
     """Boustrophedon coverage of ``area`` with lines ``spacing`` apart.
 
-    The sweep bearing is searched to minimise flight time (straight length plus corners) over
-    the hull-edge directions and every 15°, unless ``bearing`` is given. Each bearing is tried
-    both flying across holes and bays and split into boustrophedon cells; the faster wins.
-    ``footprint`` is the camera's ground width (the spacing if not given). Sweep ends are
-    trimmed while the camera still sees ``min_coverage`` percent of the grid (100 keeps every
-    line across its whole band).
+    ``footprint`` is the camera's ground width (the spacing if not given). The camera must see
+    ``min_coverage`` percent of the grid: the rest is a budget spent where it shortens the
+    flight most, on fewer lines (a sliver left at an edge) and on shorter line ends (100 keeps
+    every line across its whole band). The sweep bearing is searched (every degree and every
+    hull edge scored, the best planned in full, refined around the best) unless ``bearing`` is
+    given; each bearing is tried both flying across holes and bays and split into cells.
     """
-    if spacing <= 0:
+    if not spacing > 0:
         raise PlanningError(f"line spacing must be positive, not {spacing:g} m")
-    if bearing is not None:
-        bearings = [bearing]
-    else:
-        bearings = _hull_bearings(area)
-        # small grids (a few lines) gain little from a wide search
-        few = max(area.bounds[2] - area.bounds[0], area.bounds[3] - area.bounds[1]) < 4 * spacing
-        bearings = bearings[: 2 if few else ANGLE_CANDIDATES]
+    width = spacing if footprint is None else max(footprint, spacing)
+    share = min_coverage / 100
     if blocking is not None:
         near = area.envelope.buffer(2 * spacing)
         blocking = blocking.intersection(near) if blocking.intersects(near) else None
-    convex = _is_convex(area)  # rotation keeps it
-    best = None
-    for b in bearings:
-        m = _rotation(b)
-        area_rot = _rotate(area, m)
-        blocking_rot = _rotate(blocking, m) if blocking is not None else None
-        segs = sweep_segments(area_rot, spacing, convex=convex)
-        for merge in (True, False):
-            cells = _sweep_cells(segs, blocking_rot, merge)
-            if cells is None:
-                continue  # nothing to merge: the same as the other option
-            cost = path_cost(_chain_cells(cells, speed), speed) if cells else math.inf
-            if best is None or cost < best[0] - 1e-6:
-                best = (cost, b, merge, m, area_rot, blocking_rot, cells)
-    if best is None or not math.isfinite(best[0]):
-        raise PlanningError("no sweep line fits inside the grid")
-    _, b, merge, m, area_rot, blocking_rot, cells = best
-    shift = _best_shift(area_rot, spacing, convex)
-    if shift:
-        segs = sweep_segments(area_rot, spacing, shift, convex)
-        shifted = _sweep_cells(segs, blocking_rot, merge) or _sweep_cells(segs, blocking_rot, False)
-        cells = shifted or cells  # keep the centred layout if the shift lost every line
-    if len(cells) == 1:
-        base = [_cell_path(cells[0], False, False), _cell_path(cells[0], False, True)]
-        base.sort(key=lambda p: path_cost(p, speed))  # the cheaper start first
+    planner = _Planner(area, spacing, width, speed, (1 - share) * area.area, blocking)
+    if bearing is not None:
+        bearings = [bearing % 180.0]
     else:
-        base = [_chain_cells(cells, speed)]
-    width = spacing if footprint is None else max(footprint, spacing)
+        xmin, ymin, xmax, ymax = area.bounds
+        few = max(xmax - xmin, ymax - ymin) < 4 * spacing  # a few lines: little to gain
+        count = 2 if few else ANGLE_CANDIDATES
+        bearings = candidate_bearings(area, spacing, planner.overhang, share, count)
+    searched = [(sw.cost, sw.bearing) for b in bearings for sw in planner.sweeps(b)[:1]]
+    if not searched or not math.isfinite(min(searched)[0]):
+        raise PlanningError("no sweep line fits inside the grid")
+    searched.sort()
+    best_cost, best_bearing = searched[0]
+    lines = planner.sweeps(best_bearing)[0].layout.lines
+    if bearing is None and lines >= REFINE_MIN_LINES and not along_an_edge(area, best_bearing):
+        best_bearing, best_cost = refine_bearing(best_bearing, best_cost, planner.cost_at)
+    # Lines at full length only rank bearings; trimming can reorder close ones.
+    finalists, costs = [best_bearing], [best_cost]
+    for c, b in searched[1:]:
+        if len(finalists) == FINALISTS or c > best_cost * (1 + FINALIST_GAP):
+            break
+        if all(abs(c - known) > 1e-6 * c for known in costs):  # not a mirror image
+            finalists.append(b)
+            costs.append(c)
+    return _final(planner, finalists, share)
 
-    def refine(path: np.ndarray) -> np.ndarray:
-        return _trim_ends(path @ m.T, area_rot, spacing, width, min_coverage / 100) @ m
 
-    return Pattern([p @ m for p in with_reverses(base)], bearing=b, refine=refine)
+def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
+    """Of the layouts (fewest lines, every line) at ``bearings``, the pattern whose route is
+    shortest once its ends are trimmed. Lines cut where their centre leaves the grid bound a
+    trimmed route from below: a layout whose bound is no better than a route already
+    trimmed is not trimmed."""
+    options = []
+    for b in bearings:
+        for sweep in planner.sweeps(b, final=True):
+            base = _base_paths(sweep, planner.speed)
+            bound = path_cost(centre_clipped(base[0], sweep.area_rot), planner.speed)
+            options.append((bound, len(options), sweep, base))
+    options.sort(key=lambda o: o[:2])
+    if len(options) == 1:  # nothing to choose: trim lazily, the variant the ordering takes
+        options[0] = (math.inf, *options[0][1:])
+    best = None
+    for bound, _, sweep, base in options:
+        if best is not None and bound >= best[0] - 1e-6:
+            break
+        if not math.isfinite(bound):
+            best = (bound, sweep, base, None)
+            break
+        trimmed = _trim(base[0], sweep, planner, share)
+        cost = path_cost(trimmed, planner.speed)
+        if best is None or cost < best[0] - 1e-6:
+            best = (cost, sweep, base, trimmed)
+    assert best is not None
+    sweep, base, first = best[1:]
+    m = sweep.m
+    trimmed_base = {} if first is None else {0: first}
 
+    def refine(variant: int) -> np.ndarray:
+        k = variant // 2  # variants are the base paths, each followed by its reverse
+        if k not in trimmed_base:
+            trimmed_base[k] = _trim(base[k], sweep, planner, share)
+        return (trimmed_base[k] if variant % 2 == 0 else trimmed_base[k][::-1]) @ m
 
-def _trim_ends(
-    path: np.ndarray, area_rot: Area, spacing: float, width: float, target: float
-) -> np.ndarray:
-    """Shorten sweep lines to where their centre line leaves the grid, as long as the camera,
-    filming all along the route (turns included), still sees ``target`` of the grid.
-
-    Lines span their whole band so that each sees its band alone. Near slanted edges the turn
-    legs run along the edge and film the corners, so most ends can stop at the centre line.
-    Ends are first all cut back; then, while the route sees less than ``target``, the end next
-    to each missed piece is pushed out just far enough to reach it. If that does not get there
-    the untrimmed path is kept.
-    """
-    n = len(path) // 2
-    if n == 0 or len(path) % 2 or target >= 1.0:
-        return path
-    lo_x = np.minimum(path[0::2, 0], path[1::2, 0])
-    hi_x = np.maximum(path[0::2, 0], path[1::2, 0])
-    y = path[0::2, 1]
-    h = spacing / 2
-    lines = shapely.linestrings(
-        np.stack([np.column_stack([lo_x, y]), np.column_stack([hi_x, y])], axis=1)
+    return Pattern(
+        [p @ m for p in with_reverses(base)],
+        bearing=sweep.bearing,
+        refine=refine,
+        lines=sweep.layout.lines,
     )
-    cb = shapely.bounds(shapely.intersection(lines, area_rot))
-    trimmed = path.copy()
-    high = path[0::2, 0] >= path[1::2, 0]  # does line j start at its high-x end?
-    ok = ~np.isnan(cb[:, 0])
-    start_x = np.where(high, cb[:, 2], cb[:, 0])
-    end_x = np.where(high, cb[:, 0], cb[:, 2])
-    trimmed[0::2, 0] = np.where(ok, start_x, path[0::2, 0])
-    trimmed[1::2, 0] = np.where(ok, end_x, path[1::2, 0])
-    area = area_rot.area
-    for _ in range(6):
-        seen = LineString(trimmed).buffer(width / 2, cap_style="flat")
-        missed = shapely.difference(area_rot, seen)
-        if missed.area <= (1 - target) * area:
-            return trimmed
-        pieces = [p for p in shapely.get_parts(missed) if p.area > 1e-9 * area]
-        if not pieces:
-            break
-        pieces = sorted(pieces, key=lambda p: -p.area)[:MAX_PIECES]
-        # push the trimmed end nearest to each missed piece out over that piece
-        spots = shapely.get_coordinates(shapely.point_on_surface(pieces))
-        moved = np.abs(trimmed[:, 0] - path[:, 0]) > 1e-9
-        if not moved.any():
-            break
-        cand = np.flatnonzero(moved)
-        dist = np.hypot(*(trimmed[cand][None, :, :] - spots[:, None, :]).transpose(2, 0, 1))
-        for piece, k in zip(pieces, np.argmin(dist, axis=1), strict=True):
-            i = cand[k]
-            band = shapely.box(lo_x[i // 2], y[i // 2] - h, hi_x[i // 2], y[i // 2] + h)
-            # opening removes hair-thin spikes along footprint seams
-            core = piece.buffer(-1e-3).buffer(1e-3, join_style="mitre").intersection(band)
-            if core.is_empty:
-                trimmed[i, 0] = path[i, 0]
-                continue
-            x0, _, x1, _ = core.bounds
-            if path[i, 0] >= path[i ^ 1, 0]:  # a high-x end
-                trimmed[i, 0] = min(max(trimmed[i, 0], x1), path[i, 0])
-            else:
-                trimmed[i, 0] = max(min(trimmed[i, 0], x0), path[i, 0])
-    return path
+
+
+def _base_paths(sweep: _Sweep, speed: float) -> list[np.ndarray]:
+    """The sweep's paths at full line length in the turned frame, cheaper start first."""
+    if len(sweep.cells) == 1:
+        base = [_cell_path(sweep.cells[0], False, False), _cell_path(sweep.cells[0], False, True)]
+        return sorted(base, key=lambda p: path_cost(p, speed))
+    return [_chain_cells(sweep.cells, speed)]
+
+
+def _trim(path_rot: np.ndarray, sweep: _Sweep, planner: _Planner, share: float) -> np.ndarray:
+    # without no-fly zones every line sees its whole band: all but the layout's strip is seen
+    full_sees = (1 - sweep.layout.missed / planner.area.area) if planner.blocking is None else None
+    return trim_ends(
+        path_rot, sweep.area_rot, planner.spacing, planner.width, share, full_sees=full_sees
+    )

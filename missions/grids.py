@@ -1,46 +1,58 @@
-"""Village grids: read polygons from GeoJSON, KML and QGroundControl .plan files and check them.
+"""Village grids: the polygons of a grid file, checked, with what was left out and why.
 
-Every problem is collected (not just the first) and raised together as a ``GridFileError`` whose
-lines name the file, the feature (index and name) and what is wrong. With ``repair=True`` invalid
-rings are fixed with shapely's ``make_valid`` and each grid records what was changed.
+``read_grids`` reads a GeoJSON, KML or QGroundControl .plan file (``missions.grid_files``),
+selects the grids asked for by name before any other check, and checks each polygon. Every
+problem is collected (not just the first) and raised together as a ``GridFileError`` whose lines
+name the file, the feature (index and name) and what is wrong. Features that are not polygons
+(pins, paths) are left out and listed; pins inside a grid are kept with it (hover points for
+``--pattern points``). With ``repair=True`` invalid rings are fixed with shapely's
+``make_valid``, unless that would change the grid's extent or area beyond a small bound.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
-from lxml import etree
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
 from missions.errors import GridFileError
+from missions.grid_files import RawFeature, printable, read_features
 
 MIN_AREA_M2 = 10.0
 MAX_AREA_M2 = 200e6
-MAX_FILE_BYTES = 50_000_000  # thousands of detailed village grids fit in a few MB
-NAME_KEYS = ("name", "Name", "NAME", "名称", "title")
+MAX_EXTENT_M = 50_000.0  # corner to corner: a grid 11,800 km long has a mistyped coordinate
+MAX_FILE_BYTES = 20_000_000  # thousands of detailed village grids fit in a few MB
+# Work is bounded by these before any geometry is built: a village grid drawn at one vertex a
+# metre along 20 km of boundary has 20,000 vertices.
+MAX_GRID_VERTICES = 100_000
+MAX_FILE_VERTICES = 500_000
+MAX_REPAIR_VERTICES = 20_000  # make_valid slows sharply with many crossings beyond this
+# A repair may move the outline by this share of the grid's size and change its area by
+# REPAIR_AREA_SHARE of what the rings enclose as drawn; more is a typo, not a fix.
+REPAIR_EXTENT_SHARE = 0.01
+REPAIR_AREA_SHARE = 0.10
+SHOWN_LEFT_OUT = 4
 _GEOD = Geod(ellps="WGS84")
-
-Ring = list[tuple[float, float]]
+_SWAP_HINT = "; latitude and longitude appear swapped (GeoJSON/KML order is lon,lat)"
 
 
 @dataclass
 class Grid:
-    """One named area in lon/lat (WGS84). ``repairs`` lists what ``--repair`` changed."""
+    """One named area in lon/lat (WGS84). ``repairs`` lists what ``--repair`` changed; ``pins``
+    are the file's points (lon, lat) inside it."""
 
     name: str
     polygon: Polygon | MultiPolygon
     properties: dict[str, Any] = field(default_factory=dict)
     repairs: list[str] = field(default_factory=list)
+    pins: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def area_m2(self) -> float:
@@ -48,16 +60,34 @@ class Grid:
 
 
 @dataclass
-class _RawFeature:
-    index: int  # 1-based position in the file
-    name: str | None
-    kind: str  # geometry type as the file spells it
-    polygons: list[list[Any]] | None  # [[outer, hole, ...], ...], rings of (lon, lat)
-    properties: dict[str, Any]
+class GridFile:
+    """What a grid file gave: the grids, and the features left out as ``label (kind)``."""
 
-    @property
-    def label(self) -> str:
-        return f"feature {self.index}" + (f" '{self.name}'" if self.name else "")
+    path: Path
+    grids: list[Grid]
+    left_out: list[str] = field(default_factory=list)  # not polygons, as "'name' (kind)"
+    pins_in_grids: list[str] = field(default_factory=list)  # those of them that are pins in grids
+    stray_pins: list[str] = field(default_factory=list)  # pins inside no grid
+
+    def notice(self, pins_used: bool, hover_hint: bool = True) -> str | None:
+        """One short line on what was not planned and why, or None. With ``pins_used``
+        (``--pattern points``) pins inside a grid are hover points, not left out;
+        ``hover_hint`` says so when they are not used."""
+        parts = []
+        left_out = [x for x in self.left_out if not (pins_used and x in self.pins_in_grids)]
+        if left_out:
+            shown = ", ".join(left_out[:SHOWN_LEFT_OUT])
+            more = len(left_out) - SHOWN_LEFT_OUT
+            shown += f" and {more} more" if more > 0 else ""
+            why = "not polygons"
+            if hover_hint and not pins_used and self.pins_in_grids:
+                why += "; pins inside a grid are its hover points with --pattern points"
+            parts.append(f"left out {shown} ({why})")
+        if pins_used and self.pins_in_grids:
+            parts.append(f"{len(self.pins_in_grids)} pin(s) used as hover points")
+        if not parts:
+            return None
+        return f"{self.path.name}: planned {len(self.grids)} grid(s); " + "; ".join(parts)
 
 
 def geodesic_area(geom: Polygon | MultiPolygon) -> float:
@@ -67,12 +97,16 @@ def geodesic_area(geom: Polygon | MultiPolygon) -> float:
 
 
 def load_grids(path: Path, repair: bool = False) -> list[Grid]:
-    """Read and check the polygons of a .geojson/.json, .kml or .plan file."""
+    """The checked polygons of a .geojson/.json, .kml or .plan file."""
+    return read_grids(path, repair).grids
+
+
+def read_grids(path: Path, repair: bool = False, select: list[str] | None = None) -> GridFile:
+    """Read and check a grid file; with ``select`` only the grids of those names (exact, or
+    one word of the name), chosen before anything else is checked."""
     path = Path(path)
     suffix = path.suffix.lower()
-    readers = {".geojson": _read_geojson, ".json": _read_geojson, ".kml": _read_kml}
-    readers[".plan"] = _read_plan
-    if suffix not in readers:
+    if suffix not in (".geojson", ".json", ".kml", ".plan"):
         raise GridFileError([f"{path}: unknown grid file type '{suffix}' (.geojson, .kml, .plan)"])
     try:
         size = path.stat().st_size
@@ -81,48 +115,130 @@ def load_grids(path: Path, repair: bool = False) -> list[Grid]:
                 [f"{path}: {size / 1e6:.0f} MB is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit "
                  "for a grid file"]
             )  # fmt: skip
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GridFileError([f"{path}: cannot read: {exc}"]) from exc
-    raw = list(readers[suffix](path, text))
-    if not raw:
-        raise GridFileError([f"{path}: no polygons found"])
+        data = path.read_bytes()
+    except OSError as exc:
+        raise GridFileError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    raw = read_features(path, data)
+    for f in raw:
+        f.name = f.name or f"{path.stem}-{f.index}"
+    if select:
+        raw = _select(path, raw, select)
+    _check_sizes(path, raw)
+
     problems: list[str] = []
-    grids = [g for f in raw if (g := _check_feature(path, f, repair, problems)) is not None]
-    named = Counter(f.name for f in raw if f.name)
+    grids: list[Grid] = []
+    left_out: list[str] = []
+    for f in raw:
+        if f.problem:
+            problems.append(f"{path}: {f.label}: {f.problem}")
+        elif f.polygons or f.empty:
+            grid = _check_feature(path, f, repair, problems)
+            if grid is not None:
+                grids.append(grid)
+        else:
+            left_out.append(f"'{f.name}' ({f.kind})")
+    named = Counter(f.name for f in raw if f.polygons or f.empty or f.problem)
     for name, count in named.items():
         if count > 1:
             where = ", ".join(str(f.index) for f in raw if f.name == name)
             problems.append(f"{path}: duplicate name '{name}' (features {where})")
     if problems:
         raise GridFileError(problems)
-    return grids
+    if not grids:
+        found = f": only {', '.join(left_out[:SHOWN_LEFT_OUT])}" if left_out else ""
+        raise GridFileError([f"{path}: no polygons found{found}"])
+    stray = _place_pins(grids, raw)
+    in_grids = [
+        label
+        for f in raw
+        if f.pins and not (f.polygons or f.empty or f.problem)
+        if (label := f"'{f.name}' ({f.kind})") not in stray
+    ]
+    return GridFile(path, grids, left_out, in_grids, stray)
+
+
+def _select(path: Path, raw: list[RawFeature], wanted: list[str]) -> list[RawFeature]:
+    chosen: list[RawFeature] = []
+    for name in wanted:
+        key = " ".join(name.split()).casefold()
+        exact = [f for f in raw if f.name and f.name.casefold() == key]
+        hits = exact or [f for f in raw if f.name and key in f.name.casefold().split()]
+        if not hits:
+            known = [f.name for f in raw if f.name and (f.polygons or f.empty or f.problem)]
+            shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+            raise GridFileError([f"{path}: no grid named '{printable(name)}' (grids: {shown})"])
+        if len(hits) > 1:
+            names = ", ".join(f"{f.name} (feature {f.index})" for f in hits[:10])
+            raise GridFileError([f"{path}: grid name '{printable(name)}' is ambiguous: {names}"])
+        f = hits[0]
+        if not (f.polygons or f.empty or f.problem):
+            raise GridFileError([f"{path}: {f.label} is a {f.kind}, not a grid polygon"])
+        if f not in chosen:
+            chosen.append(f)
+    return chosen
+
+
+def _check_sizes(path: Path, raw: list[RawFeature]) -> None:
+    total = 0
+    for f in raw:
+        n = sum(len(ring) for poly in f.polygons for ring in poly)
+        total += n
+        if n > MAX_GRID_VERTICES and not f.problem:
+            f.problem = (
+                f"{n:,} vertices, over the {MAX_GRID_VERTICES:,} a grid may have "
+                "(simplify it in a GIS first)"
+            )
+    if total > MAX_FILE_VERTICES:
+        raise GridFileError(
+            [f"{path}: {total:,} vertices in all, over the {MAX_FILE_VERTICES:,} a grid file "
+             "may have (simplify the grids or split the file)"]
+        )  # fmt: skip
+
+
+def _place_pins(grids: list[Grid], raw: list[RawFeature]) -> list[str]:
+    """Give each grid the pins inside it; return the labels of pins inside none."""
+    pins = [(f.name, lon, lat) for f in raw for lon, lat in f.pins]
+    if not pins:
+        return []
+    lon = np.array([p[1] for p in pins])
+    lat = np.array([p[2] for p in pins])
+    placed = np.zeros(len(pins), dtype=bool)
+    for g in grids:
+        inside = shapely.intersects_xy(g.polygon, lon, lat) & ~placed
+        g.pins += [(float(x), float(y)) for x, y in zip(lon[inside], lat[inside], strict=True)]
+        placed |= inside
+    kinds = {f.name: f.kind for f in raw}
+    return [f"'{pins[i][0]}' ({kinds[pins[i][0]]})" for i in np.flatnonzero(~placed)]
 
 
 # ---- checks -------------------------------------------------------------------------------
 
 
-def _check_feature(path: Path, f: _RawFeature, repair: bool, problems: list[str]) -> Grid | None:
+def _check_feature(path: Path, f: RawFeature, repair: bool, problems: list[str]) -> Grid | None:
     where = f"{path}: {f.label}"
-    if f.polygons is None:
-        problems.append(f"{where}: is a {f.kind}, not a polygon")
+    if f.empty:
+        problems.append(f"{where}: empty {f.kind} (no rings): nothing to plan")
         return None
     before = len(problems)
     parts: list[Polygon] = []
     repairs: list[str] = []
     for p_no, rings in enumerate(f.polygons, 1):
         part = f" polygon {p_no}" if len(f.polygons) > 1 else ""
-        clean: list[Ring] = []
+        if not rings:
+            problems.append(f"{where}:{part} empty polygon (no rings)")
+            continue
+        clean: list[np.ndarray] = []
         for r_no, ring in enumerate(rings):
             ring_label = f"{where}:{part} {'outer ring' if r_no == 0 else f'hole {r_no}'}"
             pts = _ring_points(ring, ring_label, problems)
             if pts is None:
                 continue
-            if len(set(pts)) < 3:
+            distinct = len(np.unique(pts, axis=0))
+            if distinct < 3:
                 if r_no > 0 and repair:
                     repairs.append(f"{ring_label[len(where) + 2 :]}: dropped (fewer than 3 points)")
                     continue
-                problems.append(f"{ring_label}: fewer than 3 distinct points ({len(set(pts))})")
+                problems.append(f"{ring_label}: fewer than 3 distinct points ({distinct})")
                 continue
             clean.append(pts)
         if len(problems) == before and clean:
@@ -131,20 +247,17 @@ def _check_feature(path: Path, f: _RawFeature, repair: bool, problems: list[str]
         return None
     geom: Polygon | MultiPolygon = parts[0] if len(parts) == 1 else MultiPolygon(parts)
     if not geom.is_valid:
-        reason, lon, lat = _why_invalid(geom)
-        if not repair:
-            problems.append(f"{where}: {reason} at lat {lat:.6f}, lon {lon:.6f} (try --repair)")
+        geom = _repaired(where, geom, repair, problems, repairs)
+        if geom is None:
             return None
-        fixed = _make_valid_polygonal(geom)
-        if fixed is None:
-            problems.append(f"{where}: {reason} at lat {lat:.6f}, lon {lon:.6f}; no area left")
-            return None
-        repairs.append(
-            f"{reason} at lat {lat:.6f}, lon {lon:.6f}: made valid, area "
-            f"{geodesic_area(geom):.0f} -> {geodesic_area(fixed):.0f} m², "
-            f"{len(shapely.get_parts(fixed))} part(s)"
+    x0, y0, x1, y1 = geom.bounds
+    extent = _GEOD.inv(x0, y0, x1, y1)[2]
+    if extent > MAX_EXTENT_M:
+        problems.append(
+            f"{where}: spans {extent / 1000:,.0f} km corner to corner, absurd for a grid (at "
+            f"most {MAX_EXTENT_M / 1000:g} km): a coordinate typed wrong?"
         )
-        geom = fixed
+        return None
     area = geodesic_area(geom)
     if not MIN_AREA_M2 <= area <= MAX_AREA_M2:
         problems.append(
@@ -152,47 +265,83 @@ def _check_feature(path: Path, f: _RawFeature, repair: bool, problems: list[str]
             f"(expected {MIN_AREA_M2:g} m² to {MAX_AREA_M2 / 1e6:g} km²)"
         )
         return None
-    name = f.name or f"{path.stem}-{f.index}"
-    return Grid(name=name, polygon=geom, properties=f.properties, repairs=repairs)
+    return Grid(name=f.name or "", polygon=geom, properties=f.properties, repairs=repairs)
 
 
-def _ring_points(ring: Any, label: str, problems: list[str]) -> Ring | None:
-    """Validate one ring's coordinates; returns (lon, lat) tuples or None after a problem."""
-    if not isinstance(ring, list | tuple) or not ring:
-        problems.append(f"{label}: malformed coordinates (expected a list of positions)")
+def _ring_points(ring: list[Any], label: str, problems: list[str]) -> np.ndarray | None:
+    """A ring's positions as (lon, lat) rows, checked; None after a problem."""
+    if not ring:
+        problems.append(f"{label}: no positions")
         return None
-    pts: Ring = []
-    for i, pos in enumerate(ring, 1):
-        try:
-            lon, lat = float(pos[0]), float(pos[1])
-        except (TypeError, ValueError, IndexError):
-            problems.append(f"{label}: position {i} is not a [lon, lat] pair of numbers: {pos!r}")
-            return None
-        if not (math.isfinite(lon) and math.isfinite(lat)):
-            problems.append(f"{label}: position {i} is not finite: {pos!r}")
-            return None
-        if abs(lat) > 90 or abs(lon) > 180:
-            hint = ""
-            if abs(lon) <= 90 and abs(lat) <= 180:
-                hint = "; latitude and longitude appear swapped (GeoJSON/KML order is lon,lat)"
-            problems.append(f"{label}: position {i} out of range (lon {lon:g}, lat {lat:g}){hint}")
-            return None
-        pts.append((lon, lat))
-    if len(pts) > 1 and pts[0] == pts[-1]:
-        pts.pop()
+    pts = np.array([(p[0], p[1]) for p in ring], dtype=float)
+    bad = np.flatnonzero(~np.isfinite(pts).all(axis=1))
+    if len(bad):
+        problems.append(f"{label}: position {bad[0] + 1} is not finite")
+        return None
+    lon, lat = pts[:, 0], pts[:, 1]
+    bad = np.flatnonzero((np.abs(lat) > 90) | (np.abs(lon) > 180))
+    if len(bad):
+        i = bad[0]
+        swapped = bool(np.all((np.abs(lon) <= 90) & (np.abs(lat) <= 180)))
+        problems.append(
+            f"{label}: position {i + 1} out of range (lon {lon[i]:g}, lat {lat[i]:g})"
+            + (_SWAP_HINT if swapped else "")
+        )
+        return None
+    if len(pts) > 1 and (pts[0] == pts[-1]).all():
+        pts = pts[:-1]
     return pts
-
-
-_VALIDITY = re.compile(r"^(?P<reason>[^\[]+)\[(?P<x>[-\d.eE+]+) (?P<y>[-\d.eE+]+)\]")
 
 
 def _why_invalid(geom: Polygon | MultiPolygon) -> tuple[str, float, float]:
     text = explain_validity(geom)
-    m = _VALIDITY.match(text)
-    if not m:
+    reason, _, rest = text.partition("[")
+    try:
+        x, y = (float(v) for v in rest.rstrip("]").split()[:2])
+    except ValueError:
         c = geom.representative_point()
         return text.lower(), c.x, c.y
-    return m["reason"].strip().lower(), float(m["x"]), float(m["y"])
+    return reason.strip().lower(), x, y
+
+
+def _repaired(
+    where: str,
+    geom: Polygon | MultiPolygon,
+    repair: bool,
+    problems: list[str],
+    repairs: list[str],
+) -> Polygon | MultiPolygon | None:
+    """The grid made valid, or None after a problem (no --repair, too big, too much changed)."""
+    reason, lon, lat = _why_invalid(geom)
+    at = f"{reason} at lat {lat:.6f}, lon {lon:.6f}"
+    if not repair:
+        problems.append(f"{where}: {at} (try --repair)")
+        return None
+    vertices = int(shapely.get_num_coordinates(geom))
+    if vertices > MAX_REPAIR_VERTICES:
+        problems.append(
+            f"{where}: {at}; with {vertices:,} vertices it is over the "
+            f"{MAX_REPAIR_VERTICES:,} --repair handles: fix the ring in a GIS"
+        )
+        return None
+    fixed = _make_valid_polygonal(geom)
+    if fixed is None:
+        problems.append(f"{where}: {at}; no area left")
+        return None
+    drawn = _as_drawn(geom)
+    change = _repair_change(drawn, fixed)
+    if change:
+        problems.append(f"{where}: {at}; --repair refused: it would change {change}: fix the ring")
+        return None
+    repairs.append(
+        f"{at}: made valid, area {_area_or_zero(drawn):.0f} -> {geodesic_area(fixed):.0f} m², "
+        f"{len(shapely.get_parts(fixed))} part(s)"
+    )
+    return fixed
+
+
+def _area_or_zero(geom: Polygon | MultiPolygon) -> float:
+    return 0.0 if geom.is_empty else geodesic_area(geom)
 
 
 def _make_valid_polygonal(geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon | None:
@@ -204,121 +353,39 @@ def _make_valid_polygonal(geom: Polygon | MultiPolygon) -> Polygon | MultiPolygo
     return merged if isinstance(merged, Polygon | MultiPolygon) else None
 
 
-# ---- readers ------------------------------------------------------------------------------
+def _as_drawn(geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon:
+    """What the rings enclose as an operator drew them: outer rings less holes, each ring made
+    valid on its own."""
+    shells, holes = [], []
+    for part in shapely.get_parts(geom):
+        shells.append(shapely.make_valid(Polygon(part.exterior)))
+        holes += [shapely.make_valid(Polygon(r)) for r in part.interiors]
+    drawn = shapely.union_all(shells)
+    if holes:
+        drawn = drawn.difference(shapely.union_all(holes))
+    polys = [p for p in shapely.get_parts(drawn) if isinstance(p, Polygon) and p.area > 0]
+    return shapely.union_all(polys) if polys else Polygon()
 
 
-def _load_json(path: Path, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise GridFileError(
-            [f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"]
-        ) from exc
-
-
-def _read_geojson(path: Path, text: str) -> Iterator[_RawFeature]:
-    doc = _load_json(path, text)
-    if not isinstance(doc, dict):
-        raise GridFileError([f"{path}: not GeoJSON (top level is not an object)"])
-    kind = doc.get("type")
-    if kind == "FeatureCollection":
-        features = doc.get("features")
-        if not isinstance(features, list):
-            raise GridFileError([f"{path}: FeatureCollection has no 'features' list"])
-    elif kind == "Feature":
-        features = [doc]
-    elif isinstance(kind, str) and "coordinates" in doc:
-        features = [{"type": "Feature", "geometry": doc, "properties": {}}]
-    else:
-        raise GridFileError([f"{path}: not GeoJSON (type {kind!r})"])
-    for i, feat in enumerate(features, 1):
-        if not isinstance(feat, dict):
-            yield _RawFeature(i, None, type(feat).__name__, None, {})
-            continue
-        props = feat.get("properties") or {}
-        props = props if isinstance(props, dict) else {}
-        name = next((str(props[k]).strip() for k in NAME_KEYS if props.get(k)), None)
-        geom = feat.get("geometry")
-        gtype = geom.get("type") if isinstance(geom, dict) else None
-        coords = geom.get("coordinates") if isinstance(geom, dict) else None
-        if gtype == "Polygon" and isinstance(coords, list):
-            yield _RawFeature(i, name, gtype, [coords], props)
-        elif gtype == "MultiPolygon" and isinstance(coords, list):
-            yield _RawFeature(i, name, gtype, coords, props)
-        else:
-            yield _RawFeature(i, name, gtype or "feature without geometry", None, props)
-
-
-def _local(tag: Any) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def _kml_ring(element: Any) -> list[tuple[str, ...]]:
-    coords = element.xpath(".//*[local-name()='coordinates']")
-    text = coords[0].text if coords and coords[0].text else ""
-    return [tuple(t.split(",")) for t in text.split()]
-
-
-def _read_kml(path: Path, text: str) -> Iterator[_RawFeature]:
-    try:
-        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False))
-    except etree.XMLSyntaxError as exc:
-        raise GridFileError([f"{path}: not valid XML: {exc}"]) from exc
-    for i, pm in enumerate(root.xpath("//*[local-name()='Placemark']"), 1):
-        names = pm.xpath("./*[local-name()='name']/text()")
-        name = names[0].strip() if names and names[0].strip() else None
-        props: dict[str, Any] = {}
-        for data in pm.xpath(".//*[local-name()='Data']"):
-            value = data.xpath("./*[local-name()='value']/text()")
-            props[data.get("name", "")] = value[0] if value else ""
-        polygons = pm.xpath(".//*[local-name()='Polygon']")
-        if not polygons:
-            geoms = [
-                _local(e.tag)
-                for e in pm.iter()
-                if _local(e.tag) in {"Point", "LineString", "LinearRing", "Model", "Track"}
-            ]
-            kind = geoms[0] if geoms else "placemark without geometry"
-            yield _RawFeature(i, name, kind, None, props)
-            continue
-        parts = []
-        for poly in polygons:
-            outer = poly.xpath("./*[local-name()='outerBoundaryIs']")
-            # one LinearRing per innerBoundaryIs is usual, several in one also occur
-            inner = poly.xpath("./*[local-name()='innerBoundaryIs']/*[local-name()='LinearRing']")
-            parts.append([_kml_ring(b) for b in outer[:1] + inner])
-        yield _RawFeature(i, name, "Polygon", parts, props)
-
-
-def _read_plan(path: Path, text: str) -> Iterator[_RawFeature]:
-    doc = _load_json(path, text)
-    if not isinstance(doc, dict) or doc.get("fileType") != "Plan":
-        raise GridFileError([f"{path}: not a QGroundControl plan (fileType is not 'Plan')"])
-    index = 0
-    fence = doc.get("geoFence") or {}
-    polygons = list(fence.get("polygons") or [])
-    if fence.get("polygon"):  # geoFence version 1 kept one inclusion polygon
-        polygons.append({"polygon": fence["polygon"], "inclusion": True})
-    for n, poly in enumerate(polygons, 1):
-        index += 1
-        inclusion = bool(poly.get("inclusion", True)) if isinstance(poly, dict) else True
-        pts = poly.get("polygon") if isinstance(poly, dict) else None
-        props = {"source": "geoFence", "inclusion": inclusion}
-        yield _RawFeature(index, f"fence {n}", "Polygon", [[_swap(pts)]], props)
-    items = (doc.get("mission") or {}).get("items") or []
-    surveys = [
-        it
-        for it in items
-        if isinstance(it, dict) and it.get("type") == "ComplexItem" and "polygon" in it
-    ]
-    for n, item in enumerate(surveys, 1):
-        index += 1
-        props = {"source": item.get("complexItemType", "survey")}
-        yield _RawFeature(index, f"survey {n}", "Polygon", [[_swap(item["polygon"])]], props)
-
-
-def _swap(points: Any) -> Any:
-    """QGC stores [lat, lon]; the checks expect [lon, lat]. Malformed input passes through."""
-    if not isinstance(points, list):
-        return points
-    return [p[1::-1] + p[2:] if isinstance(p, list) and len(p) >= 2 else p for p in points]
+def _repair_change(drawn: shapely.Geometry, fixed: shapely.Geometry) -> str | None:
+    """What a repair would change beyond the bounds, in words; None when within them."""
+    area_after = geodesic_area(fixed)
+    if drawn.is_empty:
+        return f"its area from 0 to {area_after:,.0f} m²"
+    x0, y0, x1, y1 = drawn.bounds
+    fx0, fy0, fx1, fy1 = fixed.bounds
+    lat = np.radians((y0 + y1) / 2)
+    metres = np.array([111_320.0 * np.cos(lat), 110_540.0])  # per degree of lon, lat
+    size = np.array([x1 - x0, y1 - y0]) * metres
+    grown = np.array([max(x0 - fx0, fx1 - x1), max(y0 - fy0, fy1 - y1)]) * metres
+    area_before = geodesic_area(drawn)
+    if (grown > np.maximum(REPAIR_EXTENT_SHARE * size.max(), 1.0)).any():
+        after = np.array([fx1 - fx0, fy1 - fy0]) * metres
+        return (
+            f"its extent from {size[0]:,.0f} x {size[1]:,.0f} m to "
+            f"{after[0]:,.0f} x {after[1]:,.0f} m and its area from {area_before:,.0f} to "
+            f"{area_after:,.0f} m²"
+        )
+    if abs(area_after - area_before) > REPAIR_AREA_SHARE * max(area_before, 1.0):
+        return f"its area from {area_before:,.0f} to {area_after:,.0f} m²"
+    return None

@@ -25,9 +25,10 @@ class Pattern:
     variants: list[np.ndarray]
     hover: bool = False
     bearing: float | None = None  # sweep-line bearing (degrees from north), coverage only
+    lines: int = 0  # sweep lines, coverage only
     notes: list[str] = field(default_factory=list)
-    # Final touch for the variant chosen by the grid ordering (trimming sweep ends)
-    refine: Callable[[np.ndarray], np.ndarray] | None = None
+    # The path flown for the variant the grid ordering chose (sweep ends trimmed), by index
+    refine: Callable[[int], np.ndarray] | None = None
 
     @property
     def path(self) -> np.ndarray:
@@ -35,8 +36,7 @@ class Pattern:
 
     def final(self, variant: int = 0) -> np.ndarray:
         """The path flown for ``variant``."""
-        path = self.variants[variant]
-        return self.refine(path) if self.refine else path
+        return self.refine(variant) if self.refine else self.variants[variant]
 
 
 def with_reverses(paths: list[np.ndarray]) -> list[np.ndarray]:

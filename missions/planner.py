@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import shapely
+from pydantic import Field, TypeAdapter, ValidationError
 from pyproj import Geod
+from shapely.errors import GEOSException
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
-from missions.camera import CAMERAS, Camera
-from missions.coverage import MIN_COVERAGE_PCT, coverage
+from missions.coverage import coverage
 from missions.emit import fence_items, fence_params, mission_items, rally_items
 from missions.errors import PlanningError
 from missions.flight import leg_lengths, path_cost
@@ -26,123 +27,28 @@ from missions.grids import Grid
 from missions.items import Mission
 from missions.ordering import order_grids
 from missions.patterns import Pattern, hover_points, perimeter
+from missions.plan_settings import PlanSettings
 from missions.projection import LocalFrame
 from missions.routing import Router
 from missions.sorties import Route, SortieLimits, split_sorties
+from missions.validation import Number, problems
+from missions.work_bounds import (
+    MAX_GRID_HOVER_POINTS,
+    MAX_GRID_VERTICES,
+    SIMPLIFY_M,
+    check_work,
+)
 
-PATTERNS = ("coverage", "perimeter", "points")
-MIN_ALT, MAX_ALT = 5.0, 120.0
-MAX_SPEED = 20.0  # WPNAV_SPEED tops out at 2000 cm/s
-# Beyond these a value is a unit slip (centimetres for metres, seconds for minutes), not a plan.
-MAX_SPACING = 1000.0  # wider than a loudspeaker is heard or a camera sees from 120 m
-MAX_ENDURANCE_MIN = 180.0  # multicopters fly 15-60 min on a battery
 MAX_HOME_DISTANCE_M = 20_000.0  # farther than any township patrol flies out from take-off
-HOME_ALT_RANGE_M = (-500.0, 9000.0)  # AMSL, the Dead Sea shore to above Everest's base
+MAX_REACH_M = 2 * MAX_HOME_DISTANCE_M  # no part of any grid farther than this from home
 LONG_SORTIE_MIN = 60.0  # a single sortie longer than this needs --endurance
-GENERIC_CAMERA = "generic-1/2.3"
-DEFAULT_HOVER_SPACING = 300.0  # about two loudspeaker reaches
 FENCE_ALT_MARGIN = 20.0
 MAX_ITEMS = 700  # mission items most ArduPilot boards can store (SITL holds more)
 FENCE_VERTICES = 20  # exclusion polygons with more vertices are simplified outward
 
-
-@dataclass
-class PlanSettings:
-    pattern: str = "coverage"
-    alt: float = 30.0
-    speed: float = 8.0
-    spacing: float | None = None
-    camera: Camera | None = None
-    overlap: float = 20.0
-    angle: float | None = None  # sweep bearing in degrees from north; None searches
-    loiter: float = 30.0
-    endurance_min: float | None = None
-    inset: float = 10.0  # perimeter margin inside the boundary
-    clearance: float = 10.0  # distance kept from no-fly zones
-    fence_margin: float = 30.0
-    min_coverage: float = MIN_COVERAGE_PCT  # trim sweep ends while this much is still seen
-    allow_altitude: bool = False
-    home_alt: float = 0.0  # AMSL of the take-off point
-    rally: list[tuple[float, float]] = field(default_factory=list)
-    name: str = "patrol"
-
-    def check(self) -> None:
-        if self.pattern not in PATTERNS:
-            raise PlanningError(f"unknown pattern '{self.pattern}' (use {', '.join(PATTERNS)})")
-        if not self.allow_altitude and not MIN_ALT <= self.alt <= MAX_ALT:
-            raise PlanningError(
-                f"altitude {self.alt:g} m is outside {MIN_ALT:g}-{MAX_ALT:g} m above take-off "
-                "(China's light-drone ceiling is 120 m); use --allow-altitude if authorised"
-            )
-        if self.alt <= 0:
-            raise PlanningError(f"altitude must be above the take-off point, not {self.alt:g} m")
-        low, high = HOME_ALT_RANGE_M
-        if not low <= self.home_alt <= high:
-            raise PlanningError(
-                f"home altitude {self.home_alt:g} m AMSL is outside {low:g} to {high:g} m"
-            )
-        if not 0 < self.speed <= MAX_SPEED:
-            raise PlanningError(f"speed {self.speed:g} m/s must be in (0, {MAX_SPEED:g}] m/s")
-        if self.spacing is not None and self.spacing <= 0:
-            raise PlanningError(f"spacing must be positive, not {self.spacing:g} m")
-        if self.spacing is not None and self.spacing > MAX_SPACING:
-            raise PlanningError(
-                f"spacing {self.spacing:g} m is wider than {MAX_SPACING:g} m: give metres"
-            )
-        if self.endurance_min is not None and self.endurance_min <= 0:
-            raise PlanningError(f"endurance must be positive, not {self.endurance_min:g} min")
-        if self.endurance_min is not None and self.endurance_min > MAX_ENDURANCE_MIN:
-            raise PlanningError(
-                f"endurance {self.endurance_min:g} min is over {MAX_ENDURANCE_MIN:g} min: "
-                "give minutes of flight per battery"
-            )
-        if self.loiter < 0:
-            raise PlanningError(f"loiter time must not be negative ({self.loiter:g} s)")
-        if self.pattern == "coverage" and self.spacing is None and self.camera is None:
-            raise PlanningError("the coverage pattern needs --spacing M or --camera NAME")
-        if self.camera is not None:
-            self.camera.line_spacing(self.alt, self.overlap)  # checks the overlap
-        for label, value in (
-            ("perimeter inset", self.inset),
-            ("no-fly clearance", self.clearance),
-            ("fence margin", self.fence_margin),
-        ):
-            if value < 0:
-                raise PlanningError(f"{label} must not be negative ({value:g} m)")
-        if self.fence_margin < 5:
-            raise PlanningError(
-                f"fence margin {self.fence_margin:g} m leaves no room to turn: use at least 5 m"
-            )
-        if not 50 <= self.min_coverage <= 100:
-            raise PlanningError(f"minimum coverage {self.min_coverage:g}% must be 50-100%")
-
-    @property
-    def line_spacing(self) -> float:
-        if self.spacing is not None:
-            return self.spacing
-        if self.camera is not None:
-            return self.camera.line_spacing(self.alt, self.overlap)
-        return DEFAULT_HOVER_SPACING
-
-    @property
-    def footprint_camera(self) -> Camera | None:
-        """The camera the coverage figures assume: the one given; for a coverage sweep
-        without one, none (the footprint is the line spacing); otherwise the generic one."""
-        if self.camera is not None:
-            return self.camera
-        return None if self.pattern == "coverage" else CAMERAS[GENERIC_CAMERA]
-
-    @property
-    def footprint_width(self) -> float:
-        """Ground width the camera sees across track."""
-        cam = self.footprint_camera
-        return cam.footprint_width(self.alt) if cam else self.line_spacing
-
-    @property
-    def footprint_height(self) -> float:
-        """Ground length the camera sees along track."""
-        cam = self.footprint_camera
-        return cam.footprint_height(self.alt) if cam else self.line_spacing
+_HOVER_POINTS = TypeAdapter(
+    list[Annotated[list[Number], Field(min_length=2, max_length=3)]], config={"strict": True}
+)
 
 
 @dataclass
@@ -151,6 +57,13 @@ class GridStats:
     area_m2: float
     coverage_pct: float
     length_m: float
+    angle_deg: float | None = None  # sweep bearing from north, coverage only
+    lines: int = 0  # sweep lines, coverage only
+
+    @property
+    def given_up_pct(self) -> float:
+        """The share of the grid the camera does not see (spent on a shorter route)."""
+        return 100.0 - self.coverage_pct
 
 
 @dataclass
@@ -174,6 +87,13 @@ class Plan:
     def items(self) -> int:
         return sum(len(m.items) for m in self.sorties)
 
+    @property
+    def given_up_pct(self) -> float:
+        """The share of all grids' area the camera does not see (area-weighted)."""
+        total = sum(g.area_m2 for g in self.grids)
+        unseen = sum(g.area_m2 * g.given_up_pct for g in self.grids)
+        return unseen / total if total > 0 else 0.0
+
     def summary(self) -> dict[str, Any]:
         """The stats as one JSON-ready object."""
         return {
@@ -181,12 +101,16 @@ class Plan:
             "flight_time_s": round(self.flight_time_s, 1),
             "items": self.items,
             "sorties": len(self.sorties),
+            "given_up_pct": round(self.given_up_pct, 3),
             "grids": [
                 {
                     "name": g.name,
                     "area_m2": round(g.area_m2, 1),
                     "coverage_pct": round(g.coverage_pct, 2),
+                    "given_up_pct": round(g.given_up_pct, 3),
                     "length_m": round(g.length_m, 1),
+                    "angle_deg": g.angle_deg,
+                    "lines": g.lines,
                 }
                 for g in self.grids
             ],
@@ -220,7 +144,15 @@ def plan_patrol(
         raise PlanningError("no grids to plan")
     _check_home_near(grids, home)
     frame = LocalFrame(*home)
-    zones = [frame.geom_to_local(z.polygon) for z in no_fly or []]
+    zones = [shapely.simplify(frame.geom_to_local(z.polygon), SIMPLIFY_M) for z in no_fly or []]
+    for z, local in zip(no_fly or [], zones, strict=True):
+        n = shapely.get_num_coordinates(local)
+        if n > MAX_GRID_VERTICES:
+            raise PlanningError(
+                f"no-fly zone '{z.name}' keeps {n:,} vertices after simplifying at "
+                f"{SIMPLIFY_M * 100:g} cm, over the {MAX_GRID_VERTICES:,} a zone may have: "
+                "simplify it in a GIS"
+            )
     router = Router(zones, settings.clearance, [z.name for z in no_fly or []])
     origin = np.zeros(2)
     zone = router.zone_at(origin)
@@ -308,6 +240,18 @@ def _check_home_near(grids: list[Grid], home: tuple[float, float]) -> None:
             f"home {home[0]:.6f},{home[1]:.6f} is {dist[nearest] / 1000:,.0f} km from the "
             f"nearest grid '{grids[nearest].name}': check the take-off point (LAT,LON)"
         )
+    # every corner of every grid's extent: a patrol flies out and back on one battery
+    bounds = shapely.bounds(np.asarray([g.polygon for g in grids], dtype=object))
+    lon = bounds[:, [0, 2, 0, 2]].ravel()
+    lat = bounds[:, [1, 1, 3, 3]].ravel()
+    _, _, reach = Geod(ellps="WGS84").inv([home[1]] * len(lon), [home[0]] * len(lon), lon, lat)
+    far = int(np.argmax(reach))
+    if reach[far] > MAX_REACH_M:
+        raise PlanningError(
+            f"grid '{grids[far // 4].name}' reaches {reach[far] / 1000:,.0f} km from home "
+            f"(at most {MAX_REACH_M / 1000:g} km): check its coordinates or plan it from "
+            "nearer"
+        )
 
 
 def _plan_grids(
@@ -324,13 +268,21 @@ def _plan_grids(
     planned: list[_Planned] = []
     unreachable: list[str] = []
     notes: list[str] = []
+    areas = []
     for grid in grids:
         if not grid.polygon.is_valid:
             raise PlanningError(
                 f"grid '{grid.name}' is not a valid polygon: {explain_validity(grid.polygon)}"
             )
+        # dense rings (a vertex every few millimetres) cost time and change nothing
+        local = shapely.simplify(frame.geom_to_local(grid.polygon), SIMPLIFY_M)
+        if not local.is_valid:  # a hair-thin spot the projection's rounding closed
+            local = _polygonal(shapely.make_valid(local)) or local
+        areas.append(local)
+    given = [_given_hover_points(g, frame) if settings.pattern == "points" else None for g in grids]
+    check_work(grids, areas, given, settings)
+    for grid, local, points in zip(grids, areas, given, strict=True):
         notes += [f"grid '{grid.name}': repaired: {r}" for r in grid.repairs]
-        local = frame.geom_to_local(grid.polygon)
         stat_area = local.difference(nofly) if nofly is not None else local
         area = local.difference(keep_out) if keep_out is not None else local
         area = _polygonal(area)
@@ -341,14 +293,43 @@ def _plan_grids(
             )
             continue
         try:
-            pattern = _pattern(grid, area, settings, frame, keep_out)
+            pattern = _pattern(area, settings, keep_out, points)
             router.path(np.zeros(2), pattern.path[0])
+        except GEOSException as exc:
+            raise PlanningError(
+                f"grid '{grid.name}': its outline is too degenerate to plan over ({exc})"
+            ) from None
         except PlanningError as exc:
             unreachable.append(f"grid '{grid.name}' cannot be reached: {exc}")
             continue
         notes += [f"grid '{grid.name}': {n}" for n in pattern.notes]
         planned.append(_Planned(grid, _polygonal(stat_area) or area, pattern))
     return planned, unreachable, notes
+
+
+def _given_hover_points(grid: Grid, frame: LocalFrame) -> np.ndarray | None:
+    """A grid's own hover points in local metres: its ``hover_points`` property [[lon, lat],
+    ...] and the pins inside it; None when it has neither."""
+    given = grid.properties.get("hover_points")
+    points: list[list[float]] = []
+    if given is not None:
+        try:
+            points = [p[:2] for p in _HOVER_POINTS.validate_python(given)]
+        except ValidationError as exc:
+            (problem,) = problems(exc)
+            raise PlanningError(f"grid '{grid.name}': hover_points{problem}") from None
+    points += [list(p) for p in grid.pins]
+    if not points:
+        return None
+    if len(points) > MAX_GRID_HOVER_POINTS:
+        raise PlanningError(
+            f"grid '{grid.name}' has {len(points):,} hover points, over the "
+            f"{MAX_GRID_HOVER_POINTS:,} a grid may have"
+        )
+    lon, lat = np.array(points, dtype=float).T
+    if (np.abs(lat) > 90).any() or (np.abs(lon) > 180).any():
+        raise PlanningError(f"grid '{grid.name}': hover_points out of range (give [lon, lat])")
+    return np.column_stack(frame.to_local(lon, lat))
 
 
 def _polygonal(geom: shapely.Geometry) -> Polygon | MultiPolygon | None:
@@ -359,11 +340,10 @@ def _polygonal(geom: shapely.Geometry) -> Polygon | MultiPolygon | None:
 
 
 def _pattern(
-    grid: Grid,
     area: Polygon | MultiPolygon,
     s: PlanSettings,
-    frame: LocalFrame,
     keep_out: shapely.Geometry | None,
+    given: np.ndarray | None,
 ) -> Pattern:
     if s.pattern == "coverage":
         return coverage(
@@ -371,15 +351,7 @@ def _pattern(
         )
     if s.pattern == "perimeter":
         return perimeter(area, s.inset)
-    given = grid.properties.get("hover_points")
-    pts = None
-    if isinstance(given, list) and given:
-        try:
-            lon, lat = np.asarray(given, dtype=float)[:, :2].T
-        except (ValueError, IndexError) as exc:
-            raise PlanningError("hover_points must be a list of [lon, lat] pairs") from exc
-        pts = np.column_stack(frame.to_local(lon, lat))
-    return hover_points(area, s.line_spacing, pts)
+    return hover_points(area, s.line_spacing, given)
 
 
 def _route(
@@ -500,21 +472,6 @@ def _grid_stats(p: _Planned, s: PlanSettings) -> GridStats:
         area_m2=float(p.grid.area_m2),
         coverage_pct=float(min(pct, 100.0)),
         length_m=float(leg_lengths(path).sum()),
+        angle_deg=None if p.pattern.bearing is None else round(p.pattern.bearing, 2) % 180.0,
+        lines=p.pattern.lines,
     )
-
-
-def footprint_note(s: PlanSettings) -> str:
-    """One line on the camera geometry behind the coverage figures."""
-    c = s.footprint_camera
-    if c is None:
-        return f"line spacing {s.line_spacing:.1f} m (camera footprint taken equal to it)"
-    text = (
-        f"camera {c.name}{'' if s.camera else ' (assumed)'}: footprint "
-        f"{c.footprint_width(s.alt):.1f} x {c.footprint_height(s.alt):.1f} m at {s.alt:g} m, "
-        f"{c.gsd_cm(s.alt):.2f} cm/px"
-    )
-    if s.pattern == "coverage":
-        return f"{text}, line spacing {s.line_spacing:.1f} m at {s.overlap:g}% side overlap"
-    if s.pattern == "points":
-        return f"{text}; hover points {s.line_spacing:.0f} m apart, {s.loiter:g} s each"
-    return f"{text}; boundary {s.inset:g} m inside"

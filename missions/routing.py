@@ -15,6 +15,7 @@ from shapely.geometry import Point
 
 from missions.errors import PlanningError
 
+MAX_NODES = 800  # corners of the inflated zones: the visibility graph checks every pair
 # A leg counts as crossing a zone when it enters the zone grown by this share of the clearance;
 # the inflated corners (quad_segs=2) keep chords at >= cos(22.5°) = 0.92 of it.
 BLOCK_SHARE = 0.85
@@ -42,6 +43,12 @@ class Router:
             if p.geom_type == "Polygon"
         ]
         nodes = np.vstack(corners)
+        if len(nodes) > MAX_NODES:
+            raise PlanningError(
+                f"the no-fly zones keep {len(nodes):,} corners after simplifying at "
+                f"{clearance * 0.1:g} m, over the {MAX_NODES:,} routing around them handles: "
+                "simplify the zones (a few dozen corners each is plenty)"
+            )
         nodes = nodes[~shapely.intersects_xy(self.blocking, nodes[:, 0], nodes[:, 1])]
         self.nodes = nodes
         n = len(nodes)

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import argparse
+import math
+import re
 from datetime import datetime
 
 from patrol.errors import CommandError
+
+# A value that starts with a minus sign and a digit (``-25.3,129.1``, ``-.5``) or names a
+# non-finite number (``-inf``, ``-nan``, caught later with a clear message) is a value, never an
+# option: argparse's own test only accepts a bare negative number, so ``--home -25.3,129.1``
+# failed with "expected one argument" for every southern or western user.
+NEGATIVE_VALUE = re.compile(r"^-(\.?\d|inf|nan)", re.IGNORECASE)
+
+
+def finite_float(text: str) -> float:
+    """argparse ``type`` for every float option: a finite number (``nan`` and ``inf`` are
+    refused here, before any command sees them)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a finite number")
+    return value
 
 
 def parse_datetime(text: str, option: str) -> datetime:

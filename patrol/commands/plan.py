@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import unicodedata
 from pathlib import Path
 
 from missions.camera import CAMERAS
 from patrol.errors import CommandError
+from patrol.option_parsing import finite_float
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,8 +82,9 @@ def _floats(text: str, option: str, counts: tuple[int, ...]) -> list[float]:
         values = [float(v) for v in text.replace(" ", "").split(",")]
     except ValueError:
         values = []
-    if len(values) not in counts:
-        raise CommandError(f"{option} expects {' or '.join(_shape(n) for n in counts)}: {text!r}")
+    if len(values) not in counts or not all(math.isfinite(v) for v in values):
+        shapes = " or ".join(_shape(n) for n in counts)
+        raise CommandError(f"{option} expects {shapes} in finite numbers: {text[:60]!r}")
     return values
 
 
@@ -97,25 +100,12 @@ def _latlon(values: list[float], option: str) -> tuple[float, float]:
     return lat, lon
 
 
-def _select(grids: list, wanted: list[str] | None, path: Path) -> list:
-    if not wanted:
-        return grids
-    chosen = []
-    for name in wanted:
-        key = name.strip().casefold()
-        hits = [g for g in grids if g.name.casefold() == key] or [
-            g for g in grids if key in (t.casefold() for t in g.name.split())
-        ]
-        if not hits:
-            known = ", ".join(g.name for g in grids)
-            raise CommandError(f"{path}: no grid named '{name}' (grids: {known})")
-        if len(hits) > 1:
-            raise CommandError(
-                f"grid name '{name}' is ambiguous: {', '.join(g.name for g in hits)}"
-            )
-        if hits[0] not in chosen:
-            chosen.append(hits[0])
-    return chosen
+def _one_line_first(text: str) -> str:
+    """Several problems: the first on the refusal's line, the rest indented below it."""
+    first, *rest = text.split("\n")
+    if not rest:
+        return first
+    return f"{first} (and {len(rest)} more below)\n" + "\n".join(f"  {r}" for r in rest)
 
 
 def _width(text: str) -> int:
@@ -131,30 +121,51 @@ def _duration(seconds: float) -> str:
     return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
 
 
-def _table(plan, files: list[Path], note: str) -> str:
+def _table(plan, files: list[list[Path]], note: str, min_coverage: float) -> str:
+    sweep = any(g.angle_deg is not None for g in plan.grids)
     rows = [
-        (g.name, f"{g.area_m2:,.0f}", f"{g.coverage_pct:.1f}", f"{g.length_m:,.0f}")
+        (
+            g.name,
+            f"{g.area_m2:,.0f}",
+            f"{g.coverage_pct:.1f}",
+            f"{g.length_m:,.0f}",
+            f"{g.angle_deg:.1f}" if g.angle_deg is not None else "",
+        )
         for g in plan.grids
     ]
-    head = ("grid", "area m²", "coverage %", "route m")
+    head = ("grid", "area m²", "coverage %", "route m", "bearing °" if sweep else "")
     w0 = max(_width(r[0]) for r in [head, *rows])
     lines = [
         f"{len(plan.grids)} grid(s), {len(plan.sorties)} sortie(s), {plan.items} mission items, "
         f"{plan.length_m / 1000:.2f} km, about {_duration(plan.flight_time_s)} in the air",
         note,
-        "",
-        f"{_pad(head[0], w0)}  {head[1]:>12}  {head[2]:>10}  {head[3]:>9}",
     ]
-    lines += [f"{_pad(r[0], w0)}  {r[1]:>12}  {r[2]:>10}  {r[3]:>9}" for r in rows]
+    if sweep:
+        lines.append(
+            f"area left unseen: {plan.given_up_pct:.2f} % (up to {100 - min_coverage:g} % a grid "
+            "spent on a shorter route, --min-coverage; no-fly clearances cut off more)"
+        )
+    lines += ["", _row(head, w0)]
+    lines += [_row(r, w0) for r in rows]
     lines.append("")
     for n, (m, length, t) in enumerate(
         zip(plan.sorties, plan.sortie_lengths, plan.sortie_times, strict=True), 1
     ):
         lines.append(
             f"sortie {n}: {len(m.items)} items, {length / 1000:.2f} km, {_duration(t)}"
-            f" -> {files[n - 1]}"
+            f" -> {_files_text(files[n - 1])}"
         )
     return "\n".join(lines)
+
+
+def _row(r: tuple[str, ...], w0: int) -> str:
+    return f"{_pad(r[0], w0)}  {r[1]:>12}  {r[2]:>10}  {r[3]:>9}  {r[4]:>9}".rstrip()
+
+
+def _files_text(files: list[Path]) -> str:
+    """A sortie's mission file, and what was written beside it (fence, rally, parameters)."""
+    main, *beside = files
+    return str(main) + (f" (with {', '.join(f.name for f in beside)})" if beside else "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,8 +174,9 @@ def run(args: argparse.Namespace) -> int:
     from missions.camera import camera_named
     from missions.errors import PlanningError
     from missions.formats import write_missions
-    from missions.grids import load_grids
-    from missions.planner import PlanSettings, footprint_note, plan_patrol
+    from missions.grids import read_grids
+    from missions.plan_settings import PlanSettings, footprint_note
+    from missions.planner import plan_patrol
     from patrol.datadir import sub_dir
 
     if not args.home:
@@ -175,15 +187,19 @@ def run(args: argparse.Namespace) -> int:
     angle = None
     if args.angle.strip().lower() != "auto":
         try:
-            angle = float(args.angle) % 180.0
-        except ValueError:
-            raise CommandError(f"--angle expects auto or degrees, not {args.angle!r}") from None
+            angle = finite_float(args.angle) % 180.0
+        except argparse.ArgumentTypeError:
+            raise CommandError(
+                f"--angle expects auto or degrees, not {args.angle[:40]!r}"
+            ) from None
     output = args.output or sub_dir("plans") / f"{args.grids.stem}.plan"
     if output.suffix.lower() not in (".plan", ".waypoints", ".geojson"):
         raise CommandError(f"-o {output}: use a .plan, .waypoints or .geojson file name")
     try:
-        grids = _select(load_grids(args.grids, repair=args.repair), args.grid, args.grids)
-        no_fly = [z for f in (p for group in args.no_fly for p in group) for z in load_grids(f)]
+        grid_file = read_grids(args.grids, repair=args.repair, select=args.grid)
+        grids = grid_file.grids
+        zone_files = [read_grids(f) for group in args.no_fly for f in group]
+        no_fly = [z for f in zone_files for z in f.grids]
         settings = PlanSettings(
             pattern=args.pattern,
             alt=args.alt,
@@ -204,17 +220,25 @@ def run(args: argparse.Namespace) -> int:
             name=output.stem,
         )
         plan = plan_patrol(grids, settings, home, no_fly)
-        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"-o {output}: cannot make its directory: {exc.strerror}") from None
         files = write_missions(output, plan.sorties)
     except PlanningError as exc:
-        text = str(exc)
-        raise CommandError(
-            text if "\n" not in text else "\n  " + text.replace("\n", "\n  ")
-        ) from None
+        raise CommandError(_one_line_first(str(exc))) from None
+    notices = [grid_file.notice(pins_used=args.pattern == "points")]
+    notices += [f.notice(pins_used=False, hover_hint=False) for f in zone_files]
+    for notice in filter(None, notices):
+        print(f"patrol plan: note: {notice}", file=sys.stderr)
     for line in plan.notes + plan.unreachable:
         print(f"patrol plan: warning: {line}", file=sys.stderr)
     if args.json:
-        print(json.dumps(plan.summary() | {"files": [str(f) for f in files]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                plan.summary() | {"files": [str(f) for fs in files for f in fs]}, ensure_ascii=False
+            )
+        )
     else:
-        print(_table(plan, files, footprint_note(settings)))
+        print(_table(plan, files, footprint_note(settings), settings.min_coverage))
     return 0

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +14,7 @@ from missions.emit import fence_items, fence_params, mission_items, rally_items
 from missions.errors import MissionFileError
 from missions.formats import read_mission, write_mission, write_missions
 from missions.items import FENCE, RALLY, Mission
+from missions.plan_schema import PlanFile
 from tests.missions.conftest import HOME
 
 lat_st = st.floats(-89, 89, allow_nan=False)
@@ -57,7 +61,7 @@ def test_plan_is_shaped_as_qgroundcontrol_writes_it(tmp_path):
     mission = doc["mission"]
     assert (mission["version"], mission["firmwareType"], mission["vehicleType"]) == (2, 3, 2)
     assert mission["plannedHomePosition"] == [HOME[0], HOME[1], 200]
-    assert mission["cruiseSpeed"] == 8
+    assert mission["cruiseSpeed"] == mission["hoverSpeed"] == 8
     first = mission["items"][0]
     assert first["type"] == "SimpleItem" and first["command"] == 22 and first["doJumpId"] == 1
     assert len(first["params"]) == 7 and first["frame"] == 3 and first["AltitudeMode"] == 1
@@ -76,8 +80,9 @@ def test_round_trip_of_a_planned_mission(tmp_path, suffix):
     write_mission(path, m)
     back = read_mission(path)
     assert back.items == m.items
+    assert (back.fence, back.rally, back.params) == (m.fence, m.rally, m.params)
     if suffix == ".plan":
-        assert (back.fence, back.rally, back.params, back.name) == (m.fence, m.rally, m.params, "t")
+        assert back.name == "t"
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
@@ -109,10 +114,18 @@ def test_geojson_holds_route_waypoints_and_fence(tmp_path):
 
 def test_write_missions_names_one_file_per_sortie(tmp_path):
     m = sample_mission()
-    assert write_missions(tmp_path / "a.plan", [m]) == [tmp_path / "a.plan"]
+    assert write_missions(tmp_path / "a.plan", [m]) == [[tmp_path / "a.plan"]]
     files = write_missions(tmp_path / "t.waypoints", [m, m])
-    assert [f.name for f in files] == ["t-1.waypoints", "t-2.waypoints"]
-    assert all(f.exists() for f in files)
+    assert [[f.name for f in fs] for fs in files] == [
+        [
+            f"t-{n}.waypoints",
+            f"t-{n}-fence.waypoints",
+            f"t-{n}-rally.waypoints",
+            f"t-{n}-fence.param",
+        ]
+        for n in (1, 2)
+    ]
+    assert all(f.exists() for fs in files for f in fs)
 
 
 def test_a_failed_write_keeps_the_plan_already_there(tmp_path, monkeypatch):
@@ -142,18 +155,109 @@ def test_read_errors_name_file_and_line(tmp_path):
     with pytest.raises(MissionFileError, match="line 1: expected the header"):
         read_mission(wp)
     plan = tmp_path / "bad.plan"
-    plan.write_text(
-        json.dumps(
-            {
-                "fileType": "Plan",
-                "mission": {
-                    "plannedHomePosition": [1, 2, 3],
-                    "items": [{"type": "ComplexItem", "complexItemType": "survey"}],
-                },
-            }
-        )
-    )
+    write_mission(plan, sample_mission())
+    doc = json.loads(plan.read_text())
+    doc["mission"]["items"][0] = {"type": "ComplexItem", "complexItemType": "survey"}
+    plan.write_text(json.dumps(doc))
     with pytest.raises(MissionFileError, match="mission item 1 is a 'survey' item"):
         read_mission(plan)
     with pytest.raises(MissionFileError, match="unknown mission file type"):
         write_mission(tmp_path / "m.kml", sample_mission())
+
+
+def test_plan_has_the_keys_types_and_versions_qgroundcontrol_checks(tmp_path):
+    path = tmp_path / "m.plan"
+    m = sample_mission()
+    m.items[2] = replace(m.items[2], param2=7.5)  # --speed 7.5
+    write_mission(path, m)
+    doc = json.loads(path.read_text())
+    plan = PlanFile.model_validate(doc)  # strict: raises on any key, type or version QGC refuses
+    assert plan.mission.cruiseSpeed == 8 and isinstance(doc["mission"]["cruiseSpeed"], int)
+    assert isinstance(doc["mission"]["hoverSpeed"], int)  # Mission Planner reads integers
+    assert read_mission(path).items[2].param2 == 7.5  # the speed flown is DO_CHANGE_SPEED's
+
+
+def test_geojson_is_valid_for_geojson_pydantic(tmp_path):
+    from geojson_pydantic import FeatureCollection
+
+    path = tmp_path / "m.geojson"
+    write_mission(path, sample_mission())
+    FeatureCollection.model_validate_json(path.read_text(), strict=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(geoFence=[]), "geoFence: expected an object (got [])"),
+        (lambda d: d.update(mission="x"), "mission: expected an object (got 'x')"),
+        (lambda d: d["mission"].update(items={}), "mission.items: expected a list"),
+        (lambda d: d["geoFence"].update(polygons=7), "geoFence.polygons: expected a list (got 7)"),
+        (lambda d: d["mission"]["items"][0].update(params=[{}] * 7), "params[0]: expected a"),
+        (lambda d: d["mission"]["items"][0].update(command="16"), "command: expected a whole"),
+        (lambda d: d["mission"].update(plannedHomePosition=[1, 2]), "list should have at least 3"),
+    ],
+)
+def test_malformed_plan_is_refused_with_the_place(tmp_path, change, message):
+    path = tmp_path / "m.plan"
+    write_mission(path, sample_mission())
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(MissionFileError) as err:
+        read_mission(path)
+    assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
+
+
+MAVPROXY_PYTHON = Path(__file__).resolve().parents[2] / ".venv-mavproxy" / "bin" / "python"
+READ_WITH_MAVWP = """
+import json, os, sys
+os.environ["MAVLINK20"] = "1"  # as MAVProxy sets it
+from pymavlink import mavparm, mavwp
+base = sys.argv[1]
+loaders = {"mission": mavwp.MAVWPLoader(), "fence": mavwp.MissionItemProtocol_Fence(),
+           "rally": mavwp.MissionItemProtocol_Rally()}
+out = {}
+for kind, loader in loaders.items():
+    loader.load(base + ("" if kind == "mission" else "-" + kind) + ".waypoints")
+    out[kind] = [[w.seq, w.frame, w.command, w.param1, w.param2, w.param3, w.param4, w.x, w.y,
+                  w.z, w.autocontinue, getattr(w, "mission_type", 0)] for w in loader.wpoints]
+params = mavparm.MAVParmDict()
+params.load(base + "-fence.param")
+out["params"] = dict(params)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not MAVPROXY_PYTHON.exists(), reason="MAVProxy missing: run scripts/setup.sh")
+def test_mavproxy_reads_the_waypoints_fence_rally_and_parameters(tmp_path):
+    m = sample_mission()
+    write_mission(tmp_path / "patrol.waypoints", m)
+    done = subprocess.run(
+        [str(MAVPROXY_PYTHON), "-c", READ_WITH_MAVWP, str(tmp_path / "patrol")],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    got = json.loads(done.stdout.splitlines()[-1])
+
+    def rows(items, frames):
+        return [
+            [n, frames.get(i.frame, i.frame), i.command, i.param1, i.param2, i.param3, i.param4,
+             i.lat, i.lon, i.alt, i.autocontinue, i.mission_type]
+            for n, i in enumerate(items)
+        ]  # fmt: skip
+
+    rel = {mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT: mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT}
+    for kind, items in (("mission", m.items), ("fence", m.fence), ("rally", m.rally)):
+        assert len(got[kind]) == len(items)
+        for mine, theirs in zip(rows(items, rel), got[kind], strict=True):
+            assert mine == pytest.approx(theirs, abs=1e-6), kind
+    assert got["fence"][0][2] == 5001 and got["rally"][0][2] == 5100
+    assert got["params"] == pytest.approx(m.params)
+
+
+def test_a_waypoints_file_without_fence_clears_the_one_an_earlier_plan_left(tmp_path):
+    path = tmp_path / "p.waypoints"
+    write_mission(path, sample_mission())
+    bare = Mission(sample_mission().items)
+    assert len(write_mission(path, bare)) == 4
+    back = read_mission(path)
+    assert (back.fence, back.rally, back.params) == ([], [], {})

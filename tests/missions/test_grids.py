@@ -4,7 +4,7 @@ import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
 from missions.errors import GridFileError, PlanningError
-from missions.grids import load_grids
+from missions.grids import load_grids, read_grids
 from tests.missions.conftest import SAMPLE, feature, lonlat_ring, polygon, square
 
 
@@ -60,11 +60,18 @@ def test_multipolygon_and_nameless_feature(write_geojson):
     assert grid.area_m2 == pytest.approx(100 * 100 + 80 * 80, rel=1e-3)
 
 
-def test_not_a_polygon(write_geojson):
+def test_pins_and_paths_are_left_out_and_named(write_geojson):
     point = {"type": "Point", "coordinates": [119.71, 27.57]}
-    path = write_geojson([feature("ok", polygon(square(0, 0, 50))), feature("market", point)])
-    (line,) = problems(path)
-    assert str(path) in line and "feature 2 'market'" in line and "Point, not a polygon" in line
+    river = {"type": "LineString", "coordinates": [[119.7, 27.5], [119.8, 27.6]]}
+    path = write_geojson(
+        [feature("ok", polygon(square(0, 0, 50))), feature("market", point), feature("河", river)]
+    )
+    got = read_grids(path)
+    assert [g.name for g in got.grids] == ["ok"]
+    assert got.left_out == ["'market' (Point)", "'河' (LineString)"]
+    note = got.notice(pins_used=False)
+    assert note.startswith("grids.geojson: planned 1 grid(s); left out 'market' (Point)")
+    assert "pins inside a grid are its hover points with --pattern points" in note
 
 
 def test_self_intersection_names_place(write_geojson):
@@ -121,7 +128,7 @@ def test_absurd_area(write_geojson, size):
 def test_every_problem_reported_at_once(write_geojson):
     feats = [
         feature("a", polygon([(0, 0), (100, 100), (100, 0), (0, 100)])),
-        feature("b", {"type": "LineString", "coordinates": [[119.7, 27.5], [119.8, 27.6]]}),
+        feature("b", {"type": "Polygon", "coordinates": [[[119.7, 27.5], [119.8]]]}),
         feature("a", polygon(square(0, 0, 50))),
     ]
     lines = problems(write_geojson(feats))
@@ -144,7 +151,7 @@ def test_huge_file_refused_before_reading(tmp_path):
     with huge.open("wb") as f:
         f.truncate(60_000_000)  # sparse: nothing is written or read
     (line,) = problems(huge)
-    assert line == f"{huge}: 60 MB is over the 50 MB limit for a grid file"
+    assert line == f"{huge}: 60 MB is over the 20 MB limit for a grid file"
 
 
 def test_kml_point_placemark_and_bad_xml(tmp_path):
@@ -155,7 +162,7 @@ def test_kml_point_placemark_and_bad_xml(tmp_path):
         encoding="utf-8",
     )
     (line,) = problems(kml)
-    assert "feature 1 '入口'" in line and "Point, not a polygon" in line
+    assert line == f"{kml}: no polygons found: only '入口' (Point)"
     kml.write_text("<kml><Placemark>", encoding="utf-8")
     assert "not valid XML" in problems(kml)[0]
 

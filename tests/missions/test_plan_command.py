@@ -70,8 +70,12 @@ def test_json_output_keys(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert {"length_m", "flight_time_s", "items", "sorties", "grids"} <= set(doc)
     assert [g["name"] for g in doc["grids"]] == ["新村 Xincun", "坑口村 Kengkou"]
-    assert set(doc["grids"][0]) == {"name", "area_m2", "coverage_pct", "length_m"}
-    assert doc["sorties"] == 1 and doc["files"] == [str(out)]
+    assert set(doc["grids"][0]) == {
+        "name", "area_m2", "coverage_pct", "given_up_pct", "length_m", "angle_deg", "lines"
+    }  # fmt: skip
+    assert 0 <= doc["given_up_pct"] <= 0.5 and 0 <= doc["grids"][0]["angle_deg"] < 180
+    beside = ["x-fence.waypoints", "x-rally.waypoints", "x-fence.param"]
+    assert doc["sorties"] == 1 and doc["files"] == [str(out)] + [str(tmp_path / f) for f in beside]
     assert out.read_text().startswith("QGC WPL 110\n")
 
 
@@ -118,10 +122,27 @@ def run_error(args, capsys) -> str:
         (["--grid", "Nowhere"], "no grid named 'Nowhere'"),
         (["--home", "119.71,27.57"], "swapped"),
         (["--home", "abc"], "--home expects LAT,LON"),
+        (["--home", "-25.3,129.1"], "home -25.300000,129.100000 is 5,936 km from the nearest"),
         (["--angle", "north"], "--angle expects auto or degrees"),
         (["-o", "x.kml"], "use a .plan, .waypoints or .geojson"),
         (["--endurance", "0.5"], "too short"),
-        (["--clearance", "-1"], "no-fly clearance must not be negative"),
+        (["--clearance", "-1"], "no-fly clearance -1 m must be 0-1000 m"),
+        (["--clearance", "inf"], "argument --clearance: 'inf' is not a finite number"),
+        (["--spacing", "nan"], "argument --spacing: 'nan' is not a finite number"),
+        (["--spacing", "0.01"], "spacing 0.01 m is under 1 m: give metres"),
+        (["--inset", "nan"], "argument --inset: 'nan' is not a finite number"),
+        (["--endurance", "nan"], "argument --endurance: 'nan' is not a finite number"),
+        (["--fence-margin", "nan"], "argument --fence-margin: 'nan' is not a finite number"),
+        (["--loiter", "inf"], "argument --loiter: 'inf' is not a finite number"),
+        (["--alt", "nan", "--allow-altitude"], "argument --alt: 'nan' is not a finite number"),
+        (["--angle", "nan"], "--angle expects auto or degrees, not 'nan'"),
+        (["--angle", "inf"], "--angle expects auto or degrees, not 'inf'"),
+        (["--home", "nan,119.71"], "--home expects LAT,LON or LAT,LON,ALT in finite numbers"),
+        (["--alt", "2000", "--allow-altitude"], "altitude 2000 m must be above the take-off"),
+        (["--speed", "0.01"], "speed 0.01 m/s must be 0.2-20 m/s"),
+        (["--camera", "mavic3e", "--spacing", "1"], "not allowed with argument --spacing"),
+        (["--pattern", "points", "--spacing", "1"], "over the 500 a grid may have"),
+        (["--pattern", "points", "--loiter", "1e6"], "loiter time 1e+06 s must be 0-3600 s"),
         (["--min-coverage", "20"], "minimum coverage"),
         (["--speed", "30"], "speed 30 m/s"),
         (["--spacing", "3000"], "spacing 3000 m is wider than 1000 m: give metres"),
@@ -158,6 +179,7 @@ def test_bad_grid_file_lists_every_problem_and_repair(tmp_path, write_geojson, c
     out = tmp_path / "o.plan"
     err = run_error(["plan", str(path), "--home", HOME, "--spacing", "20", "-o", str(out)], capsys)
     assert "feature 1 '蝴蝶村'" in err and "self-intersection" in err and not out.exists()
+    assert err.count("\n") == 1
     assert (
         main(["plan", str(path), "--home", HOME, "--spacing", "20", "-o", str(out), "--repair"])
         == 0
@@ -227,3 +249,40 @@ def test_fixed_angle_sets_the_sweep_bearing(tmp_path, capsys):
     sweeps = np.isclose(bearings, 45.0, atol=0.01)
     assert sweeps[::2].all() or sweeps[1::2].all()  # every other leg is a sweep line
     assert np.isclose(bearings[np.argmax(np.hypot(legs[:, 0], legs[:, 1]))], 45.0, atol=0.01)
+
+
+def test_mixed_file_plans_the_polygons_with_one_notice(tmp_path, write_geojson, capsys):
+    pin = {"type": "Point", "coordinates": [119.7103, 27.5703]}  # inside the grid below
+    path = write_geojson(
+        [
+            feature("上洋村", polygon(square(0, 0, 200))),
+            feature("村委会", pin),
+            feature("河", {"type": "LineString", "coordinates": [[119.7, 27.5], [119.8, 27.6]]}),
+        ]
+    )
+    out = tmp_path / "o.plan"
+    assert main(["plan", str(path), "--home", HOME, "--spacing", "40", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if "note:" in line]
+    assert notes == [
+        "patrol plan: note: grids.geojson: planned 1 grid(s); left out '村委会' (Point), "
+        "'河' (LineString) (not polygons; pins inside a grid are its hover points with "
+        "--pattern points)"
+    ]
+    args = ["plan", str(path), "--home", HOME, "--pattern", "points", "--json", "-o", str(out)]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["items"] == 5  # home, take-off, speed, one hover at the pin, RTL
+    hover = read_mission(out).items[3]
+    assert (hover.command, round(hover.lat, 4), round(hover.lon, 4)) == (19, 27.5703, 119.7103)
+
+
+def test_a_grid_file_with_several_problems_is_refused_on_one_line_first(
+    tmp_path, write_geojson, capsys
+):
+    feats = [feature(n, polygon([(0, 0), (100, 100), (100, 0), (0, 100)])) for n in "ab"]
+    path = write_geojson(feats)
+    err = run_error(["plan", str(path), "--home", HOME, "--spacing", "20"], capsys)
+    first, *rest = err.rstrip("\n").split("\n")
+    assert first.startswith("patrol plan: ") and first.endswith("(try --repair) (and 1 more below)")
+    assert len(rest) == 1 and rest[0].startswith("  ") and "feature 2 'b'" in rest[0]

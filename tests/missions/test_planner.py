@@ -87,7 +87,11 @@ def test_sample_township_plan(township):
     assert {g.name for g in far} <= near_zone  # only grids cut by a no-fly zone lose coverage
     summary = plan.summary()
     assert set(summary) >= {"length_m", "flight_time_s", "items", "sorties", "grids"}
-    assert set(summary["grids"][0]) == {"name", "area_m2", "coverage_pct", "length_m"}
+    assert set(summary["grids"][0]) >= {"name", "area_m2", "coverage_pct", "length_m"}
+    given_up = sum(g.area_m2 * (100 - g.coverage_pct) for g in plan.grids) / sum(
+        g.area_m2 for g in plan.grids
+    )
+    assert summary["given_up_pct"] == pytest.approx(given_up, abs=1e-3)
     assert summary["items"] == sum(len(m.items) for m in plan.sorties)
 
 
@@ -274,3 +278,29 @@ def test_sortie_that_cannot_be_cut_short_enough_is_named(township, monkeypatch):
     settings = PlanSettings(spacing=60, endurance_min=30)
     with pytest.raises(PlanningError, match=r"30 min is too short for the sortie to .*Lingjiao"):
         plan_patrol(grids, settings, HOME, no_fly)
+
+
+def test_a_ring_too_jagged_to_simplify_is_refused_before_planning():
+    import math
+
+    from shapely.geometry import Polygon
+
+    from missions.grids import Grid
+    from missions.work_bounds import MAX_GRID_VERTICES
+
+    n = MAX_GRID_VERTICES + 2000
+    xy = [
+        ((300 + (2 if k % 2 else -2)) * math.cos(2 * math.pi * k / n),
+         (300 + (2 if k % 2 else -2)) * math.sin(2 * math.pi * k / n))
+        for k in range(n)
+    ]  # fmt: skip
+    grid = Grid("锯齿", FRAME.geom_to_geo(Polygon(xy)))
+    with pytest.raises(PlanningError, match=r"grid '锯齿' keeps 22,001 vertices after simplifying"):
+        plan_patrol([grid], PlanSettings(spacing=40), HOME)
+
+
+def test_every_grid_must_lie_within_reach_of_home():
+    near = grid("近", box(0, 0, 100, 100))
+    far = grid("远", box(45_000, 0, 45_100, 100))
+    with pytest.raises(PlanningError, match=r"grid '远' reaches 45 km from home \(at most 40 km\)"):
+        plan_patrol([near, far], PlanSettings(spacing=40), HOME)

@@ -1,0 +1,1 @@
+"""Fuzz targets: each module registers its own with ``tests.fuzz.harness.register``."""
