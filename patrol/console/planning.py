@@ -17,6 +17,7 @@ from missions.errors import PlanningError
 from missions.grids import Grid
 from missions.items import Mission
 from missions.planner import Plan, PlanSettings, plan_patrol
+from patrol.console.deps import BodyId
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
 from patrol.runner.route import is_waypoint
@@ -29,8 +30,8 @@ class Home(BaseModel):
 
 
 class ZoneBroadcast(BaseModel):
-    grid_id: int
-    messages: list[int] = Field(min_length=1, description="message ids, played in this order")
+    grid_id: BodyId
+    messages: list[BodyId] = Field(min_length=1, description="message ids, played in this order")
     loop: bool = True
     count: int = Field(default=1, ge=1, le=1000)
     gap_s: float = Field(default=2.0, ge=0, le=3600)
@@ -39,8 +40,8 @@ class ZoneBroadcast(BaseModel):
 
 class PlanRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    grid_ids: list[int] = Field(min_length=1)
-    no_fly_ids: list[int] | None = Field(
+    grid_ids: list[BodyId] = Field(min_length=1)
+    no_fly_ids: list[BodyId] | None = Field(
         default=None, description="no-fly zones to keep out of (default: every stored one)"
     )
     pattern: Literal["coverage", "perimeter", "points"] = "coverage"

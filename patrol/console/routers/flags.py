@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from patrol.console.deps import REVIEWER, STAFF, audit, console, page, require
+from patrol.console.deps import MAX_ID, REVIEWER, STAFF, RowId, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
 from patrol.console.templating import render
@@ -96,7 +96,7 @@ def _filter(
     kind: Kind | None = None,
     state: State | None = None,
     grid: str | None = None,
-    patrol_id: int | None = None,
+    patrol_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     assigned_to: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -116,7 +116,7 @@ def list_flags(
     _user: Annotated[User, CAN_REVIEW],
     flt: Annotated[FlagFilter, Depends(_filter)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict:
     """The review queue, newest sighting first, with the number matching the filters."""
     return {
@@ -151,7 +151,7 @@ def export_geojson(
 
 @router.get("/api/flags/{flag_id}")
 def get_flag(
-    flag_id: int,
+    flag_id: RowId,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, Depends(require(REVIEWER, STAFF))],
 ) -> dict:
@@ -168,7 +168,7 @@ def _image(path) -> FileResponse:  # type: ignore[no-untyped-def]
 
 @router.get("/api/flags/{flag_id}/crop")
 def flag_crop(
-    flag_id: int,
+    flag_id: RowId,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, Depends(require(REVIEWER, STAFF))],
 ) -> FileResponse:
@@ -177,7 +177,7 @@ def flag_crop(
 
 @router.get("/api/flags/{flag_id}/thumbnail")
 def flag_thumbnail(
-    flag_id: int,
+    flag_id: RowId,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, Depends(require(REVIEWER, STAFF))],
 ) -> FileResponse:
@@ -186,8 +186,8 @@ def flag_thumbnail(
 
 @router.get("/api/flags/{flag_id}/photos/{event_id}")
 def followup_photo(
-    flag_id: int,
-    event_id: int,
+    flag_id: RowId,
+    event_id: RowId,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, Depends(require(REVIEWER, STAFF))],
 ) -> FileResponse:
@@ -199,7 +199,7 @@ def followup_photo(
 
 @router.post("/api/flags/{flag_id}/review")
 def review_flag(
-    flag_id: int,
+    flag_id: RowId,
     body: Review,
     request: Request,
     c: Annotated[Console, Depends(console)],

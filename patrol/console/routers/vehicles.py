@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel
 
-from patrol.console.deps import OPERATOR, audit, console, page, require
+from patrol.console.deps import OPERATOR, RowId, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
 from patrol.console.templating import render
@@ -82,7 +82,7 @@ async def stream_vehicles(
 
 @router.post("/api/vehicles/{sortie_id}/command")
 def command_vehicle(
-    sortie_id: int,
+    sortie_id: RowId,
     body: Command,
     request: Request,
     c: Annotated[Console, Depends(console)],
