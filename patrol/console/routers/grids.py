@@ -96,7 +96,7 @@ def import_grids(
 ) -> dict:
     """Import every polygon of a GeoJSON, KML or QGroundControl .plan file. A file with any
     problem saves nothing and answers 400 with ``problems``, one line per feature."""
-    with saved_upload(file, GRID_FILES, c.settings.max_upload_bytes) as (path, shown):
+    with saved_upload(file, GRID_FILES, c.site.current.max_upload_bytes) as (path, shown):
         try:
             grids: list[Grid] = load_grids(path, repair=repair)
         except GridFileError as exc:

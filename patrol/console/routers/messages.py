@@ -93,7 +93,7 @@ def audibility(
     alt: Annotated[float, Query(gt=0, le=1000)],
 ) -> dict:
     """How loud the loudspeaker is on the ground below the aircraft at ``alt`` metres."""
-    s = c.settings
+    s = c.site.current
     a = check_altitude("", s.speaker_spl, alt, s.min_level_db)
     return {"alt_m": alt, "level_db": round(a.level_db, 1), "max_alt_m": round(a.max_alt_m),
             "ok": a.ok, "speaker_spl": s.speaker_spl, "min_level_db": s.min_level_db}  # fmt: skip
@@ -163,7 +163,7 @@ def add_recording(
 ) -> dict:
     """A recording (recorded in the browser or uploaded: WAV, MP3, OGG/Opus, M4A/AAC, WebM)
     decoded, checked and mastered by the library's import pipeline."""
-    limit = c.settings.max_upload_bytes
+    limit = c.site.current.max_upload_bytes
     with saved_upload(file, AUDIO_FILES, limit) as (path, shown):
         try:
             m = c.library.import_recording(

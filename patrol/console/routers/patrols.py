@@ -190,7 +190,7 @@ def upload_plays(
     patrol = c.patrols.get_patrol(patrol_id)
     if patrol is None or sortie_id not in {s.id for s in patrol.sorties}:
         raise ApiError(404, f"no sortie {sortie_id} in patrol {patrol_id}")
-    with saved_upload(file, (".jsonl", ".json", ".log"), c.settings.max_upload_bytes) as (
+    with saved_upload(file, (".jsonl", ".json", ".log"), c.site.current.max_upload_bytes) as (
         path,
         shown,
     ):

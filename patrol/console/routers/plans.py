@@ -81,7 +81,7 @@ def save_plan(
     result = make_plan(c, body)
     stored = c.planning.add_plan(
         body.name.strip(),
-        body.model_dump(),
+        result.request.model_dump(),
         result.plan.summary(),
         [mission_to_json(m) for m in result.plan.sorties],
         result.broadcast_spec,

@@ -141,7 +141,7 @@ class Fuzzer:
         headers = {"Cookie": f"{SESSION_COOKIE}={token}", "X-CSRF-Token": csrf}
         self.calls += 1
         try:
-            response = case.call(headers=headers, timeout=5)
+            response = case.call(headers=headers, timeout=60)
         except Exception as exc:  # the app raised: a 500 for the browser
             curl = case.as_curl_command(headers={"X-CSRF-Token": "…"})
             problem = f"crash: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"

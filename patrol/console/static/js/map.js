@@ -1,6 +1,6 @@
 // Maps: Leaflet with the configured tile URL, or a plain base (outlines on a blank background)
 // when none is configured or the tiles cannot be reached. Names go into tooltips as text nodes.
-import { el } from "./api.js";
+import { el, site } from "./api.js";
 
 const COLORS = ["#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457", "#4e342e"];
 export const routeColor = (n) => COLORS[(n - 1) % COLORS.length];
@@ -9,10 +9,13 @@ export const STYLES = {
   no_fly: { color: "#c62828", weight: 2, fillOpacity: 0.25, dashArray: "5 4" },
 };
 
-export function makeMap(element, { center = [27.57, 119.71], zoom = 14 } = {}) {
+// where a map looks before it has anything to fit: the township's home, else the whole world
+const HOME = site.home ? [site.home.lat, site.home.lon] : null;
+
+export function makeMap(element, { center = HOME || [20, 110], zoom = HOME ? 14 : 3 } = {}) {
   const map = L.map(element).setView(center, zoom);
-  const url = document.querySelector('meta[name="tile-url"]')?.content;
-  const attribution = document.querySelector('meta[name="tile-attribution"]')?.content || "";
+  const url = site.tile_url;
+  const attribution = site.tile_attribution || "";
   if (!url) {
     plainBase(map, "plain base 无底图");
     return map;

@@ -1,4 +1,4 @@
-import { api, el, showErrors, clearErrors, confirmAction } from "./api.js";
+import { api, el, showErrors, clearErrors, confirmAction, site } from "./api.js";
 import { makeMap, gridsLayer, fit, routeColor, nameTooltip } from "./map.js";
 
 const map = makeMap("map");
@@ -25,6 +25,15 @@ async function init() {
   form.camera.append(...options.cameras.map((c) => el("option", { value: c }, c)));
   choices.replaceChildren(...grids.map((f) =>
     el("label", {}, el("input", { type: "checkbox", name: "grid", value: f.id, onchange: drawBroadcast }), ` ${f.properties.name}`)));
+  // the site's defaults (Admin page), until the operator types others
+  form.alt.value = site.plan_alt_m ?? "";
+  form.speed.value = site.plan_speed_ms ?? "";
+  form.spacing.value = site.plan_spacing_m ?? "";
+  if (site.home) {
+    form.home_lat.value = site.home.lat;
+    form.home_lon.value = site.home.lon;
+    form.home_alt.value = site.home.alt;
+  }
   setHome();
   await loadPlans();
 }
