@@ -99,6 +99,7 @@ def test_change_my_own_password(as_role, app, console) -> None:
     from fastapi.testclient import TestClient
 
     mine = as_role("王小明")
+    new = "新的密码足够长了"
     with TestClient(app, base_url="http://127.0.0.1") as other:
         sign_in(other, "王小明")  # the same member on another phone
         wrong = mine.post(
@@ -113,7 +114,7 @@ def test_change_my_own_password(as_role, app, console) -> None:
         assert ok.status_code == 200, ok.text
         assert mine.get("/api/session").status_code == 200  # this session stays
         assert other.get("/api/session").status_code == 401  # the others end
-    assert console.accounts.authenticate("王小明", "新的密码足够长了") is not None
+    assert console.accounts.authenticate("王小明", new) is not None
     assert console.accounts.authenticate("王小明", PASSWORD) is None
     actions = [e.action for e in console.accounts.audit_log(user="王小明")]
     assert "password-change" in actions and "password-change-failed" in actions
