@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -105,6 +106,7 @@ class Fuzzer:
     roles: dict = field(init=False)
     failures: list[Failure] = field(default_factory=list)
     calls: int = 0
+    seconds: dict = field(default_factory=dict)  # (method, path) -> time spent calling it
     _tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -140,6 +142,7 @@ class Fuzzer:
         token, csrf = self.credentials(role)
         headers = {"Cookie": f"{SESSION_COOKIE}={token}", "X-CSRF-Token": csrf}
         self.calls += 1
+        started = time.perf_counter()
         try:
             response = case.call(headers=headers, timeout=60)
         except Exception as exc:  # the app raised: a 500 for the browser
@@ -147,6 +150,8 @@ class Fuzzer:
             problem = f"crash: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             self.failures.append(Failure(role, method, path, 500, problem, curl))
             return
+        spent = time.perf_counter() - started
+        self.seconds[(method, path)] = self.seconds.get((method, path), 0.0) + spent
         problem = self.judge(role, method, path, response)
         if problem:
             curl = case.as_curl_command(headers={"X-CSRF-Token": "…"})
