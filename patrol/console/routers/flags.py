@@ -12,7 +12,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from patrol.console.deps import MAX_ID, REVIEWER, STAFF, RowId, audit, console, page, require
+from patrol.console.deps import (
+    MAX_ID,
+    OPERATOR,
+    REVIEWER,
+    STAFF,
+    RowId,
+    audit,
+    console,
+    page,
+    require,
+)
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
 from patrol.console.templating import render
@@ -124,6 +134,30 @@ def list_flags(
         "flags": [flag_json(f) for f in c.flags.list(flt, limit, offset)],
         "grids": sorted({g.name for g in c.planning.grids("grid")}),
     }
+
+
+OPEN_STATES = ("new", "confirmed", "assigned")
+
+
+@router.get("/api/flags/positions")
+def flag_positions(
+    c: Annotated[Console, Depends(console)],
+    _user: Annotated[User, Depends(require(OPERATOR, REVIEWER))],
+    patrol_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    open_only: bool = True,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+) -> list[dict]:
+    """Where the flags are, for the maps an operator flies by: kind, count, state and
+    position only (the crops, notes and follow-up stay with the reviewers). ``open_only``:
+    those still new, confirmed or assigned."""
+    flags = c.flags.list(FlagFilter(patrol_id=patrol_id), limit)
+    return [
+        {"id": f.id, "kind": f.kind, "count": f.count, "state": f.state, "lat": f.lat,
+         "lon": f.lon, "radius_m": round(f.radius_m, 1) if f.radius_m is not None else None,
+         "grid": f.grid, "patrol_id": f.patrol_id, "last_seen": f.last_seen.isoformat()}
+        for f in flags
+        if not open_only or f.state in OPEN_STATES
+    ]  # fmt: skip
 
 
 @router.get("/api/flags/export.csv")

@@ -1,5 +1,5 @@
 import { api, el, showErrors, clearErrors, confirmAction, site } from "./api.js";
-import { makeMap, gridsLayer, fit, routeColor, nameTooltip } from "./map.js";
+import { makeMap, zoneLayers, fit, routeColor, nameTooltip, broadcastLayer, layerSwitch, LAYER } from "./map.js";
 
 const map = makeMap("map");
 const form = document.getElementById("plan-form");
@@ -7,21 +7,30 @@ const choices = document.getElementById("grid-choices");
 const broadcastBox = document.getElementById("broadcast-choices");
 let grids = [];
 let messages = [];
-let routes = L.layerGroup().addTo(map);
+const routes = L.layerGroup().addTo(map);
+const broadcastZones = L.featureGroup().addTo(map);
+const homeLayer = L.layerGroup().addTo(map);
+let collection = { features: [] };
 let home = null;
 
 const minutes = (s) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}`;
 const km = (m) => `${(m / 1000).toFixed(2)} km`;
 
 async function init() {
-  const [collection, options, library] = await Promise.all([
+  const [gridList, options, library] = await Promise.all([
     api("GET", "/api/grids"),
     api("GET", "/api/plans/options"),
     api("GET", "/api/messages").catch(() => []),
   ]);
   messages = library;
+  collection = gridList;
   grids = collection.features.filter((f) => f.properties.kind === "grid");
-  fit(map, gridsLayer(collection).addTo(map));
+  const zones = zoneLayers(collection);
+  zones.grids.addTo(map);
+  zones.noFly.addTo(map);
+  fit(map, L.featureGroup([zones.grids, zones.noFly]));
+  layerSwitch(map, { [LAYER.grids]: zones.grids, [LAYER.noFly]: zones.noFly, [LAYER.routes]: routes,
+    [LAYER.broadcast]: broadcastZones, [LAYER.home]: homeLayer });
   form.camera.append(...options.cameras.map((c) => el("option", { value: c }, c)));
   choices.replaceChildren(...grids.map((f) =>
     el("label", {}, el("input", { type: "checkbox", name: "grid", value: f.id, onchange: drawBroadcast }), ` ${f.properties.name}`)));
@@ -44,13 +53,23 @@ function chosenGrids() {
 
 function drawBroadcast() {
   const ids = chosenGrids();
-  if (!ids.length) return broadcastBox.replaceChildren(el("p", { class: "muted" }, "Pick grids first. 先选择网格。"));
-  broadcastBox.replaceChildren(...ids.map((id) => {
+  // keep what was picked for the zones still chosen
+  const picked = new Map([...broadcastBox.querySelectorAll("select[data-zone]")]
+    .map((s) => [Number(s.dataset.zone), new Set([...s.selectedOptions].map((o) => Number(o.value)))]));
+  if (!ids.length) broadcastBox.replaceChildren(el("p", { class: "muted" }, "Pick grids first. 先选择网格。"));
+  else broadcastBox.replaceChildren(...ids.map((id) => {
     const grid = grids.find((g) => g.id === id);
     return el("label", {}, `${grid.properties.name}: `,
-      el("select", { multiple: true, "data-zone": id, "aria-label": `messages for ${grid.properties.name}` },
-        ...messages.map((m) => el("option", { value: m.id }, `${m.title} (${m.language})`))));
+      el("select", { multiple: true, "data-zone": id, "aria-label": `messages for ${grid.properties.name}`, onchange: drawZones },
+        ...messages.map((m) => el("option", { value: m.id, selected: picked.get(id)?.has(m.id) }, `${m.title} (${m.language})`))));
   }));
+  drawZones();
+}
+
+// the zones given a playlist on the form, shown on the map as the plan's broadcast zones
+function drawZones() {
+  const zones = request().broadcast.map((z) => ({ grid: grids.find((g) => g.id === z.grid_id).properties.name, messages: z.messages }));
+  broadcastLayer(collection, { zones }, broadcastZones);
 }
 
 function num(name) {
@@ -76,7 +95,7 @@ function setHome() {
   const lat = num("home_lat"), lon = num("home_lon");
   if (lat === null || lon === null) return;
   home?.remove();
-  home = L.circleMarker([lat, lon], { radius: 7, color: "#000", fillColor: "#ffd166", fillOpacity: 1 }).addTo(map);
+  home = L.circleMarker([lat, lon], { radius: 7, color: "#000", fillColor: "#ffd166", fillOpacity: 1 }).addTo(homeLayer);
   nameTooltip(home, "home 起飞点");
 }
 form.home_lat.addEventListener("change", setHome);
@@ -154,6 +173,7 @@ async function loadPlans() {
 async function showSaved(id) {
   const p = await api("GET", `/api/plans/${id}`);
   routes.clearLayers();
+  broadcastLayer(collection, p.broadcast, broadcastZones);
   p.routes.forEach((r, i) => routes.addLayer(L.geoJSON(r, { style: { color: routeColor(i + 1), weight: 3 } })));
   fit(map, L.featureGroup(routes.getLayers()));
 }
