@@ -56,11 +56,13 @@ async function drawSortieChoices() {
   const box = document.getElementById("sortie-vehicles");
   if (!plan) return box.replaceChildren(el("p", { class: "muted" }, "Save a plan first. 请先保存航线。"));
   const free = vehicles.filter((v) => !v.busy);
-  box.replaceChildren(...Array.from({ length: plan.sorties }, (_, i) =>
+  const choices = Array.from({ length: plan.sorties }, (_, i) =>
     el("label", {}, `Sortie 架次 ${i + 1} → `,
       el("select", { name: "connect", "data-sortie": i + 1 },
-        ...vehicles.map((v, j) => el("option", { value: v.connect, disabled: v.busy, selected: free[i] === v },
-          `${v.simulated ? `sim 模拟 v${v.sysid}` : v.connect}${v.busy ? " (busy 占用)" : ""}`))))));
+        ...vehicles.map((v) => el("option", { value: v.connect, disabled: v.busy, selected: free[i] === v },
+          `${v.simulated ? `sim 模拟 v${v.sysid}` : v.connect}${v.busy ? " (busy 占用)" : ""}`)))));
+  box.replaceChildren(...(vehicles.length ? choices : [el("p", { class: "warn" },
+    "No vehicle to launch on 没有可用的飞机: start the console with patrol serve --connect URL (or --sim N).")]));
   const detail = await api("GET", `/api/plans/${plan.id}`);
   planRoutes.clearLayers();
   detail.routes.forEach((r, i) => {
