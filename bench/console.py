@@ -169,6 +169,10 @@ def main() -> None:
             print(f"console {url}: 4 simulated copters flying (speedup {args.speedup:g}), "
                   f"{args.clients} clients, {args.watchers} watching the event stream, "
                   f"{args.seconds:g} s")  # fmt: skip
+            # one client alone first: what a request costs when it waits for no other
+            alone, _, _ = asyncio.run(
+                load(url, client.cookies, client.headers["X-CSRF-Token"], 1, 5.0, 0)
+            )  # fmt: skip
             cpu0 = cpu_seconds(server.pid)
             wcpu0 = sum(cpu_seconds(p) for p in workers)
             t0 = time.monotonic()
@@ -194,6 +198,9 @@ def main() -> None:
     print(f"vehicles flying at the end of the window: {still} of 4 (streaming all along)")
     if still < 4:
         print("warning: a patrol ended during the window; the figures are for fewer vehicles")
+    single = [t for ts in alone.values() for t in ts]
+    p50, p99 = statistics.median(single) * 1e3, percentile(single, 0.99) * 1e3
+    print(f"one client alone, 5 s: {len(single)} requests, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     everything = [t for ts in timings.values() for t in ts]
     print(f"{'endpoint':28s} {'requests':>8s} {'p50 ms':>8s} {'p99 ms':>8s}")
     # each request's time, from sending it to the whole body read, under C clients at once
@@ -208,7 +215,8 @@ def main() -> None:
         f"received ({events / max(args.watchers, 1) / wall:.1f}/s per watcher)"
     )
     print(
-        f"console server CPU: {100 * cpu / wall:.0f}% of one core; "
+        f"console server CPU: {100 * cpu / wall:.0f}% of one core, "
+        f"{1e3 * cpu / max(len(everything), 1):.1f} ms per request (event streams included); "
         f"the 4 controller workers: {100 * wcpu / wall:.0f}% together; this client: "
         f"{100 * me / wall:.0f}%; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )

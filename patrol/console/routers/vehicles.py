@@ -3,7 +3,6 @@ server-sent events), and operator commands relayed to the controller that holds 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -67,9 +66,9 @@ async def stream_vehicles(
         version, quiet = -1, 0.0
         while not await request.is_disconnected():
             if c.fleet.version != version:
-                state = c.fleet.state()
-                version, quiet = state["version"], 0.0
-                yield f"data: {json.dumps(state, ensure_ascii=False)}\n\n"
+                version, event = c.fleet.event()
+                quiet = 0.0
+                yield event
             elif quiet >= KEEPALIVE_S:
                 quiet = 0.0
                 yield ": keepalive\n\n"

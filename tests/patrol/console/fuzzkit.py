@@ -37,6 +37,12 @@ PUBLIC = {("POST", "/api/session"), ("GET", "/api/health")}
 VOLATILE = {"console_sessions"}
 
 
+def never_streamed(method: str, path: str) -> bool:
+    """The event stream never ends by itself: not fuzzed (its refusals are in
+    test_openapi_walk, its use in test_fly)."""
+    return (method, path) == ("GET", "/api/vehicles/stream")
+
+
 def route_roles(app: FastAPI) -> dict[tuple[str, str], tuple[str, ...] | None]:
     """(method, path) -> the roles its ``deps.require`` allows (admin always may), or None
     for routes any signed-in user may call (their own session) or anyone (PUBLIC)."""

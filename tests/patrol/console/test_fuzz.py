@@ -9,15 +9,10 @@ from __future__ import annotations
 import pytest
 
 from tests.patrol.console.conftest import sign_in
-from tests.patrol.console.fuzzkit import Fuzzer, seed_console
+from tests.patrol.console.fuzzkit import Fuzzer, never_streamed, seed_console
 
 EXAMPLES = 2  # per operation and generation mode (positive, negative), for an allowed role
 REFUSED_EXAMPLES = 1  # for a role the operation refuses (the role check comes before input)
-
-
-def never_streamed(method: str, path: str) -> bool:
-    # the event stream never ends by itself; its refusals are in test_openapi_walk
-    return (method, path) == ("GET", "/api/vehicles/stream")
 
 
 @pytest.mark.parametrize("role", ["admin", "operator", "reviewer", "staff"])
