@@ -132,7 +132,11 @@ async def load(  # type: ignore[no-untyped-def]
             endpoint = ENDPOINTS[i % len(ENDPOINTS)]
             i += 1
             t0 = time.perf_counter()
-            response = await http.get(endpoint)
+            try:
+                response = await http.get(endpoint)
+            except httpx.TransportError:  # a connection the server closed: counted, not timed
+                errors += 1
+                continue
             timings[endpoint].append(time.perf_counter() - t0)
             if response.status_code != 200:
                 errors += 1
