@@ -85,8 +85,12 @@ function request() {
     name: form.name.value, grid_ids: chosenGrids(), pattern: form.pattern.value, alt: num("alt"),
     speed: num("speed"), spacing: form.camera.value ? null : num("spacing"), camera: form.camera.value || null,
     overlap: num("overlap"), endurance_min: num("endurance_min"), loiter: num("loiter"),
-    home: { lat: num("home_lat"), lon: num("home_lon"), alt: num("home_alt") ?? 0 }, broadcast,
+    broadcast,
   };
+  // no home typed: the township's (Admin page), or the API says one is needed
+  if (num("home_lat") !== null || num("home_lon") !== null) {
+    body.home = { lat: num("home_lat"), lon: num("home_lon"), alt: num("home_alt") ?? 0 };
+  }
   for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
   return body;
 }
