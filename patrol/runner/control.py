@@ -158,9 +158,9 @@ class ControlServer:
         sortie_id = int(name.removeprefix("sortie-"))
         with self._lock:
             state = self._states.setdefault(sortie_id, _SortieState(sortie_id, ""))
-            labelled = _LABELLED.match(line)
+            labelled = _LABELLED.match(line)  # "[vN] ..." as every line of a sortie
             text = labelled.group(1) if labelled else line.strip()
-            check = _CHECK.match(text)  # "[v1]   [ ok ] GPS: ..." as "[ ok ] GPS: ..."
+            check = _CHECK.match(text)
             if check:
                 ok, check_name, detail = check.groups()
                 state.preflight.append({"name": check_name, "ok": ok == " ok ", "detail": detail})
