@@ -5,7 +5,7 @@ tests/patrol/console/test_fuzz.py (no 500, errors as JSON with message and statu
 to the store from a role a route refuses). Prints the calls made, the time, the slowest
 operations and every failure with a curl line to reproduce it; exits 1 on any failure.
 
-    .venv/bin/python bench/console_fuzz.py [--examples 50] [--roles admin,operator,...]
+    .venv/bin/python bench/console_fuzz.py [--examples 20] [--roles admin,operator,...]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main() -> int:
     from tests.patrol.console.fuzzkit import ROLES, Fuzzer, never_streamed, seed_console
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=50, help="per operation and mode")
+    parser.add_argument("--examples", type=int, default=20, help="per operation and mode")
     parser.add_argument("--refused", type=int, default=5, help="... for a role refused")
     parser.add_argument("--roles", default=",".join(ROLES))
     args = parser.parse_args()
