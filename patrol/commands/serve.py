@@ -174,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
         proxy_headers=args.behind_proxy,
         forwarded_allow_ips="127.0.0.1" if args.behind_proxy else None,
         log_level="warning",
+        # the pages poll every few seconds: keep their connections open between polls
+        timeout_keep_alive=30,
     )
     scheme = "https" if args.tls_cert else "http"
     host = f"[{args.host}]" if ":" in args.host else args.host

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -23,19 +22,6 @@ VENDOR = {
     "leaflet": "leaflet/dist",
     "leaflet-geoman": "@geoman-io/leaflet-geoman-free/dist",
 }
-
-
-def content_security_policy(settings: ConsoleSettings) -> str:
-    tiles = ""
-    if settings.tile_url:
-        parts = urlsplit(settings.tile_url.replace("{s}", "a"))
-        host = parts.netloc.replace("a.", "*.", 1) if "{s}" in settings.tile_url else parts.netloc
-        tiles = f" {parts.scheme}://{host}"
-    return (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: blob:{tiles}; media-src 'self' blob:; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-    )
 
 
 def create_app(settings: ConsoleSettings, console: Console | None = None) -> FastAPI:
@@ -69,7 +55,7 @@ def create_app(settings: ConsoleSettings, console: Console | None = None) -> Fas
     app.add_middleware(
         SecurityMiddleware,
         accounts=console.accounts,
-        max_body=settings.max_upload_bytes,
-        csp=content_security_policy(settings),
+        max_body=lambda: console.site.current.max_upload_bytes,
+        csp=lambda: console.site.csp,
     )
     return app

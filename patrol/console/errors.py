@@ -75,6 +75,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        from patrol.console.security import BodyTooLarge
+
+        if isinstance(exc.__cause__, BodyTooLarge):  # over the limit while FastAPI read it
+            return JSONResponse(error_body(413, exc.__cause__.message), 413)
         headers = getattr(exc, "headers", None)
         return JSONResponse(error_body(exc.status_code, str(exc.detail)), exc.status_code, headers)
 

@@ -5,6 +5,7 @@ that holds the vehicle."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
@@ -29,6 +30,7 @@ class Fleet:
         self._subscribed: set[str] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._encoded: tuple[int, str] = (-1, "")  # the last state as an event, by version
 
     def start(self) -> None:
         threading.Thread(target=self._discover, name="fleet-discover", daemon=True).start()
@@ -103,6 +105,17 @@ class Fleet:
                 for k, v in sorted(self._sorties.items())
             ]
             return {"version": self.version, "sorties": sorties}
+
+    def event(self) -> tuple[int, str]:
+        """The state as one server-sent event and its version, encoded once per version
+        however many browsers watch."""
+        version, text = self._encoded
+        if version != self.version:
+            state = self.state()
+            text = f"data: {json.dumps(state, ensure_ascii=False)}\n\n"
+            version = state["version"]
+            self._encoded = (version, text)
+        return version, text
 
     # -- commands ---------------------------------------------------------------------------
     def command(self, sortie_id: int, action: str, by: str) -> dict:

@@ -17,20 +17,16 @@ from missions.errors import PlanningError
 from missions.grids import Grid
 from missions.items import Mission
 from missions.planner import Plan, PlanSettings, plan_patrol
+from patrol.console.deps import BodyId
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
+from patrol.console.site import Home, SiteSettings
 from patrol.runner.route import is_waypoint
 
 
-class Home(BaseModel):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    alt: float = Field(default=0.0, description="metres above sea level")
-
-
 class ZoneBroadcast(BaseModel):
-    grid_id: int
-    messages: list[int] = Field(min_length=1, description="message ids, played in this order")
+    grid_id: BodyId
+    messages: list[BodyId] = Field(min_length=1, description="message ids, played in this order")
     loop: bool = True
     count: int = Field(default=1, ge=1, le=1000)
     gap_s: float = Field(default=2.0, ge=0, le=3600)
@@ -39,25 +35,29 @@ class ZoneBroadcast(BaseModel):
 
 class PlanRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    grid_ids: list[int] = Field(min_length=1)
-    no_fly_ids: list[int] | None = Field(
+    grid_ids: list[BodyId] = Field(min_length=1)
+    no_fly_ids: list[BodyId] | None = Field(
         default=None, description="no-fly zones to keep out of (default: every stored one)"
     )
     pattern: Literal["coverage", "perimeter", "points"] = "coverage"
-    alt: float = Field(default=30.0, gt=0, le=1000)
-    speed: float = Field(default=8.0, gt=0, le=20)
-    spacing: float | None = Field(default=None, gt=0, le=1000)
+    alt: float | None = Field(default=None, gt=0, le=1000, description="default: the site's")
+    speed: float | None = Field(default=None, gt=0, le=20, description="default: the site's")
+    spacing: float | None = Field(
+        default=None, gt=0, le=1000,
+        description="coverage line spacing; not given and no camera: the site's default",
+    )  # fmt: skip
     camera: str | None = Field(default=None, description=", ".join(sorted(CAMERAS)))
     overlap: float = Field(default=20.0, ge=0, lt=100)
     angle: float | None = Field(default=None, ge=0, lt=360)
     loiter: float = Field(default=30.0, ge=0, le=3600)
     endurance_min: float | None = Field(default=None, gt=0, le=180)
-    home: Home
+    home: Home | None = Field(default=None, description="default: the township's home")
     broadcast: list[ZoneBroadcast] = Field(default_factory=list)
 
 
 @dataclass
 class PlanResult:
+    request: PlanRequest  # with the site's defaults filled in
     plan: Plan
     broadcast_spec: dict | None
     broadcast: BroadcastPlan | None
@@ -87,7 +87,27 @@ def _grids(c: Console, ids: list[int], kind: str, field_name: str) -> list[Grid]
     return found
 
 
+def with_defaults(req: PlanRequest, site: SiteSettings) -> PlanRequest:
+    """The request with what it leaves out taken from the site settings (altitude, speed,
+    coverage spacing when there is no camera, the township's home)."""
+    given = req.model_fields_set
+    update: dict = {}
+    if req.alt is None:
+        update["alt"] = site.plan_alt_m
+    if req.speed is None:
+        update["speed"] = site.plan_speed_ms
+    if "spacing" not in given and req.camera is None:
+        update["spacing"] = site.plan_spacing_m
+    if req.home is None:
+        if site.home is None:
+            message = "give a home (take-off point): no township home is set on the Admin page"
+            raise ApiError(400, message, {"home": message})
+        update["home"] = site.home
+    return req.model_copy(update=update)
+
+
 def make_plan(c: Console, req: PlanRequest) -> PlanResult:
+    req = with_defaults(req, c.site.current)
     grids = _grids(c, req.grid_ids, "grid", "grid_ids")
     no_fly_ids = (
         req.no_fly_ids if req.no_fly_ids is not None else [g.id for g in c.planning.grids("no_fly")]
@@ -106,7 +126,7 @@ def make_plan(c: Console, req: PlanRequest) -> PlanResult:
         plan = plan_patrol(grids, settings, (req.home.lat, req.home.lon), no_fly)
     except PlanningError as exc:
         raise _planning_error(exc) from None
-    result = PlanResult(plan, None, None)
+    result = PlanResult(req, plan, None, None)
     if req.broadcast:
         names = {g.id: g.name for g in c.planning.grids("grid")}
         spec = {
@@ -127,7 +147,7 @@ def make_plan(c: Console, req: PlanRequest) -> PlanResult:
                 exc.problems,
             ) from None  # fmt: skip
         result.broadcast_spec = spec
-        s = c.settings
+        s = c.site.current
         for zone in result.broadcast.zones:
             a = check_altitude(zone.name, s.speaker_spl, req.alt, s.min_level_db)
             result.audibility.append(

@@ -27,7 +27,12 @@ Send = Callable[[dict], Awaitable[None]]
 
 
 class BodyTooLarge(Exception):
-    pass
+    """Raised while the body is read; FastAPI turns it into its own 400 ("error parsing the
+    body") with this as the cause, which ``errors`` answers as 413 with this message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -67,11 +72,14 @@ async def _json(send: Send, status: int, message: str, headers: list | None = No
 
 
 class SecurityMiddleware:
-    def __init__(self, app, accounts: Accounts, max_body: int, csp: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, app, accounts: Accounts, max_body: Callable[[], int], csp: Callable[[], bytes]
+    ) -> None:
+        """``max_body`` and ``csp`` are read per request: an admin may change them."""
         self.app = app
         self.accounts = accounts
         self.max_body = max_body
-        self.csp = csp.encode()
+        self.csp = csp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,10 +100,13 @@ class SecurityMiddleware:
             if method not in SAFE_METHODS and _header(scope, CSRF_HEADER) != signed_in.csrf:
                 await _json(send, 403, "missing or wrong CSRF token (reload the page)")
                 return
+        max_body = self.max_body()
+        too_large = f"request body over the {max_body / 2**20:g} MB limit"
         length = _header(scope, b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
-            await _json(send, 413, f"request body over the {self.max_body // 2**20} MB limit")
+        if length is not None and length.isdigit() and int(length) > max_body:
+            await _json(send, 413, too_large)
             return
+        csp = self.csp()
 
         received = 0
 
@@ -104,8 +115,8 @@ class SecurityMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise BodyTooLarge()
+                if received > max_body:
+                    raise BodyTooLarge(too_large)
             return message
 
         async def send_with_headers(message: dict) -> None:
@@ -115,7 +126,7 @@ class SecurityMiddleware:
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
-                    (b"content-security-policy", self.csp),
+                    (b"content-security-policy", csp),
                 ]
                 if is_api:
                     headers.append((b"cache-control", b"no-store"))
@@ -133,7 +144,7 @@ class SecurityMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _json(send, 413, f"request body over the {self.max_body // 2**20} MB limit")
+                await _json(send, 413, too_large)
 
 
 class LoginLimiter:

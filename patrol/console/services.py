@@ -11,12 +11,14 @@ from patrol.console.agents import SimAgents
 from patrol.console.fleet import Fleet
 from patrol.console.security import LoginLimiter
 from patrol.console.settings import ConsoleSettings
+from patrol.console.site import Site
 from patrol.console.workers import Workers
 from patrol.store import DEFAULT_DB_NAME, open_engine
 from patrol.store.accounts import Accounts
 from patrol.store.claims import ClaimStore
 from patrol.store.patrols import PatrolStore
 from patrol.store.planning import PlanningStore
+from patrol.store.site import SiteStore
 from vision.flags import FlagStore
 
 
@@ -32,6 +34,7 @@ class Console:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = engine or engine_for(settings)
         self.accounts = Accounts(self.engine)
+        self.site = Site(settings, SiteStore(self.engine))
         self.limiter = LoginLimiter(settings.login_failures, settings.login_window.total_seconds())
         self.patrols = PatrolStore(self.engine)
         self.planning = PlanningStore(self.engine)

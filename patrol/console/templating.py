@@ -1,5 +1,5 @@
 """Jinja2 pages: every page extends ``base.html`` (navigation by role, the CSRF token for the
-page's scripts, the map settings)."""
+page's scripts, the site settings the maps and forms use)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def nav_for(role: str) -> list[tuple[str, str]]:
 def render(
     request: Request, name: str, signed_in: SignedIn | None, status: int = 200, **context: object
 ) -> HTMLResponse:
-    settings = request.app.state.console.settings
+    site = request.app.state.console.site.current  # the maps' tiles, plan defaults, home
     return TEMPLATES.TemplateResponse(
         request,
         name,
@@ -41,8 +41,7 @@ def render(
             "user": signed_in.user if signed_in else None,
             "csrf": signed_in.csrf if signed_in else "",
             "nav": nav_for(signed_in.user.role) if signed_in else [],
-            "tile_url": settings.tile_url or "",
-            "tile_attribution": settings.tile_attribution,
+            "site": site.public() if signed_in else {},
             **context,
         },
         status_code=status,

@@ -16,11 +16,18 @@ from patrol.console.errors import ApiError
 CHUNK = 1 << 16
 
 
+MAX_SHOWN = 100
+
+
 def display_name(filename: str | None) -> str:
-    """The browser's file name for messages: the last path part, printable, at most 100 chars."""
+    """The browser's file name for messages: the last path part, printable, at most 100 chars
+    (a longer one keeps its extension)."""
     name = re.split(r"[\\/]", filename or "")[-1]
     name = "".join(c for c in name if c.isprintable()).strip()
-    return name[:100] or "upload"
+    if len(name) > MAX_SHOWN:
+        suffix = Path(name).suffix if len(Path(name).suffix) <= 10 else ""
+        name = name[: MAX_SHOWN - len(suffix) - 1] + "…" + suffix
+    return name or "upload"
 
 
 @contextmanager

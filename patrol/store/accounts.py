@@ -173,6 +173,19 @@ class Accounts:
             s.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
             return _user(row)
 
+    def change_password(self, user_id: int, password: str, keep_session: int) -> None:
+        """A user's own new password: their other sessions end, this one stays."""
+        with Session(self.engine) as s, s.begin():
+            row = s.get(UserRow, user_id)
+            if row is None:
+                raise AccountError("no such user")
+            row.password_hash = _HASHER.hash(check_password(password))
+            s.execute(
+                delete(SessionRow).where(
+                    SessionRow.user_id == user_id, SessionRow.id != keep_session
+                )
+            )
+
     def remove_user(self, name: str) -> None:
         with Session(self.engine) as s, s.begin():
             row = s.scalars(select(UserRow).where(UserRow.name == name)).first()

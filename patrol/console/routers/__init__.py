@@ -8,6 +8,7 @@ from patrol.console.routers import (
     patrols,
     plans,
     session,
+    site,
     staff,
     users,
     vehicles,
@@ -16,6 +17,7 @@ from patrol.console.routers import (
 ROUTERS = [
     session.router,
     users.router,
+    site.router,
     grids.router,
     plans.router,
     patrols.router,

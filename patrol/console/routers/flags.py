@@ -12,7 +12,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from patrol.console.deps import REVIEWER, STAFF, audit, console, page, require
+from patrol.console.deps import (
+    MAX_ID,
+    OPERATOR,
+    REVIEWER,
+    STAFF,
+    RowId,
+    audit,
+    console,
+    page,
+    require,
+)
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
 from patrol.console.templating import render
@@ -96,7 +106,7 @@ def _filter(
     kind: Kind | None = None,
     state: State | None = None,
     grid: str | None = None,
-    patrol_id: int | None = None,
+    patrol_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     assigned_to: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -116,7 +126,7 @@ def list_flags(
     _user: Annotated[User, CAN_REVIEW],
     flt: Annotated[FlagFilter, Depends(_filter)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict:
     """The review queue, newest sighting first, with the number matching the filters."""
     return {
@@ -124,6 +134,30 @@ def list_flags(
         "flags": [flag_json(f) for f in c.flags.list(flt, limit, offset)],
         "grids": sorted({g.name for g in c.planning.grids("grid")}),
     }
+
+
+OPEN_STATES = ("new", "confirmed", "assigned")
+
+
+@router.get("/api/flags/positions")
+def flag_positions(
+    c: Annotated[Console, Depends(console)],
+    _user: Annotated[User, Depends(require(OPERATOR, REVIEWER))],
+    patrol_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    open_only: bool = True,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+) -> list[dict]:
+    """Where the flags are, for the maps an operator flies by: kind, count, state and
+    position only (the crops, notes and follow-up stay with the reviewers). ``open_only``:
+    those still new, confirmed or assigned."""
+    flags = c.flags.list(FlagFilter(patrol_id=patrol_id), limit)
+    return [
+        {"id": f.id, "kind": f.kind, "count": f.count, "state": f.state, "lat": f.lat,
+         "lon": f.lon, "radius_m": round(f.radius_m, 1) if f.radius_m is not None else None,
+         "grid": f.grid, "patrol_id": f.patrol_id, "last_seen": f.last_seen.isoformat()}
+        for f in flags
+        if not open_only or f.state in OPEN_STATES
+    ]  # fmt: skip
 
 
 @router.get("/api/flags/export.csv")
@@ -151,7 +185,7 @@ def export_geojson(
 
 @router.get("/api/flags/{flag_id}")
 def get_flag(
-    flag_id: int,
+    flag_id: RowId,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, Depends(require(REVIEWER, STAFF))],
 ) -> dict:
@@ -168,7 +202,7 @@ def _image(path) -> FileResponse:  # type: ignore[no-untyped-def]
 
 @router.get("/api/flags/{flag_id}/crop")
 def flag_crop(
-    flag_id: int,
+    flag_id: RowId,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, Depends(require(REVIEWER, STAFF))],
 ) -> FileResponse:
@@ -177,7 +211,7 @@ def flag_crop(
 
 @router.get("/api/flags/{flag_id}/thumbnail")
 def flag_thumbnail(
-    flag_id: int,
+    flag_id: RowId,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, Depends(require(REVIEWER, STAFF))],
 ) -> FileResponse:
@@ -186,8 +220,8 @@ def flag_thumbnail(
 
 @router.get("/api/flags/{flag_id}/photos/{event_id}")
 def followup_photo(
-    flag_id: int,
-    event_id: int,
+    flag_id: RowId,
+    event_id: RowId,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, Depends(require(REVIEWER, STAFF))],
 ) -> FileResponse:
@@ -199,7 +233,7 @@ def followup_photo(
 
 @router.post("/api/flags/{flag_id}/review")
 def review_flag(
-    flag_id: int,
+    flag_id: RowId,
     body: Review,
     request: Request,
     c: Annotated[Console, Depends(console)],

@@ -15,7 +15,7 @@ from shapely.geometry import mapping, shape
 
 from missions.errors import GridFileError
 from missions.grids import Grid, geodesic_area, load_grids
-from patrol.console.deps import OPERATOR, audit, console, page, require
+from patrol.console.deps import OPERATOR, RowId, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
 from patrol.console.templating import render
@@ -96,7 +96,7 @@ def import_grids(
 ) -> dict:
     """Import every polygon of a GeoJSON, KML or QGroundControl .plan file. A file with any
     problem saves nothing and answers 400 with ``problems``, one line per feature."""
-    with saved_upload(file, GRID_FILES, c.settings.max_upload_bytes) as (path, shown):
+    with saved_upload(file, GRID_FILES, c.site.current.max_upload_bytes) as (path, shown):
         try:
             grids: list[Grid] = load_grids(path, repair=repair)
         except GridFileError as exc:
@@ -153,7 +153,7 @@ def _grid(c: Console, grid_id: int) -> StoredGrid:
 
 @router.patch("/api/grids/{grid_id}")
 def change_grid(
-    grid_id: int,
+    grid_id: RowId,
     body: GridChange,
     request: Request,
     c: Annotated[Console, Depends(console)],
@@ -178,7 +178,7 @@ def change_grid(
 
 @router.delete("/api/grids/{grid_id}")
 def delete_grid(
-    grid_id: int,
+    grid_id: RowId,
     request: Request,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, Depends(require(OPERATOR))],

@@ -18,10 +18,10 @@ from audio.audibility import check_altitude
 from audio.decode import ImportRefused
 from audio.library import KNOWN_LANGUAGES, MAX_TAG_CHARS, LibraryError, Message
 from audio.loudness import DEFAULT_TARGET_LUFS
-from audio.mastering import master
+from audio.mastering import SilentAudioError, master
 from audio.tts import TtsError, speak
 from audio.wav import write_wav
-from patrol.console.deps import OPERATOR, audit, console, page, require
+from patrol.console.deps import OPERATOR, RowId, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
 from patrol.console.templating import render
@@ -93,7 +93,7 @@ def audibility(
     alt: Annotated[float, Query(gt=0, le=1000)],
 ) -> dict:
     """How loud the loudspeaker is on the ground below the aircraft at ``alt`` metres."""
-    s = c.settings
+    s = c.site.current
     a = check_altitude("", s.speaker_spl, alt, s.min_level_db)
     return {"alt_m": alt, "level_db": round(a.level_db, 1), "max_alt_m": round(a.max_alt_m),
             "ok": a.ok, "speaker_spl": s.speaker_spl, "min_level_db": s.min_level_db}  # fmt: skip
@@ -108,7 +108,7 @@ def _message(c: Console, message_id: int) -> Message:
 
 @router.get("/api/messages/{message_id}/audio")
 def message_audio(
-    message_id: int, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_EDIT]
+    message_id: RowId, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_EDIT]
 ) -> FileResponse:
     """The mastered WAV, as the aircraft plays it."""
     m = _message(c, message_id)
@@ -144,7 +144,8 @@ def add_speech(
             body.title, body.text, body.lang, rate=body.rate, volume=body.volume,
             with_chime=body.chime, created_by=user.name,
         )  # fmt: skip
-    except (LibraryError, TtsError) as exc:
+    except (LibraryError, TtsError, SilentAudioError) as exc:
+        # SilentAudioError: text the voice does not speak (only punctuation, say)
         raise _library_error(exc, "text") from None
     audit(request, user, "message-add", m.title, f"text-to-speech ({m.language})")
     return message_json(m)
@@ -162,7 +163,7 @@ def add_recording(
 ) -> dict:
     """A recording (recorded in the browser or uploaded: WAV, MP3, OGG/Opus, M4A/AAC, WebM)
     decoded, checked and mastered by the library's import pipeline."""
-    limit = c.settings.max_upload_bytes
+    limit = c.site.current.max_upload_bytes
     with saved_upload(file, AUDIO_FILES, limit) as (path, shown):
         try:
             m = c.library.import_recording(
@@ -178,7 +179,7 @@ def add_recording(
 
 @router.delete("/api/messages/{message_id}")
 def delete_message(
-    message_id: int,
+    message_id: RowId,
     request: Request,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, CAN_EDIT],

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from patrol.console.deps import OPERATOR, REVIEWER, audit, console, page, require
+from patrol.console.deps import OPERATOR, REVIEWER, BodyId, RowId, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.report import patrol_report, store_play_log
 from patrol.console.routers.plans import broadcast_bundle, stored_plan
@@ -28,7 +28,7 @@ CAN_READ = Depends(require(OPERATOR, REVIEWER))
 
 
 class LaunchRequest(BaseModel):
-    plan_id: int
+    plan_id: BodyId
     connects: list[str] = Field(min_length=1, description="one vehicle per sortie, in order")
 
 
@@ -120,7 +120,7 @@ def launch_patrol(
 
 @router.post("/api/patrols/{patrol_id}/resume", status_code=201)
 def resume_patrol(
-    patrol_id: int,
+    patrol_id: RowId,
     request: Request,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, CAN_FLY],
@@ -147,7 +147,7 @@ def list_patrols(c: Annotated[Console, Depends(console)], _user: Annotated[User,
 
 @router.get("/api/launches/{launch_id}")
 def get_launch(
-    launch_id: int, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_FLY]
+    launch_id: RowId, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_FLY]
 ) -> dict:
     """A worker with the tail of its output."""
     launch = c.workers.launch(launch_id)
@@ -158,7 +158,7 @@ def get_launch(
 
 @router.get("/api/patrols/{patrol_id}")
 def get_patrol(
-    patrol_id: int, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_READ]
+    patrol_id: RowId, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_READ]
 ) -> dict:
     patrol = c.patrols.get_patrol(patrol_id)
     if patrol is None:
@@ -168,7 +168,7 @@ def get_patrol(
 
 @router.get("/api/patrols/{patrol_id}/report")
 def report(
-    patrol_id: int, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_READ]
+    patrol_id: RowId, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_READ]
 ) -> dict:
     """The patrol report: routes planned and flown, broadcasts played, flags and follow-up."""
     patrol = c.patrols.get_patrol(patrol_id)
@@ -179,8 +179,8 @@ def report(
 
 @router.post("/api/patrols/{patrol_id}/sorties/{sortie_id}/plays", status_code=201)
 def upload_plays(
-    patrol_id: int,
-    sortie_id: int,
+    patrol_id: RowId,
+    sortie_id: RowId,
     request: Request,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, CAN_FLY],
@@ -190,7 +190,7 @@ def upload_plays(
     patrol = c.patrols.get_patrol(patrol_id)
     if patrol is None or sortie_id not in {s.id for s in patrol.sorties}:
         raise ApiError(404, f"no sortie {sortie_id} in patrol {patrol_id}")
-    with saved_upload(file, (".jsonl", ".json", ".log"), c.settings.max_upload_bytes) as (
+    with saved_upload(file, (".jsonl", ".json", ".log"), c.site.current.max_upload_bytes) as (
         path,
         shown,
     ):
@@ -201,7 +201,7 @@ def upload_plays(
 
 @router.get("/patrols/{patrol_id}", include_in_schema=False)
 def report_page(
-    patrol_id: int,
+    patrol_id: RowId,
     request: Request,
     signed_in: Annotated[SignedIn, Depends(page(OPERATOR, REVIEWER))],
 ) -> HTMLResponse:

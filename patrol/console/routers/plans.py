@@ -9,13 +9,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as UrlPath
 from fastapi.responses import HTMLResponse, Response
 from shapely.geometry import shape
 
 from audio.plan import PlanError, build_plan, write_bundle
 from missions.camera import CAMERAS
 from missions.formats import write_mission
-from patrol.console.deps import OPERATOR, audit, console, page, require
+from patrol.console.deps import OPERATOR, RowId, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.planning import PlanRequest, make_plan, route_geojson, sorties_json
 from patrol.console.services import Console
@@ -80,7 +81,7 @@ def save_plan(
     result = make_plan(c, body)
     stored = c.planning.add_plan(
         body.name.strip(),
-        body.model_dump(),
+        result.request.model_dump(),
         result.plan.summary(),
         [mission_to_json(m) for m in result.plan.sorties],
         result.broadcast_spec,
@@ -106,14 +107,14 @@ def stored_plan(c: Console, plan_id: int) -> StoredPlan:
 
 @router.get("/api/plans/{plan_id}")
 def get_plan(
-    plan_id: int, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_PLAN]
+    plan_id: RowId, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_PLAN]
 ) -> dict:
     return plan_out(stored_plan(c, plan_id), full=True)
 
 
 @router.delete("/api/plans/{plan_id}")
 def delete_plan(
-    plan_id: int,
+    plan_id: RowId,
     request: Request,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, CAN_PLAN],
@@ -132,8 +133,8 @@ def _attachment(content: bytes, filename: str, media_type: str) -> Response:
 
 @router.get("/api/plans/{plan_id}/sorties/{number}/{fmt}")
 def download_sortie(
-    plan_id: int,
-    number: int,
+    plan_id: RowId,
+    number: Annotated[int, UrlPath(ge=1, le=1000)],
     fmt: Literal["plan", "waypoints"],
     c: Annotated[Console, Depends(console)],
     _user: Annotated[User, CAN_PLAN],
@@ -165,7 +166,7 @@ def broadcast_bundle(c: Console, plan: StoredPlan, path: Path) -> None:
 
 @router.get("/api/plans/{plan_id}/broadcast.zip")
 def download_broadcast(
-    plan_id: int, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_PLAN]
+    plan_id: RowId, c: Annotated[Console, Depends(console)], _user: Annotated[User, CAN_PLAN]
 ) -> Response:
     """The broadcast bundle for the onboard agent (``patrol broadcast-agent --plan``)."""
     plan = stored_plan(c, plan_id)

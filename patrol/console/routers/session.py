@@ -13,7 +13,7 @@ from patrol.console.errors import ApiError
 from patrol.console.security import SESSION_COOKIE
 from patrol.console.services import Console
 from patrol.console.templating import render
-from patrol.store.accounts import MAX_PASSWORD_CHARS, SignedIn
+from patrol.store.accounts import MAX_PASSWORD_CHARS, AccountError, SignedIn
 
 router = APIRouter(tags=["session"])
 START_PAGE = {"staff": "/staff", "reviewer": "/review", "operator": "/fly", "admin": "/fly"}
@@ -22,6 +22,11 @@ START_PAGE = {"staff": "/staff", "reviewer": "/review", "operator": "/fly", "adm
 class Credentials(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    new: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
 
 
 class SessionOut(BaseModel):
@@ -59,11 +64,12 @@ def sign_in(
         c.accounts.audit(body.name[:100], "login-failed", "", "", where)
         raise ApiError(401, "wrong name or password")
     c.limiter.succeeded(body.name, where)
-    token, session = c.accounts.open_session(user, c.settings.session_lifetime)
+    lifetime = c.site.current.session_lifetime
+    token, session = c.accounts.open_session(user, lifetime)
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(c.settings.session_lifetime.total_seconds()),
+        max_age=int(lifetime.total_seconds()),
         httponly=True,
         samesite="strict",
         secure=c.settings.secure_cookies,
@@ -85,6 +91,39 @@ def sign_out(request: Request, response: Response, c: Annotated[Console, Depends
     c.accounts.close_session(token)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return {"ok": True}
+
+
+@router.post("/api/session/password")
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    c: Annotated[Console, Depends(console)],
+) -> dict:
+    """Change my own password: the current one is needed (and its failures are rate-limited
+    as signing in is); my other sessions end, this one stays."""
+    signed_in: SignedIn = request.state.signed_in
+    user, where = signed_in.user, address(request)
+    wait = c.limiter.retry_after(user.name, where)
+    if wait > 0:
+        raise ApiError(429, f"too many wrong passwords: try again in {wait:.0f} s")
+    if c.accounts.authenticate(user.name, body.current) is None:
+        c.limiter.failed(user.name, where)
+        c.accounts.audit(user.name, "password-change-failed", user.name, "", where)
+        raise ApiError(400, "the current password is wrong", {"current": "wrong password"})
+    c.limiter.succeeded(user.name, where)
+    if body.new == body.current:
+        raise ApiError(400, "the new password is the current one", {"new": "the same"})
+    try:
+        c.accounts.change_password(user.id, body.new, signed_in.session_id)
+    except AccountError as exc:
+        raise ApiError(400, str(exc), {"new": str(exc)}) from None
+    c.accounts.audit(user.name, "password-change", user.name, "", where)
+    return {"ok": True}
+
+
+@router.get("/account", include_in_schema=False)
+def account_page(request: Request, signed_in: Annotated[SignedIn, Depends(page())]) -> HTMLResponse:
+    return render(request, "account.html", signed_in)
 
 
 @router.get("/login", include_in_schema=False)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from patrol.console.deps import STAFF, audit, console, page, require
+from patrol.console.deps import STAFF, RowId, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.routers.flags import event_json, flag_for, flag_json
 from patrol.console.services import Console
@@ -70,7 +70,7 @@ def _step(
 
 @router.post("/api/staff/flags/{flag_id}/handled")
 def mark_handled(
-    flag_id: int,
+    flag_id: RowId,
     request: Request,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, IS_STAFF],
@@ -85,7 +85,7 @@ def mark_handled(
 
 @router.post("/api/staff/flags/{flag_id}/note")
 def add_note(
-    flag_id: int,
+    flag_id: RowId,
     request: Request,
     c: Annotated[Console, Depends(console)],
     user: Annotated[User, IS_STAFF],

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from patrol.console.deps import ADMIN, REVIEWER, Admin, audit, console, page, require
+from patrol.console.deps import ADMIN, MAX_ID, REVIEWER, Admin, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
 from patrol.console.templating import render
@@ -134,7 +134,7 @@ def audit_log(
     user: str | None = None,
     action: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[AuditOut]:
     """Every control action, newest first (who, what, on what, when, from where)."""
     entries = c.accounts.audit_log(limit, offset, user, action)

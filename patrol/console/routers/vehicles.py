@@ -3,7 +3,6 @@ server-sent events), and operator commands relayed to the controller that holds 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -12,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel
 
-from patrol.console.deps import OPERATOR, audit, console, page, require
+from patrol.console.deps import OPERATOR, RowId, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
 from patrol.console.templating import render
@@ -67,9 +66,9 @@ async def stream_vehicles(
         version, quiet = -1, 0.0
         while not await request.is_disconnected():
             if c.fleet.version != version:
-                state = c.fleet.state()
-                version, quiet = state["version"], 0.0
-                yield f"data: {json.dumps(state, ensure_ascii=False)}\n\n"
+                version, event = c.fleet.event()
+                quiet = 0.0
+                yield event
             elif quiet >= KEEPALIVE_S:
                 quiet = 0.0
                 yield ": keepalive\n\n"
@@ -82,7 +81,7 @@ async def stream_vehicles(
 
 @router.post("/api/vehicles/{sortie_id}/command")
 def command_vehicle(
-    sortie_id: int,
+    sortie_id: RowId,
     body: Command,
     request: Request,
     c: Annotated[Console, Depends(console)],

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[3]
 OUT = ROOT / "out" / "browser"
 SAMPLE = ROOT / "data" / "sample"
 K = 20.0
+TOWNSHIP_HOME = {"lat": 27.57, "lon": 119.71, "alt": 200}
 MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
               "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
 
@@ -62,6 +63,7 @@ def site(tmp_path: Path):  # type: ignore[no-untyped-def]
         console.simulated = [SimVehicle(0, 1, "127.0.0.1", sim.port, sim.ports[1])]
         for name, role in (("操作员", "operator"), ("审核员", "reviewer"), ("王小明", "staff")):
             console.accounts.add_user(name, role, PASSWORD)
+        console.site.change({"home": TOWNSHIP_HOME}, (), "管理员")  # as an admin sets it
         with served(create_app(console.settings, console)) as url:
             try:
                 yield url, console, sim
@@ -205,6 +207,7 @@ def test_the_whole_walk(browser, site, tmp_path: Path) -> None:  # type: ignore[
 def test_draw_a_grid_on_the_map(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     console = Console(make_settings(tmp_path))
     console.accounts.add_user("操作员", "operator", PASSWORD)
+    console.site.change({"home": TOWNSHIP_HOME}, (), "管理员")  # the maps open there
     with served(create_app(console.settings, console)) as url:
         page = browser.new_page(viewport={"width": 1200, "height": 800})
         page.on("dialog", lambda dialog: dialog.accept("新村 Xincun"))

@@ -128,3 +128,18 @@ def test_staff_see_only_their_flags_and_mark_them_handled(as_role, console) -> N
         (e.action, e.target) for e in console.accounts.audit_log(user="王小明")
     ]
     assert as_role("operator").get("/api/staff/flags").status_code == 403
+
+
+def test_operators_see_where_the_open_flags_are(as_role, console) -> None:
+    ids = record_flags(console.flags)
+    as_role("reviewer").post(f"/api/flags/{ids[1]}/review", json={"action": "dismiss"})
+    op = as_role("operator")
+    positions = op.get("/api/flags/positions").json()
+    assert {f["id"] for f in positions} == set(ids) - {ids[1]}
+    first = next(f for f in positions if f["id"] == ids[0])
+    assert first["grid"] == "上洋村 Shangyang" and first["count"] == 8
+    assert "crop" not in first and "detail" not in first  # the pictures stay with reviewers
+    everything = op.get("/api/flags/positions?open_only=false&patrol_id=1").json()
+    assert ids[1] in {f["id"] for f in everything} and {f["patrol_id"] for f in everything} == {1}
+    assert op.get("/api/flags").status_code == 403
+    assert as_role("staff").get("/api/flags/positions").status_code == 403

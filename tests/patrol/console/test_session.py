@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from patrol.console.app import create_app
 from patrol.console.services import Console
-from tests.patrol.console.conftest import PASSWORD, make_settings, sign_in
+from tests.patrol.console.conftest import PASSWORD, make_settings
 
 
 def test_sign_in_sets_a_strict_httponly_cookie_and_returns_the_csrf_token(anon) -> None:
@@ -150,15 +150,3 @@ def test_pages_send_a_stranger_to_sign_in_and_a_user_to_their_start_page(anon, a
     page = as_role("admin").get("/admin")
     assert page.status_code == 200 and 'name="csrf-token"' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-
-
-def test_request_bodies_over_the_limit_are_refused(tmp_path) -> None:
-    console = Console(make_settings(tmp_path, max_upload_bytes=1024))
-    console.accounts.add_user("admin", "admin", PASSWORD)
-    with TestClient(create_app(console.settings, console), base_url="http://127.0.0.1") as c:
-        sign_in(c, "admin")
-        response = c.post(
-            "/api/users", content=b"x" * 5000, headers={"Content-Type": "application/json"}
-        )
-        assert response.status_code == 413 and "limit" in response.json()["error"]
-    console.stop()

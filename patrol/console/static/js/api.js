@@ -1,6 +1,9 @@
 // The console's JSON API from the browser: CSRF header, errors shown next to their fields,
 // and a small DOM builder that only ever sets text (never HTML) from data.
 
+// the site settings an admin set (map tiles, plan defaults, the township's home), from the page
+export const site = JSON.parse(document.getElementById("site-settings")?.textContent || "{}") || {};
+
 export const csrfToken = () =>
   document.querySelector('meta[name="csrf-token"]')?.content || "";
 

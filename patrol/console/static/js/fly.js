@@ -1,5 +1,5 @@
 import { api, el, showErrors, clearErrors, confirmAction, when } from "./api.js";
-import { makeMap, gridsLayer, fit, routeColor, nameTooltip } from "./map.js";
+import { makeMap, zoneLayers, fit, routeColor, nameTooltip, broadcastLayer, drawFlags, layerSwitch, LAYER } from "./map.js";
 
 const map = makeMap("map");
 const form = document.getElementById("launch-form");
@@ -9,7 +9,12 @@ const trails = new Map();
 let plans = [];
 let hasGrids = false;
 let vehicles = [];
-let planRoutes = L.layerGroup().addTo(map);
+let gridCollection = { features: [] };
+const planRoutes = L.layerGroup().addTo(map);
+const vehicleLayer = L.layerGroup().addTo(map);
+const broadcastZones = L.featureGroup().addTo(map);
+const flagLayer = L.layerGroup().addTo(map);
+const notices = new Map(); // sortie -> what the last command answered
 
 const ACTIONS = [
   ["pause", "Pause 暂停", "Pause (hold position)? 暂停（悬停）？"],
@@ -20,8 +25,14 @@ const ACTIONS = [
 
 async function init() {
   const [grids, planList] = await Promise.all([api("GET", "/api/grids"), api("GET", "/api/plans")]);
-  fit(map, gridsLayer(grids).addTo(map));
+  gridCollection = grids;
+  const zones = zoneLayers(grids);
+  zones.grids.addTo(map);
+  zones.noFly.addTo(map);
+  fit(map, L.featureGroup([zones.grids, zones.noFly]));
   hasGrids = grids.features.length > 0;
+  layerSwitch(map, { [LAYER.grids]: zones.grids, [LAYER.noFly]: zones.noFly, [LAYER.routes]: planRoutes,
+    [LAYER.vehicles]: vehicleLayer, [LAYER.broadcast]: broadcastZones, [LAYER.flags]: flagLayer });
   plans = planList;
   form.plan_id.replaceChildren(...plans.map((p) => el("option", { value: p.id }, `${p.name} (${p.sorties} sortie 架次)`)));
   const wanted = new URLSearchParams(location.search).get("plan");
@@ -32,6 +43,8 @@ async function init() {
   listen();
   refreshLaunches();
   setInterval(refreshLaunches, 3000);
+  refreshFlags();
+  setInterval(refreshFlags, 5000);
 }
 
 async function refreshVehicles() {
@@ -43,14 +56,21 @@ async function drawSortieChoices() {
   const box = document.getElementById("sortie-vehicles");
   if (!plan) return box.replaceChildren(el("p", { class: "muted" }, "Save a plan first. 请先保存航线。"));
   const free = vehicles.filter((v) => !v.busy);
-  box.replaceChildren(...Array.from({ length: plan.sorties }, (_, i) =>
+  const choices = Array.from({ length: plan.sorties }, (_, i) =>
     el("label", {}, `Sortie 架次 ${i + 1} → `,
       el("select", { name: "connect", "data-sortie": i + 1 },
-        ...vehicles.map((v, j) => el("option", { value: v.connect, disabled: v.busy, selected: free[i] === v },
-          `${v.simulated ? `sim 模拟 v${v.sysid}` : v.connect}${v.busy ? " (busy 占用)" : ""}`))))));
+        ...vehicles.map((v) => el("option", { value: v.connect, disabled: v.busy, selected: free[i] === v },
+          `${v.simulated ? `sim 模拟 v${v.sysid}` : v.connect}${v.busy ? " (busy 占用)" : ""}`)))));
+  box.replaceChildren(...(vehicles.length ? choices : [el("p", { class: "warn" },
+    "No vehicle to launch on 没有可用的飞机: start the console with patrol serve --connect URL (or --sim N).")]));
   const detail = await api("GET", `/api/plans/${plan.id}`);
   planRoutes.clearLayers();
-  detail.routes.forEach((r, i) => planRoutes.addLayer(L.geoJSON(r, { style: { color: routeColor(i + 1), weight: 2, opacity: 0.5, dashArray: "6 4" } })));
+  detail.routes.forEach((r, i) => {
+    const line = L.geoJSON(r, { style: { color: routeColor(i + 1), weight: 2, opacity: 0.6, dashArray: "6 4" } });
+    nameTooltip(line, `${plan.name} · sortie 架次 ${i + 1}`);
+    planRoutes.addLayer(line);
+  });
+  broadcastLayer(gridCollection, detail.broadcast, broadcastZones);
   if (!hasGrids) fit(map, L.featureGroup(planRoutes.getLayers()));
 }
 
@@ -100,17 +120,43 @@ function card(s) {
     s.controller ? el("div", { class: "actions" }, ...ACTIONS.map(([action, label, question]) =>
       el("button", { type: "button", class: action === "land" || action === "rtl" ? "danger" : "", "data-action": action,
         onclick: () => command(s.sortie, action, question) }, label))) : null,
+    notices.has(s.sortie) ? el("p", { class: `notice ${notices.get(s.sortie).ok ? "ok" : "bad"}`, role: "status" }, notices.get(s.sortie).text) : null,
     el("details", {}, el("summary", {}, "Events 事件"),
       el("ul", { class: "checks" }, ...s.events.slice().reverse().map((e) => el("li", {}, `${new Date(e.at * 1000).toLocaleTimeString("zh-CN", { hour12: false })} ${e.text}`)))));
 }
 
 async function command(sortie, action, question) {
-  if (!confirmAction(`Sortie ${sortie}: ${question}`)) return;
-  try { await api("POST", `/api/vehicles/${sortie}/command`, { action }); }
-  catch (error) { alert(error.message); }
+  if (!confirmAction(`Sortie 架次 ${sortie}: ${question}`)) return;
+  const label = ACTIONS.find(([a]) => a === action)[1];
+  try {
+    const answer = await api("POST", `/api/vehicles/${sortie}/command`, { action });
+    notices.set(sortie, { ok: true, text: `${label}: sent 已发送${answer.detail ? ` — ${answer.detail}` : ""}` });
+  } catch (error) {
+    notices.set(sortie, { ok: false, text: `${label}: refused 未执行 — ${error.message}` });
+  }
+  if (lastState) render(lastState);
 }
 
+// the flags still open (new, confirmed, assigned): where the camera saw something
+async function refreshFlags() {
+  try { drawFlags(await api("GET", "/api/flags/positions"), flagLayer); } catch { /* next time */ }
+}
+
+// one plain line at the top for every vehicle whose link is lost
+function linkBanner(sorties) {
+  const lost = sorties.filter((s) => s.controller && s.link_lost);
+  const banner = document.getElementById("link-banner");
+  banner.hidden = lost.length === 0;
+  banner.replaceChildren(...lost.map((s) => el("p", {},
+    `LINK LOST 链路中断 — vehicle 飞机 v${s.sysid ?? "?"} (sortie 架次 ${s.sortie})`,
+    s.telemetry?.heard_s_ago != null ? `: last heard ${Math.round(s.telemetry.heard_s_ago)} s ago 已 ${Math.round(s.telemetry.heard_s_ago)} 秒无信号` : "",
+    ". The aircraft follows its own failsafe (RTL); commands cannot reach it until the link returns. 飞机将按失控保护自动返航，链路恢复前无法下达指令。")));
+}
+
+let lastState = null;
 function render(state) {
+  lastState = state;
+  linkBanner(state.sorties);
   const open = new Set([...list.querySelectorAll("details[open] > summary")].map((s) => s.closest("article").dataset.sortie + s.textContent.slice(0, 6)));
   list.replaceChildren(...(state.sorties.length ? state.sorties.map(card) : [el("p", { class: "muted" }, "No vehicle flying. 暂无飞行中的飞机。")]));
   list.querySelectorAll("details > summary").forEach((s) => {
@@ -122,14 +168,15 @@ function render(state) {
     const colour = s.link_lost ? "#c62828" : routeColor(s.sortie);
     let marker = markers.get(s.sortie);
     if (!marker) {
-      marker = L.circleMarker([t.lat, t.lon], { radius: 8, weight: 2, color: "#000", fillOpacity: 1 }).addTo(map);
+      marker = L.circleMarker([t.lat, t.lon], { radius: 8, weight: 2, color: "#000", fillOpacity: 1 }).addTo(vehicleLayer);
       marker.bindTooltip(el("span", {}, `v${s.sysid}`), { permanent: true, direction: "right" });
       markers.set(s.sortie, marker);
     }
-    marker.setLatLng([t.lat, t.lon]).setStyle({ fillColor: colour });
+    marker.setLatLng([t.lat, t.lon]).setStyle({ fillColor: colour, color: s.link_lost ? "#c62828" : "#000", weight: s.link_lost ? 4 : 2 });
+    marker.setTooltipContent(el("span", {}, s.link_lost ? `v${s.sysid} LINK LOST 链路中断` : `v${s.sysid}`));
     marker.getElement?.()?.setAttribute("data-vehicle", s.sortie);
     let trail = trails.get(s.sortie);
-    if (!trail) { trail = L.polyline([], { color: routeColor(s.sortie), weight: 3 }).addTo(map); trails.set(s.sortie, trail); }
+    if (!trail) { trail = L.polyline([], { color: routeColor(s.sortie), weight: 3 }).addTo(vehicleLayer); trails.set(s.sortie, trail); }
     trail.setLatLngs(s.trail);
   }
 }

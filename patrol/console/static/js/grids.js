@@ -1,8 +1,10 @@
 import { api, el, showErrors, clearErrors, confirmAction } from "./api.js";
-import { makeMap, gridsLayer, fit } from "./map.js";
+import { makeMap, zoneLayers, fit, layerSwitch, LAYER } from "./map.js";
 
 const map = makeMap("map");
-let layer = null;
+const grids = L.featureGroup().addTo(map);
+const noFly = L.featureGroup().addTo(map);
+layerSwitch(map, { [LAYER.grids]: grids, [LAYER.noFly]: noFly });
 const listBody = document.querySelector("#grid-list tbody");
 
 map.pm.addControls({
@@ -17,11 +19,12 @@ function area(m2) {
 
 async function load(fitMap = false) {
   const collection = await api("GET", "/api/grids");
-  layer?.remove();
-  layer = gridsLayer(collection, (feature, shape) => {
+  const zones = zoneLayers(collection, (feature, shape) => {
     shape.on("pm:update", () => reshape(feature, shape));
-  }).addTo(map);
-  if (fitMap) fit(map, layer);
+  });
+  grids.clearLayers().addLayer(zones.grids);
+  noFly.clearLayers().addLayer(zones.noFly);
+  if (fitMap) fit(map, L.featureGroup([zones.grids, zones.noFly]));
   listBody.replaceChildren(...collection.features.map((f) => row(f)));
 }
 
@@ -32,11 +35,21 @@ function row(feature) {
     try { await api("PATCH", `/api/grids/${p.id}`, { name: name.value }); await load(); }
     catch (error) { alert(error.message); name.value = p.name; }
   });
-  return el("tr", { "data-grid": p.name },
+  const kind = el("select", { "aria-label": `kind of ${p.name}`, onchange: () => rekind(p, kind) },
+    el("option", { value: "grid", selected: p.kind === "grid" }, "grid 网格"),
+    el("option", { value: "no_fly", selected: p.kind === "no_fly" }, "no-fly 禁飞区"));
+  return el("tr", { "data-grid": p.name, "data-kind": p.kind },
     el("td", {}, name),
-    el("td", {}, p.kind === "no_fly" ? "no-fly 禁飞" : "grid 网格"),
+    el("td", {}, kind),
     el("td", {}, area(p.area_m2)),
     el("td", {}, el("button", { type: "button", class: "danger", onclick: () => remove(p) }, "Delete 删除")));
+}
+
+async function rekind(p, select) {
+  const label = select.value === "no_fly" ? "a no-fly zone 禁飞区" : "a grid 网格";
+  if (!confirmAction(`Make ${p.name} ${label}? 确认修改类型？`)) { select.value = p.kind; return; }
+  try { await api("PATCH", `/api/grids/${p.id}`, { kind: select.value }); } catch (error) { alert(error.message); }
+  await load();
 }
 
 async function remove(p) {
@@ -52,11 +65,12 @@ async function reshape(feature, shape) {
 }
 
 map.on("pm:create", async ({ layer: drawn }) => {
-  const name = window.prompt("Name of the new grid 新网格名称");
+  const kind = document.getElementById("draw-kind").value;
+  const name = window.prompt(kind === "no_fly" ? "Name of the new no-fly zone 新禁飞区名称" : "Name of the new grid 新网格名称");
   const geometry = drawn.toGeoJSON().geometry;
   drawn.remove();
   if (!name) return;
-  try { await api("POST", "/api/grids", { name, geometry }); }
+  try { await api("POST", "/api/grids", { name, geometry, kind }); }
   catch (error) { alert(error.message); }
   await load();
 });

@@ -1,5 +1,5 @@
-import { api, el, showErrors, clearErrors, confirmAction } from "./api.js";
-import { makeMap, gridsLayer, fit, routeColor, nameTooltip } from "./map.js";
+import { api, el, showErrors, clearErrors, confirmAction, site } from "./api.js";
+import { makeMap, zoneLayers, fit, routeColor, nameTooltip, broadcastLayer, layerSwitch, LAYER } from "./map.js";
 
 const map = makeMap("map");
 const form = document.getElementById("plan-form");
@@ -7,24 +7,42 @@ const choices = document.getElementById("grid-choices");
 const broadcastBox = document.getElementById("broadcast-choices");
 let grids = [];
 let messages = [];
-let routes = L.layerGroup().addTo(map);
+const routes = L.layerGroup().addTo(map);
+const broadcastZones = L.featureGroup().addTo(map);
+const homeLayer = L.layerGroup().addTo(map);
+let collection = { features: [] };
 let home = null;
 
 const minutes = (s) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}`;
 const km = (m) => `${(m / 1000).toFixed(2)} km`;
 
 async function init() {
-  const [collection, options, library] = await Promise.all([
+  const [gridList, options, library] = await Promise.all([
     api("GET", "/api/grids"),
     api("GET", "/api/plans/options"),
     api("GET", "/api/messages").catch(() => []),
   ]);
   messages = library;
+  collection = gridList;
   grids = collection.features.filter((f) => f.properties.kind === "grid");
-  fit(map, gridsLayer(collection).addTo(map));
+  const zones = zoneLayers(collection);
+  zones.grids.addTo(map);
+  zones.noFly.addTo(map);
+  fit(map, L.featureGroup([zones.grids, zones.noFly]));
+  layerSwitch(map, { [LAYER.grids]: zones.grids, [LAYER.noFly]: zones.noFly, [LAYER.routes]: routes,
+    [LAYER.broadcast]: broadcastZones, [LAYER.home]: homeLayer });
   form.camera.append(...options.cameras.map((c) => el("option", { value: c }, c)));
   choices.replaceChildren(...grids.map((f) =>
     el("label", {}, el("input", { type: "checkbox", name: "grid", value: f.id, onchange: drawBroadcast }), ` ${f.properties.name}`)));
+  // the site's defaults (Admin page), until the operator types others
+  form.alt.value = site.plan_alt_m ?? "";
+  form.speed.value = site.plan_speed_ms ?? "";
+  form.spacing.value = site.plan_spacing_m ?? "";
+  if (site.home) {
+    form.home_lat.value = site.home.lat;
+    form.home_lon.value = site.home.lon;
+    form.home_alt.value = site.home.alt;
+  }
   setHome();
   await loadPlans();
 }
@@ -35,13 +53,23 @@ function chosenGrids() {
 
 function drawBroadcast() {
   const ids = chosenGrids();
-  if (!ids.length) return broadcastBox.replaceChildren(el("p", { class: "muted" }, "Pick grids first. 先选择网格。"));
-  broadcastBox.replaceChildren(...ids.map((id) => {
+  // keep what was picked for the zones still chosen
+  const picked = new Map([...broadcastBox.querySelectorAll("select[data-zone]")]
+    .map((s) => [Number(s.dataset.zone), new Set([...s.selectedOptions].map((o) => Number(o.value)))]));
+  if (!ids.length) broadcastBox.replaceChildren(el("p", { class: "muted" }, "Pick grids first. 先选择网格。"));
+  else broadcastBox.replaceChildren(...ids.map((id) => {
     const grid = grids.find((g) => g.id === id);
     return el("label", {}, `${grid.properties.name}: `,
-      el("select", { multiple: true, "data-zone": id, "aria-label": `messages for ${grid.properties.name}` },
-        ...messages.map((m) => el("option", { value: m.id }, `${m.title} (${m.language})`))));
+      el("select", { multiple: true, "data-zone": id, "aria-label": `messages for ${grid.properties.name}`, onchange: drawZones },
+        ...messages.map((m) => el("option", { value: m.id, selected: picked.get(id)?.has(m.id) }, `${m.title} (${m.language})`))));
   }));
+  drawZones();
+}
+
+// the zones given a playlist on the form, shown on the map as the plan's broadcast zones
+function drawZones() {
+  const zones = request().broadcast.map((z) => ({ grid: grids.find((g) => g.id === z.grid_id).properties.name, messages: z.messages }));
+  broadcastLayer(collection, { zones }, broadcastZones);
 }
 
 function num(name) {
@@ -57,8 +85,12 @@ function request() {
     name: form.name.value, grid_ids: chosenGrids(), pattern: form.pattern.value, alt: num("alt"),
     speed: num("speed"), spacing: form.camera.value ? null : num("spacing"), camera: form.camera.value || null,
     overlap: num("overlap"), endurance_min: num("endurance_min"), loiter: num("loiter"),
-    home: { lat: num("home_lat"), lon: num("home_lon"), alt: num("home_alt") ?? 0 }, broadcast,
+    broadcast,
   };
+  // no home typed: the township's (Admin page), or the API says one is needed
+  if (num("home_lat") !== null || num("home_lon") !== null) {
+    body.home = { lat: num("home_lat"), lon: num("home_lon"), alt: num("home_alt") ?? 0 };
+  }
   for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
   return body;
 }
@@ -67,7 +99,7 @@ function setHome() {
   const lat = num("home_lat"), lon = num("home_lon");
   if (lat === null || lon === null) return;
   home?.remove();
-  home = L.circleMarker([lat, lon], { radius: 7, color: "#000", fillColor: "#ffd166", fillOpacity: 1 }).addTo(map);
+  home = L.circleMarker([lat, lon], { radius: 7, color: "#000", fillColor: "#ffd166", fillOpacity: 1 }).addTo(homeLayer);
   nameTooltip(home, "home 起飞点");
 }
 form.home_lat.addEventListener("change", setHome);
@@ -145,6 +177,7 @@ async function loadPlans() {
 async function showSaved(id) {
   const p = await api("GET", `/api/plans/${id}`);
   routes.clearLayers();
+  broadcastLayer(collection, p.broadcast, broadcastZones);
   p.routes.forEach((r, i) => routes.addLayer(L.geoJSON(r, { style: { color: routeColor(i + 1), weight: 3 } })));
   fit(map, L.featureGroup(routes.getLayers()));
 }

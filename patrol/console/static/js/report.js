@@ -1,5 +1,5 @@
 import { api, el, when, showErrors, clearErrors } from "./api.js";
-import { makeMap, gridsLayer, routeColor, nameTooltip, fit } from "./map.js";
+import { makeMap, zoneLayers, routeColor, nameTooltip, fit, broadcastLayer, drawFlags, layerSwitch, LAYER } from "./map.js";
 
 const id = document.getElementById("report").dataset.patrol;
 const map = makeMap("map");
@@ -8,25 +8,31 @@ const minutes = (a, b) => (a && b ? `${Math.round((new Date(b) - new Date(a)) / 
 
 async function load() {
   const [r, grids] = await Promise.all([api("GET", `/api/patrols/${id}/report`), api("GET", "/api/grids").catch(() => null)]);
-  if (grids) gridsLayer(grids).addTo(map);
+  const zones = grids ? zoneLayers(grids) : {};
+  zones.grids?.addTo(map);
+  zones.noFly?.addTo(map);
   document.getElementById("report-title").textContent = `Patrol 巡逻 ${r.id}: ${r.name}`;
   document.getElementById("report-line").textContent = `${when(r.created_at)} · ${r.status} · ${r.sorties.length} sortie(s) 架次 · ${r.flags.length} flag(s) 标记`;
-  const routes = L.featureGroup().addTo(map);
+  const planned = L.featureGroup().addTo(map);
+  const flownLayer = L.featureGroup().addTo(map);
   r.sorties.forEach((s, i) => {
     const colour = routeColor(i + 1);
-    routes.addLayer(L.geoJSON(s.planned, { style: { color: colour, weight: 2, opacity: 0.5, dashArray: "6 4" } }));
+    const line = L.geoJSON(s.planned, { style: { color: colour, weight: 2, opacity: 0.6, dashArray: "6 4" } });
+    nameTooltip(line, `sortie 架次 ${s.id} planned 计划航线`);
+    planned.addLayer(line);
     if (s.flown.coordinates.length > 1) {
       const flown = L.geoJSON(s.flown, { style: { color: colour, weight: 4 } });
-      nameTooltip(flown, `sortie ${s.id} flown 实际航迹`);
-      routes.addLayer(flown);
+      nameTooltip(flown, `sortie 架次 ${s.id} flown 实际航迹`);
+      flownLayer.addLayer(flown);
     }
   });
-  for (const f of r.flags) {
-    const m = L.circleMarker([f.lat, f.lon], { radius: 7, color: f.kind === "gathering" ? "#ef6c00" : "#6a1b9a" });
-    nameTooltip(m, `#${f.id} ${KIND[f.kind]} × ${f.count}`);
-    routes.addLayer(m);
-  }
-  fit(map, routes);
+  const flags = drawFlags(r.flags, L.featureGroup().addTo(map));
+  // the zones the aircraft broadcast over (from the play logs)
+  const played = [...new Set(r.sorties.flatMap((s) => s.plays.map((p) => p.zone)))];
+  const zonesPlayed = grids ? broadcastLayer(grids, { zones: played.map((grid) => ({ grid, messages: [...new Set(r.sorties.flatMap((s) => s.plays).filter((p) => p.zone === grid).map((p) => p.title))] })) }).addTo(map) : null;
+  layerSwitch(map, { [LAYER.grids]: zones.grids, [LAYER.noFly]: zones.noFly, [LAYER.routes]: planned,
+    [LAYER.flown]: flownLayer, [LAYER.broadcast]: zonesPlayed, [LAYER.flags]: flags });
+  fit(map, L.featureGroup([planned, flownLayer, flags]));
   document.querySelector("#sorties tbody").replaceChildren(...r.sorties.map((s) =>
     el("tr", {}, el("td", {}, s.id), el("td", {}, `v${s.vehicle ?? "?"} ${s.connect}`), el("td", {}, s.status),
       el("td", {}, `${(s.distance_m / 1000).toFixed(2)} km, ${s.waypoints_reached} waypoints 航点`),

@@ -1,5 +1,5 @@
 import { api, el, showErrors, clearErrors, when, confirmAction } from "./api.js";
-import { makeMap, gridsLayer, nameTooltip } from "./map.js";
+import { makeMap, zoneLayers, nameTooltip, layerSwitch, LAYER, FLAG_COLORS } from "./map.js";
 
 const KIND = { gathering: "gathering 聚集", no_mask: "no mask 未戴口罩" };
 const STATE = { new: "new 新", confirmed: "confirmed 已确认", assigned: "assigned 已指派",
@@ -44,7 +44,7 @@ async function load() {
       el("div", { class: "muted" }, `${f.grid || "—"} · ${when(f.last_seen)}${f.assigned_to ? ` · → ${f.assigned_to}` : ""}`))));
   markers.clearLayers();
   for (const f of result.flags) {
-    const m = L.circleMarker([f.lat, f.lon], { radius: 6 + Math.min(f.count, 10), color: f.kind === "gathering" ? "#ef6c00" : "#6a1b9a" });
+    const m = L.circleMarker([f.lat, f.lon], { radius: 6 + Math.min(f.count, 10), color: FLAG_COLORS[f.kind] || "#444" });
     nameTooltip(m, `#${f.id} ${KIND[f.kind]} × ${f.count}`);
     m.on("click", () => show(f.id));
     markers.addLayer(m);
@@ -99,7 +99,10 @@ filters.addEventListener("submit", (e) => e.preventDefault());
 async function init() {
   const [staff, grids] = await Promise.all([api("GET", "/api/users/staff"), api("GET", "/api/grids").catch(() => null)]);
   form.assignee.replaceChildren(...staff.map((name) => el("option", { value: name }, name)));
-  if (grids) gridsLayer(grids).addTo(map);
+  const zones = grids ? zoneLayers(grids) : {};
+  zones.grids?.addTo(map);
+  zones.noFly?.addTo(map);
+  layerSwitch(map, { [LAYER.grids]: zones.grids, [LAYER.noFly]: zones.noFly, [LAYER.flags]: markers });
   await load();
   setInterval(load, 3000); // the follow-up of each flag, as the staff changes it
 }
