@@ -147,6 +147,7 @@ class Telemetry:
         self._chunks: dict[int, list[str]] = {}
         self._boot_s: float | None = None
         self._beat_interval: float | None = None  # wall seconds between vehicle heartbeats
+        self._heard: dict[int, float] = {}  # message id -> when it last arrived (monotonic)
         # vehicle seconds of the last silence: last timestamp before it, first after
         self.last_clock_gap: tuple[float, float] | None = None
         channel.add_listener(self._on_message)
@@ -180,30 +181,32 @@ class Telemetry:
             return None
         return self.channel.timebase.vehicle(time.monotonic() - at)
 
-    def request_streams(self, rates: dict[int, float] | None = None, rounds: int = 4) -> bool:
+    def request_streams(self, rates: dict[int, float] | None = None, rounds: int = 6) -> bool:
         """Ask for the telemetry this controller uses (SET_MESSAGE_INTERVAL per message, as
-        MAVSDK does; ArduPilot and the simulator both take it), re-sending those not
-        acknowledged, and the home position. True when every interval was acknowledged."""
+        MAVSDK does; ArduPilot and the simulator both take it), and the home position. A request
+        counts as taken when its message arrives (a COMMAND_ACK names no message, and either
+        can be lost): those not heard within two of their intervals are asked for again, up to
+        ``rounds`` times. True when every message was heard."""
         ch = self.channel
-        wanted = dict(rates or DEFAULT_RATES)
         command = mavlink.MAV_CMD_SET_MESSAGE_INTERVAL
-        pending = dict(wanted)
-        with ch.inbox("COMMAND_ACK", predicate=lambda m: m.command == command) as box:
-            for _round in range(rounds):
-                for msgid, hz in pending.items():
-                    ch.send(
-                        mavlink.MAVLink_command_long_message(
-                            ch.sysid, ch.compid, command, 0, msgid, 1e6 / hz, 0, 0, 0, 0, 0
-                        )
+        pending = dict(rates or DEFAULT_RATES)
+        asked = time.monotonic()
+        for _round in range(rounds):
+            for msgid, hz in pending.items():
+                ch.send(
+                    mavlink.MAVLink_command_long_message(
+                        ch.sysid, ch.compid, command, 0, msgid, 1e6 / hz, 0, 0, 0, 0, 0
                     )
-                # ACKs carry no message id: count them, in order of sending
-                deadline = time.monotonic() + ch.rtt.timeout * 2
-                acked = 0
-                while acked < len(pending) and (box.get_until(deadline)) is not None:
-                    acked += 1
-                if acked >= len(pending):
-                    pending = {}
+                )
+            wait = ch.rtt.timeout * 2 + ch.timebase.wall(2.0 / min(pending.values()))
+            deadline = time.monotonic() + wait
+            while True:
+                pending = {m: hz for m, hz in pending.items() if self._heard.get(m, 0.0) < asked}
+                if not pending or time.monotonic() >= deadline:
                     break
+                time.sleep(min(0.05, wait / 10))
+            if not pending:
+                break
         self.request_home()
         return not pending
 
@@ -257,6 +260,7 @@ class Telemetry:
 
     # -- message handling (reader thread) ---------------------------------------------------
     def _on_message(self, msg: Message) -> None:
+        self._heard[msg.get_msgId()] = time.monotonic()
         boot_ms = getattr(msg, "time_boot_ms", None)
         if boot_ms is not None:
             boot_s = boot_ms / 1000.0

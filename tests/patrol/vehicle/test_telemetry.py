@@ -118,3 +118,41 @@ def test_vehicle_clock_wait_and_link_silence() -> None:
     assert 0.09 < time.monotonic() - started < 0.6
     channel.feed(mavlink.MAVLink_attitude_message(15_000, 0, 0, 0, 0, 0, 0))
     assert telemetry.last_clock_gap == (11.5, 15.0)
+
+
+class StreamingAutopilot(FakeChannel):
+    """Answers SET_MESSAGE_INTERVAL by sending that message, but loses the first request for
+    each of ``lose_first`` (a lossy link), as the COMMAND_ACK of every request would say
+    nothing of which message it answers."""
+
+    sysid, compid = 1, 1
+
+    class rtt:  # noqa: N801  (the channel's round-trip estimator, as VehicleChannel has)
+        timeout = 0.05
+
+    def __init__(self, lose_first: set[int]) -> None:
+        super().__init__()
+        self.lose = set(lose_first)
+        self.requests: list[int] = []
+
+    def send(self, msg) -> None:
+        if msg.get_type() != "COMMAND_LONG":
+            return
+        if msg.command != mavlink.MAV_CMD_SET_MESSAGE_INTERVAL:
+            return
+        msgid = int(msg.param1)
+        self.requests.append(msgid)
+        if msgid in self.lose:
+            self.lose.discard(msgid)
+            return
+        sample = mavlink.mavlink_map[msgid]
+        self.feed(sample(*[0] * len(sample.fieldnames)))
+
+
+def test_a_stream_request_lost_on_the_link_is_asked_again_until_its_message_arrives() -> None:
+    gps = mavlink.MAVLINK_MSG_ID_GPS_RAW_INT
+    channel = StreamingAutopilot({gps})
+    telemetry = Telemetry(channel)
+    assert telemetry.request_streams({gps: 1.0, mavlink.MAVLINK_MSG_ID_SYS_STATUS: 1.0})
+    assert channel.requests.count(gps) == 2
+    assert channel.requests.count(mavlink.MAVLINK_MSG_ID_SYS_STATUS) == 1
