@@ -127,7 +127,7 @@ class StreamingAutopilot(FakeChannel):
 
     sysid, compid = 1, 1
 
-    class rtt:  # noqa: N801  (the channel's round-trip estimator, as VehicleChannel has)
+    class rtt:  # the channel's round-trip estimator, as VehicleChannel has
         timeout = 0.05
 
     def __init__(self, lose_first: set[int]) -> None:
