@@ -167,11 +167,13 @@ def test_agent_command_on_a_signed_simulated_aircraft(tmp_path, data_dir):
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--max-mb", "nan", "--max-mb must be over 0"),
-        ("--max-mb", "inf", "--max-mb must be over 0"),
-        ("--max-seconds", "nan", "--max-seconds must be over 0"),
-        ("--max-seconds", "-inf", "--max-seconds must be over 0"),
-        ("--target", "nan", "loudness target nan LUFS is outside"),
+        ("--max-mb", "nan", "argument --max-mb: 'nan' is not a finite number"),
+        ("--max-mb", "inf", "argument --max-mb: 'inf' is not a finite number"),
+        ("--max-mb", "0", "--max-mb must be over 0"),
+        ("--max-mb", "1e9", "--max-mb must be over 0 and at most 500"),
+        ("--max-seconds", "nan", "argument --max-seconds: 'nan' is not a finite number"),
+        ("--max-seconds", "-5", "--max-seconds must be over 0"),
+        ("--target", "nan", "argument --target: 'nan' is not a finite number"),
         ("--target", "-1000", "loudness target -1000 LUFS is outside"),
     ],
 )

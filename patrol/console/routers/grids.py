@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from shapely.geometry import mapping, shape
 
 from missions.errors import GridFileError
-from missions.grids import Grid, geodesic_area, load_grids
+from missions.grids import Grid, geodesic_area, load_grids, read_grids
 from patrol.console.deps import OPERATOR, RowId, audit, console, page, require
 from patrol.console.errors import ApiError
 from patrol.console.services import Console
@@ -98,11 +98,13 @@ def import_grids(
     problem saves nothing and answers 400 with ``problems``, one line per feature."""
     with saved_upload(file, GRID_FILES, c.site.current.max_upload_bytes) as (path, shown):
         try:
-            grids: list[Grid] = load_grids(path, repair=repair)
+            read = read_grids(path, repair=repair)
         except GridFileError as exc:
             problems = _problems(exc, path, shown)
             message = f"{shown}: {len(problems)} problem(s), nothing imported"
             raise ApiError(400, message, {"file": problems[0]}, problems) from None
+    grids: list[Grid] = read.grids
+    notice = read.notice(pins_used=False, hover_hint=False)
     try:
         stored = c.planning.add_grids(
             [
@@ -117,7 +119,9 @@ def import_grids(
         raise ApiError(409, f"{shown}: {exc}; nothing imported", {"file": str(exc)}) from None
     audit(request, user, "grids-import", shown, f"{len(stored)} {kind}")
     repairs = [f"{g.name}: {r}" for g in grids for r in g.repairs]
-    return {"imported": [feature(g) for g in stored], "repairs": repairs}
+    # what was not imported (pins, paths) and why, in the file's own words for the operator
+    left_out = [notice.replace(str(path), shown)] if notice else []
+    return {"imported": [feature(g) for g in stored], "repairs": repairs, "left_out": left_out}
 
 
 def _json_safe(properties: dict) -> dict:

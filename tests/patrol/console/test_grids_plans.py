@@ -57,12 +57,25 @@ def test_an_invalid_file_lists_every_problem_by_feature_and_saves_nothing(as_rol
     response = op.post("/api/grids/import", files=files)
     assert response.status_code == 400
     body = response.json()
-    assert len(body["problems"]) == 2
+    assert len(body["problems"]) == 1  # the pin is no problem: it is left out (below)
     assert body["problems"][0].startswith("村界.geojson: feature 2 '蝴蝶结': ")
     assert "Self-intersection" in body["problems"][0] or "self" in body["problems"][0].lower()
-    assert "feature 3 '点': is a Point, not a polygon" in body["problems"][1]
     assert "/tmp" not in json.dumps(body) and "upload" not in json.dumps(body)
     assert op.get("/api/grids").json()["features"] == []
+
+
+def test_pins_and_paths_beside_the_grids_are_left_out_with_a_notice(as_role) -> None:
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "好的 good"}, "geometry": SQUARE},
+        {"type": "Feature", "properties": {"name": "村委会"},
+         "geometry": {"type": "Point", "coordinates": [119.7, 27.5]}},
+    ]}  # fmt: skip
+    op = as_role("operator")
+    files = {"file": ("村界.geojson", json.dumps(doc).encode(), "application/json")}
+    body = op.post("/api/grids/import", files=files).json()
+    assert [f["properties"]["name"] for f in body["imported"]] == ["好的 good"]
+    (notice,) = body["left_out"]
+    assert "村委会" in notice and "/tmp" not in notice
 
 
 def test_uploads_of_the_wrong_type_or_empty_are_refused(as_role) -> None:

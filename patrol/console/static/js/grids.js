@@ -84,7 +84,8 @@ form.addEventListener("submit", async (event) => {
   try {
     const result = await api("POST", "/api/grids/import", new FormData(form));
     form.reset();
-    problems.replaceChildren(...result.repairs.map((r) => el("li", { class: "warn" }, r)));
+    const notes = [...result.repairs, ...result.left_out];
+    problems.replaceChildren(...notes.map((r) => el("li", { class: "warn" }, r)));
     await load(true);
   } catch (error) {
     showErrors(form, error);
