@@ -1,5 +1,13 @@
 """``patrol serve --sim N``: the built-in simulated copters as a subprocess (``patrol sim``; the
-console never imports the simulator), their ports read from what it prints."""
+console never imports the simulator), their ports (and, with ``--camera``, their cameras' URLs)
+read from what it prints.
+
+A sim copter's camera feeds the detection of every patrol launched on it: the worker's ``patrol
+fly`` gets ``--camera URL --camera-link tcp:HOST:SERIAL2`` with the options below (the sim's
+1280x720 camera, ``nanodet-drone``, the detector for people 13-51 px tall as the camera sees
+them from 30-40 m, README "Detection models"). The camera renders about ``CAMERA_WALL_FPS``
+frames per wall second whatever the speed-up: the detector cannot take more, and rendering more
+would take the CPU the flight and the detectors need."""
 
 from __future__ import annotations
 
@@ -14,6 +22,26 @@ from pathlib import Path
 _VEHICLE_LINE = re.compile(
     r"vehicle (\d+) sysid (\d+): tcp:([^:]+):(\d+) \(serial1 (\d+), serial2 (\d+)\)"
 )
+_CAMERA_LINE = re.compile(r"^camera (\d+): (http://\S+) \(")
+CAMERA_SIZE = "1280x720"
+CAMERA_MODEL = "sim-720p"
+CAMERA_DETECTOR = "nanodet-drone"
+CAMERA_WALL_FPS = 4.0
+
+
+def camera_options(speedup: float) -> tuple[str, ...]:
+    """``patrol sim`` options for cameras the console's detection keeps up with."""
+    fps = min(10.0, max(0.1, CAMERA_WALL_FPS / speedup))
+    return ("--camera", "--camera-port", "0", "--camera-size", CAMERA_SIZE,
+            "--camera-fps", f"{fps:.3g}")  # fmt: skip
+
+
+def detection_options(speedup: float) -> list[str]:
+    """``patrol fly`` options for the detection on a sim camera: at a high speed-up the
+    detector sees a gathering in one or two frames per pass, so one frame confirms it."""
+    confirm = "1" if speedup >= 5 else "2"
+    return ["--camera-model", CAMERA_MODEL, "--camera-detector", CAMERA_DETECTOR,
+            "--camera-confirm", confirm]  # fmt: skip
 
 
 class SimError(RuntimeError):
@@ -27,10 +55,16 @@ class SimVehicle:
     host: str
     port: int
     serial1: int  # the companion computer's port, where a broadcast agent connects
+    serial2: int = 0  # the camera's pose link (the detection reads the aircraft's pose here)
+    camera: str | None = None  # its camera's MJPEG URL (patrol sim --camera)
 
     @property
     def connect(self) -> str:
         return f"tcp:{self.host}:{self.port}"
+
+    @property
+    def camera_link(self) -> str:
+        return f"tcp:{self.host}:{self.serial2}"
 
 
 class SimProcess:
@@ -69,6 +103,7 @@ class SimProcess:
             text=True,
         )
         found: list[SimVehicle] = []
+        cameras: dict[int, str] = {}
         lines: list[str] = []
         done = threading.Event()
 
@@ -80,10 +115,16 @@ class SimProcess:
                     log.flush()
                     if not done.is_set():
                         lines.append(line.strip())
+                        camera = _CAMERA_LINE.match(line)
+                        if camera:
+                            cameras[int(camera.group(1))] = camera.group(2)
                         match = _VEHICLE_LINE.search(line)
                         if match:
-                            i, sysid, host, port, s1, _s2 = match.groups()
-                            found.append(SimVehicle(int(i), int(sysid), host, int(port), int(s1)))
+                            i, sysid, host, port, s1, s2 = match.groups()
+                            found.append(
+                                SimVehicle(int(i), int(sysid), host, int(port), int(s1), int(s2),
+                                           cameras.get(int(i)))
+                            )  # fmt: skip
                             if len(found) == self.count:
                                 done.set()
             done.set()

@@ -6,6 +6,7 @@ running, and the restarted console finds it again through its claims."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -87,7 +88,18 @@ class Workers:
             threading.Thread(target=self._adopt, args=(launch,), daemon=True).start()
 
     # -- launching --------------------------------------------------------------------------
-    def fly(self, plan: StoredPlan, connects: list[str], by: str) -> Launch:
+    def fly(
+        self,
+        plan: StoredPlan,
+        connects: list[str],
+        by: str,
+        cameras: list[tuple[str, str]] | None = None,
+        camera_options: list[str] | None = None,
+        grids: dict | None = None,
+    ) -> Launch:
+        """Launch ``plan``, sortie i on ``connects[i]``; with ``cameras`` ((stream URL, pose
+        link) per sortie, in order) a detection runs beside each sortie, its flags tagged with
+        ``grids`` (a GeoJSON FeatureCollection)."""
         folder = self.root / f"plan-{plan.id}-{time.strftime('%Y%m%dT%H%M%S')}"
         folder.mkdir(parents=True, exist_ok=True)
         files = []
@@ -99,6 +111,14 @@ class Workers:
         for connect in connects:
             argv += ["--connect", connect]
         argv += ["--name", plan.name]
+        for url, link in cameras or []:
+            argv += ["--camera", url, "--camera-link", link]
+        if cameras:
+            argv += camera_options or []
+            if grids and grids.get("features"):
+                path = folder / "grids.geojson"
+                path.write_text(json.dumps(grids, ensure_ascii=False), encoding="utf-8")
+                argv += ["--camera-grids", str(path)]
         return self._spawn("fly", argv, by, folder, plan_id=plan.id)
 
     def resume(self, patrol_id: int, by: str) -> Launch:
