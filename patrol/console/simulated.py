@@ -16,7 +16,8 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 _VEHICLE_LINE = re.compile(
@@ -57,6 +58,17 @@ class SimVehicle:
     serial1: int  # the companion computer's port, where a broadcast agent connects
     serial2: int = 0  # the camera's pose link (the detection reads the aircraft's pose here)
     camera: str | None = None  # its camera's MJPEG URL (patrol sim --camera)
+    # (the aircraft's UTC time at boot, the wall UTC time then): its GPS clock runs the sim's
+    # speed-up times faster than the wall's
+    clock: tuple[float, float] | None = None
+
+    def wall_time(self, aircraft: datetime, speedup: float) -> datetime:
+        """The wall time at which the aircraft's clock said ``aircraft`` (its play log's
+        times are the aircraft's)."""
+        if self.clock is None:
+            return aircraft
+        boot, wall = self.clock
+        return datetime.fromtimestamp(wall + (aircraft.timestamp() - boot) / speedup, UTC)
 
     @property
     def connect(self) -> str:
@@ -89,18 +101,22 @@ class SimProcess:
 
     def start(self, timeout: float = 30.0) -> list[SimVehicle]:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        boot = float(int(time.time()))  # the GPS time the copters boot with
         command = [
             sys.executable, "-m", "patrol.cli", "--data-dir", str(self.data_dir), "sim",
             "--count", str(self.count), "--port", "0", "--speedup", f"{self.speedup:g}",
             "--home", self.home, "--state-dir", str(self.data_dir / "sim" / "console"),
-            *self.extra,
+            "--start-time", datetime.fromtimestamp(boot, UTC).isoformat(), *self.extra,
         ]  # fmt: skip
+        # its own session: a Ctrl-C at the terminal reaches the console, which stops the
+        # simulator after the patrols and agents that fly on it (stop())
         self.process = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
+            start_new_session=True,
         )
         found: list[SimVehicle] = []
         cameras: dict[int, str] = {}
@@ -138,8 +154,9 @@ class SimProcess:
         if len(found) != self.count:
             self.stop()
             raise SimError("patrol sim stopped: " + (lines[-1] if lines else "no output"))
-        self.vehicles = found
-        return found
+        booted = time.time()  # the copters are up: their clocks started about now
+        self.vehicles = [replace(v, clock=(boot, booted)) for v in found]
+        return self.vehicles
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
