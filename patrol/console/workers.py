@@ -79,6 +79,7 @@ class Workers:
         self.root = settings.data_dir / "console" / "launches"
         Base.metadata.create_all(engine, tables=[LaunchRow.__table__])
         self._processes: dict[int, subprocess.Popen] = {}
+        self._watchers: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -159,9 +160,11 @@ class Workers:
             s.add(row)
             s.flush()
             launch = _launch(row)
+        watcher = threading.Thread(target=self._watch, args=(launch, process), daemon=True)
         with self._lock:
             self._processes[launch.id] = process
-        threading.Thread(target=self._watch, args=(launch, process), daemon=True).start()
+            self._watchers.append(watcher)
+        watcher.start()
         return launch
 
     # -- watching ---------------------------------------------------------------------------
@@ -223,7 +226,8 @@ class Workers:
 
     def stop_all(self, timeout: float = 20.0) -> None:
         """Detach the workers this server started (Ctrl-C, then quit watching: the aircraft
-        carry on); tests and the benchmark end with it."""
+        carry on) and record their exits; tests, the benchmark and ``patrol demo`` end with
+        it."""
         with self._lock:
             processes = list(self._processes.values())
         for process in processes:
@@ -234,3 +238,7 @@ class Workers:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
                 process.kill()
+        with self._lock:
+            watchers = list(self._watchers)
+        for watcher in watchers:  # each records its worker's exit before we go
+            watcher.join(5)
