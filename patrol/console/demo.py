@@ -36,7 +36,7 @@ HOME_ALT_M = 200.0  # the sample township's take-off point, metres above sea lev
 # the east lane, 溪头村 the bridge and the threshing ground; two sorties of under 5 minutes
 # (the simulated copter's battery lasts about 7)
 DEMO_GRIDS = ("新村 Xincun", "溪头村 Xitou")
-ALT_M, SPEED_MS, SPACING_M = 40.0, 10.0, 60.0
+ALT_M, SPEED_MS, SPACING_M = 30.0, 10.0, 50.0
 
 
 @dataclass(frozen=True)

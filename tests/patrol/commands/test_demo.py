@@ -1,0 +1,130 @@
+"""``patrol demo``, the product's front door, end to end: Ctrl-C in the middle of a patrol
+stops every process it started and closes the records; a second run on the same data keeps
+them, flies the whole patrol headless (--autostart --until-done), logs broadcasts and flags a
+gathering where the simulated camera placed one, inside the township."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pyproj import Geod
+from shapely.geometry import Point, shape
+
+from patrol.console.settings import ConsoleSettings
+from patrol.store import DEFAULT_DB_NAME
+from sim.camera_people import VTEST
+from vision.flags import FlagFilter
+
+pytestmark = pytest.mark.skipif(not VTEST.is_file(), reason="needs opencv-doc's vtest.avi")
+
+TOWNSHIP = Path(__file__).resolve().parents[3] / "data" / "sample" / "township.geojson"
+SPEEDUP = "5"  # the demo's own: two detectors keep up on two busy cores (README)
+GEOD = Geod(ellps="WGS84")
+
+
+def _ours(data: Path) -> list[str]:
+    """Command lines of the processes running on ``data`` (every one the demo starts)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if str(data) in cmdline and state != "Z":
+            found.append(cmdline)
+    return found
+
+
+def _demo(data: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PATROL_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "patrol.cli", "demo", "--port", "0", "--speedup", SPEEDUP,
+         "--autostart", *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def _console(data: Path):  # type: ignore[no-untyped-def]
+    from patrol.console.services import Console
+
+    return Console(ConsoleSettings(data_dir=data))
+
+
+def test_ctrl_c_stops_everything_and_a_second_run_flies_the_whole_patrol(
+    tmp_path: Path, camera_cache: Path
+) -> None:
+    data = tmp_path / "data"
+    # the people and the ground the camera makes once (a while on a busy machine)
+    shutil.copytree(camera_cache, data / "cache" / "sim-camera")
+    began = time.monotonic()
+
+    # 1. Ctrl-C while both copters fly and their detection runs
+    demo = _demo(data)
+    try:
+        deadline = time.monotonic() + 120
+        while sum(" detect " in c for c in _ours(data)) < 2:
+            assert demo.poll() is None, demo.stdout.read()
+            assert time.monotonic() < deadline, "no detection started"
+            time.sleep(0.5)
+        time.sleep(3)
+        demo.send_signal(signal.SIGINT)
+        out, _ = demo.communicate(timeout=120)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 0, out
+    assert "sign in as demo-admin with password " in out and "stopping (Ctrl-C)" in out
+    assert "left running" not in out  # nothing had to be killed at the end
+    assert _ours(data) == []
+    console = _console(data)
+    [first] = console.patrols.list_patrols()
+    assert first.status == "interrupted"
+    assert {s.status for s in first.sorties} <= {"interrupted", "completed"}
+    assert all(launch.ended_at is not None for launch in console.workers.launches())
+    console.stop()
+    cut_short = time.monotonic() - began
+
+    # 2. again on the same data, headless to the end
+    demo = _demo(data, "--until-done")
+    try:
+        out, _ = demo.communicate(timeout=600)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 0, out
+    assert _ours(data) == []
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["patrol"] == "completed" and summary["sorties"] == 2, summary
+    assert summary["broadcasts"] > 0, summary
+    assert summary["report"].endswith("/patrols/2"), summary
+
+    console = _console(data)
+    assert [p.status for p in console.patrols.list_patrols()][-1] == "interrupted"  # kept
+    assert len(console.planning.plans()) == 1 and len(console.library.list()) == 3
+    township = [shape(f["geometry"]) for f in json.loads(TOWNSHIP.read_text())["features"]]
+    truth = json.loads((data / "sim" / "console" / "camera-truth.json").read_text())
+    placed = [(g["lon"], g["lat"]) for g in truth["gatherings"]]
+    flags = console.flags.list(FlagFilter(patrol_id=2), 1000)
+    gatherings = [f for f in flags if f.kind == "gathering"]
+    assert summary["flags"]["gathering"] == len(gatherings) >= 1, summary
+
+    def off(flag) -> float:  # type: ignore[no-untyped-def]
+        return min(GEOD.inv(flag.lon, flag.lat, lon, lat)[2] for lon, lat in placed)
+
+    near = [f for f in gatherings if off(f) <= 5.0]
+    assert near, [(f.lat, f.lon, round(off(f), 1)) for f in gatherings]
+    assert all(any(t.contains(Point(f.lon, f.lat)) for t in township) for f in near)
+    assert (data / DEFAULT_DB_NAME).is_file()
+    console.stop()
+    print(f"demo: Ctrl-C run {cut_short:.0f} s, whole run {time.monotonic() - began:.0f} s")
