@@ -88,75 +88,28 @@ def _check(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from patrol.commands.serve import _bind
-    from patrol.console.app import create_app
-    from patrol.console.demo import DemoError, set_up
     from patrol.console.services import Console
     from patrol.console.settings import ConsoleSettings
-    from patrol.console.simulated import SimError, SimProcess, camera_options
     from patrol.datadir import data_dir
 
     grids = _check(args)
     root = data_dir()
     settings = ConsoleSettings(data_dir=root, speedup=args.speedup)
     console = Console(settings)
-    say("setting up the console's store in " + str(root))
-    try:
-        setup = set_up(console, grids)
-    except DemoError as exc:
-        console.stop()
-        raise CommandError(str(exc)) from None
-    for line in setup.made:
-        say(f"  made {line}")
-    home = setup.plan.settings["home"]
-    sim = SimProcess(
-        2, root, args.speedup, f"{home['lat']},{home['lon']},{home['alt']},0",
-        camera_options(args.speedup),
-    )  # fmt: skip
-    say(f"starting two simulated copters with cameras at {args.speedup:g}x (log {sim.log_path})")
-    try:
-        console.add_simulated(sim.start(timeout=120))
-    except SimError as exc:
-        console.stop()
-        raise CommandError(str(exc)) from None
-    try:
-        sock = _bind(args.host, args.port)
-    except OSError as exc:
-        sim.stop()
-        console.stop()
-        raise CommandError(
-            f"cannot listen on {args.host}:{args.port}: {exc.strerror} (another console? "
-            "give --port)"
-        ) from None
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, console), log_level="warning", timeout_keep_alive=30)
-    )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="console", daemon=True
-    )
+    running = _Running()
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    thread.start()
     code = 0
     summary = None
-    patrol_ids: list[int] = []
     try:
-        while not server.started:
-            if not thread.is_alive():
-                raise CommandError("the console did not start")
-            time.sleep(0.05)
-        host = f"[{args.host}]" if ":" in args.host else args.host
-        base = f"http://{host}:{sock.getsockname()[1]}"
-        _instructions(base, setup, root, args)
+        setup, base = _start(args, console, grids, running)
         if args.autostart:
             launch = _autostart(base, setup, [v.connect for v in console.simulated])
             say(f"launched the plan through the console's API: launch {launch}")
         if args.until_done:
-            summary = _until_done(base, setup, args.timeout, patrol_ids)
+            summary = _until_done(base, setup, args.timeout)
             code = 0 if summary["patrol"] == "completed" else EXIT_NOT_COMPLETED
         else:
-            while thread.is_alive():
+            while running.thread is not None and running.thread.is_alive():
                 time.sleep(0.5)
             say("the console stopped")
             code = 1
@@ -167,13 +120,73 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the stop must finish: no orphans
         try:
-            _stop(server, thread, console, sim)
+            _stop(running, console)
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(signal.SIGTERM, previous)
     if args.until_done and summary is not None:
         print(json.dumps(summary, ensure_ascii=False), flush=True)
     return code
+
+
+class _Running:
+    """What the demo started, for _stop (None: not started yet)."""
+
+    sim = None
+    server = None
+    thread: threading.Thread | None = None
+
+
+def _start(args: argparse.Namespace, console, grids: tuple[str, ...], running: _Running):  # type: ignore[no-untyped-def]
+    """Set up the store, start the simulator and the console; (setup, base URL)."""
+    import uvicorn
+
+    from patrol.commands.serve import _bind
+    from patrol.console.app import create_app
+    from patrol.console.demo import DemoError, set_up
+    from patrol.console.simulated import SimError, SimProcess, camera_options
+
+    root = console.settings.data_dir
+    say(f"setting up the console's store in {root}")
+    try:
+        setup = set_up(console, grids)
+    except DemoError as exc:
+        raise CommandError(str(exc)) from None
+    for line in setup.made:
+        say(f"  made {line}")
+    home = setup.plan.settings["home"]
+    running.sim = sim = SimProcess(
+        2, root, args.speedup, f"{home['lat']},{home['lon']},{home['alt']},0",
+        camera_options(args.speedup),
+    )  # fmt: skip
+    say(f"starting two simulated copters with cameras at {args.speedup:g}x (log {sim.log_path})")
+    try:
+        console.add_simulated(sim.start(timeout=120))
+    except SimError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        raise CommandError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror} (another console? "
+            "give --port)"
+        ) from None
+    app = create_app(console.settings, console)
+    running.server = server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", timeout_keep_alive=30)
+    )
+    running.thread = thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="console", daemon=True
+    )
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise CommandError("the console did not start")
+        time.sleep(0.05)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"http://{host}:{sock.getsockname()[1]}"
+    _instructions(base, setup, root, args)
+    return setup, base
 
 
 def say(text: str) -> None:
@@ -221,7 +234,7 @@ def _autostart(base: str, setup, connects: list[str]) -> int:  # type: ignore[no
     return int(answer.json()["id"])
 
 
-def _until_done(base: str, setup, timeout: float, patrol_ids: list[int]) -> dict:  # type: ignore[no-untyped-def]
+def _until_done(base: str, setup, timeout: float) -> dict:  # type: ignore[no-untyped-def]
     """Wait for the plan's launch (ours or the operator's) to end; the summary from its
     report."""
     deadline = time.monotonic() + timeout
@@ -234,8 +247,6 @@ def _until_done(base: str, setup, timeout: float, patrol_ids: list[int]) -> dict
                 if ln["plan_id"] == setup.plan.id and ln["kind"] == "fly"
             ]
             latest = launches[0] if launches else None
-            if latest is not None and latest["patrol_id"] is not None:
-                patrol_ids.append(latest["patrol_id"])
             if latest is not None and not latest["running"]:
                 launch = latest
                 break
@@ -257,16 +268,18 @@ def _until_done(base: str, setup, timeout: float, patrol_ids: list[int]) -> dict
     }
 
 
-def _stop(server, thread: threading.Thread, console, sim) -> None:  # type: ignore[no-untyped-def]
-    """Stop in order: the patrols' controllers let go (and stop their detection), the
-    broadcast agents, the simulator, the console; then close the records of sorties the
-    stop cut short, and end anything of ours still running."""
+def _stop(running: _Running, console) -> None:  # type: ignore[no-untyped-def]
+    """Stop in order: the patrols' controllers (they let go and stop their detection), the
+    console's server, the broadcast agents, the simulator, the store; then close the records
+    of sorties the stop cut short, and end anything of ours still running."""
     ours = _descendants(os.getpid())
-    server.should_exit = True
-    thread.join(20)
     console.workers.stop_all(timeout=60)
+    if running.server is not None and running.thread is not None:
+        running.server.should_exit = True
+        running.thread.join(20)
     console.agents.stop()
-    sim.stop()
+    if running.sim is not None:
+        running.sim.stop()
     _close_cut_short(console)
     console.stop()
     left = [pid for pid in ours if _alive(pid)]
