@@ -88,14 +88,12 @@ def _check(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from patrol.console.services import Console
-    from patrol.console.settings import ConsoleSettings
-    from patrol.datadir import data_dir
-
-    grids = _check(args)
-    root = data_dir()
-    settings = ConsoleSettings(data_dir=root, speedup=args.speedup)
-    console = Console(settings)
+    try:
+        grids = _check(args)
+        console = _console(args.speedup)
+    except KeyboardInterrupt:  # nothing started yet
+        say("stopped (Ctrl-C)")
+        return 130 if args.until_done else 0
     running = _Running()
     previous = signal.signal(signal.SIGTERM, _interrupt)
     code = 0
@@ -127,6 +125,14 @@ def run(args: argparse.Namespace) -> int:
     if args.until_done and summary is not None:
         print(json.dumps(summary, ensure_ascii=False), flush=True)
     return code
+
+
+def _console(speedup: float):  # type: ignore[no-untyped-def]
+    from patrol.console.services import Console
+    from patrol.console.settings import ConsoleSettings
+    from patrol.datadir import data_dir
+
+    return Console(ConsoleSettings(data_dir=data_dir(), speedup=speedup))
 
 
 class _Running:
