@@ -147,7 +147,7 @@ def _start(args: argparse.Namespace, console, grids: tuple[str, ...], running: _
     """Set up the store, start the simulator and the console; (setup, base URL)."""
     import uvicorn
 
-    from patrol.commands.serve import _bind
+    from patrol.commands.serve import _bind, _loopback
     from patrol.console.app import create_app
     from patrol.console.demo import DemoError, set_up
     from patrol.console.simulated import SimError, SimProcess, camera_options
@@ -170,6 +170,9 @@ def _start(args: argparse.Namespace, console, grids: tuple[str, ...], running: _
         console.add_simulated(sim.start(timeout=120))
     except SimError as exc:
         raise CommandError(str(exc)) from None
+    if not _loopback(args.host):
+        print(f"patrol demo: warning: listening on {args.host} without TLS: the admin's "
+              "password crosses the network in clear", file=sys.stderr)  # fmt: skip
     try:
         sock = _bind(args.host, args.port)
     except OSError as exc:

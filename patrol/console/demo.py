@@ -176,8 +176,10 @@ def plan_name(grids: tuple[str, ...]) -> str:
 
 def _plan(c: Console, grids: tuple[str, ...], messages: list[int], made: list[str]) -> StoredPlan:
     name = plan_name(grids)
-    for plan in c.planning.plans():
-        if plan.name == name and len(plan.sorties) == 2:
+    for plan in c.planning.plans():  # the newest first
+        zones = (plan.broadcast or {}).get("zones") or []
+        same = zones and all(z["messages"] == messages for z in zones)  # none deleted since
+        if plan.name == name and len(plan.sorties) == 2 and same:
             return plan
     by_name = {g.name: g.id for g in c.planning.grids("grid")}
     missing = [g for g in grids if g not in by_name]

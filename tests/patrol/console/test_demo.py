@@ -4,7 +4,7 @@ over two copters with broadcasts; a second run reuses all of it and loses nothin
 
 from __future__ import annotations
 
-from patrol.console.demo import ADMIN, DEMO_GRIDS, RECORDING, set_up
+from patrol.console.demo import ADMIN, DEMO_GRIDS, RECORDING, TTS_MESSAGES, set_up
 from patrol.console.services import Console
 
 
@@ -37,3 +37,15 @@ def test_set_up_twice_keeps_the_data_and_makes_a_fresh_password(console: Console
     assert console.accounts.authenticate(ADMIN, first.password) is None
     assert console.accounts.authenticate(ADMIN, second.password) is not None
     assert console.accounts.authenticate("老李", "his own password") is not None
+
+
+def test_a_message_deleted_since_is_made_again_with_a_plan_that_plays_it(console: Console) -> None:
+    first = set_up(console)
+    cantonese = TTS_MESSAGES[1].title
+    console.library.delete(cantonese)
+    again = set_up(console)
+    assert f"message {cantonese}" in again.made
+    assert again.plan.id != first.plan.id  # the first plan's playlists name a message gone
+    new_id = console.library.get(cantonese).id
+    assert all(new_id in z["messages"] for z in again.plan.broadcast["zones"])
+    assert set_up(console).plan.id == again.plan.id
