@@ -52,6 +52,7 @@ def _demo(data: Path, *args: str) -> subprocess.Popen:
         [sys.executable, "-m", "patrol.cli", "demo", "--port", "0", "--speedup", SPEEDUP,
          "--autostart", *args],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # a process group of its own, as a terminal's job is
     )  # fmt: skip
 
 
@@ -78,7 +79,7 @@ def test_ctrl_c_stops_everything_and_a_second_run_flies_the_whole_patrol(
             assert time.monotonic() < deadline, "no detection started"
             time.sleep(0.5)
         time.sleep(3)
-        demo.send_signal(signal.SIGINT)
+        os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole group
         out, _ = demo.communicate(timeout=120)
     finally:
         if demo.poll() is None:
