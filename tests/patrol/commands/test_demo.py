@@ -129,3 +129,19 @@ def test_ctrl_c_stops_everything_and_a_second_run_flies_the_whole_patrol(
     assert (data / DEFAULT_DB_NAME).is_file()
     console.stop()
     print(f"demo: Ctrl-C run {cut_short:.0f} s, whole run {time.monotonic() - began:.0f} s")
+
+
+def test_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from patrol.cli import main
+
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path / "data"))
+    for argv, message in (
+        (["--speedup", "0"], "--speedup must be within 0.5-50, got 0"),
+        (["--port", "70000"], "--port 70000 is not a TCP port"),
+        (["--grids", " , "], "--grids names no grid"),
+        (["--grids", "新村 Xincun,月亮村"], "no grid named 月亮村 in the console"),
+    ):
+        assert main(["demo", "--port", "0", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("patrol demo: ") and message in err, err
+    assert _ours(tmp_path / "data") == []
