@@ -46,6 +46,12 @@ def _ours(data: Path) -> list[str]:
     return found
 
 
+def _plays(data: Path) -> int:
+    """Plays the simulated copters' broadcast agents have logged."""
+    logs = (data / "console" / "agents").glob("v*/plays.jsonl")
+    return sum(len(log.read_text().splitlines()) for log in logs)
+
+
 def _demo(data: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PATROL_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
@@ -95,6 +101,7 @@ def test_ctrl_c_stops_everything_and_a_second_run_flies_the_whole_patrol(
     assert all(launch.ended_at is not None for launch in console.workers.launches())
     console.stop()
     cut_short = time.monotonic() - began
+    played_before = _plays(data)
 
     # 2. again on the same data, headless to the end
     demo = _demo(data, "--until-done")
@@ -107,7 +114,9 @@ def test_ctrl_c_stops_everything_and_a_second_run_flies_the_whole_patrol(
     assert _ours(data) == []
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["patrol"] == "completed" and summary["sorties"] == 2, summary
-    assert summary["broadcasts"] > 0, summary
+    # every play the agents logged in this run is the patrol's (their log has the aircraft's
+    # time, K times faster than the wall's)
+    assert summary["broadcasts"] == _plays(data) - played_before > 0, summary
     assert summary["report"].endswith("/patrols/2"), summary
 
     console = _console(data)
