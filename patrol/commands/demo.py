@@ -99,12 +99,14 @@ def run(args: argparse.Namespace) -> int:
     code = 0
     summary = None
     try:
+        # --until-done waits for a launch of this run's, not one an earlier run left
+        before = max((launch.id for launch in console.workers.launches(limit=1)), default=0)
         setup, base = _start(args, console, grids, running)
         if args.autostart:
             launch = _autostart(base, setup, [v.connect for v in console.simulated])
             say(f"launched the plan through the console's API: launch {launch}")
         if args.until_done:
-            summary = _until_done(base, setup, args.timeout)
+            summary = _until_done(base, setup, args.timeout, before)
             code = 0 if summary["patrol"] == "completed" else EXIT_NOT_COMPLETED
         else:
             while running.thread is not None and running.thread.is_alive():
@@ -243,9 +245,9 @@ def _autostart(base: str, setup, connects: list[str]) -> int:  # type: ignore[no
     return int(answer.json()["id"])
 
 
-def _until_done(base: str, setup, timeout: float) -> dict:  # type: ignore[no-untyped-def]
-    """Wait for the plan's launch (ours or the operator's) to end; the summary from its
-    report."""
+def _until_done(base: str, setup, timeout: float, after: int) -> dict:  # type: ignore[no-untyped-def]
+    """Wait for a launch of the plan made since (ours or the operator's: its id is over
+    ``after``) to end; the summary from its report."""
     deadline = time.monotonic() + timeout
     with contextlib.closing(_client(base, setup)) as client:
         launch = None
@@ -253,7 +255,7 @@ def _until_done(base: str, setup, timeout: float) -> dict:  # type: ignore[no-un
             launches = [
                 ln
                 for ln in client.get("/api/patrols").json()["launches"]
-                if ln["plan_id"] == setup.plan.id and ln["kind"] == "fly"
+                if ln["plan_id"] == setup.plan.id and ln["kind"] == "fly" and ln["id"] > after
             ]
             latest = launches[0] if launches else None
             if latest is not None and not latest["running"]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,15 +16,20 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from pyproj import Geod
 from shapely.geometry import Point, shape
 
 from patrol.console.settings import ConsoleSettings
 from patrol.store import DEFAULT_DB_NAME
 from sim.camera_people import VTEST
+from tests.patrol.console.liveserver import CHROMIUM
 from vision.flags import FlagFilter
 
-pytestmark = pytest.mark.skipif(not VTEST.is_file(), reason="needs opencv-doc's vtest.avi")
+pytestmark = pytest.mark.skipif(
+    not VTEST.is_file() or not Path(CHROMIUM).exists(),
+    reason="needs opencv-doc's vtest.avi and Debian's chromium",
+)
 
 TOWNSHIP = Path(__file__).resolve().parents[3] / "data" / "sample" / "township.geojson"
 SPEEDUP = "5"  # the demo's own: two detectors keep up on two busy cores (README)
@@ -56,10 +62,43 @@ def _demo(data: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PATROL_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "patrol.cli", "demo", "--port", "0", "--speedup", SPEEDUP,
-         "--autostart", *args],
+         *args],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # a process group of its own, as a terminal's job is
     )  # fmt: skip
+
+
+def _until(demo: subprocess.Popen, text: str) -> str:
+    """What the demo printed up to the line with ``text``."""
+    said = ""
+    for line in demo.stdout:
+        said += line
+        if text in line:
+            return said
+    raise AssertionError(f"the demo ended before saying {text!r}:\n{said}")
+
+
+def _launch_in_the_browser(said: str) -> None:
+    """Sign in with the printed password, open the printed Fly link, click Launch, confirm."""
+    from tests.patrol.console.liveserver import chromium
+
+    base = re.search(r"the console is on (http://\S+)/", said).group(1)
+    password = re.search(r"sign in as demo-admin with password (\S+) ", said).group(1)
+    fly = re.search(r"open (http://\S+/fly\?plan=\d+),", said).group(1)
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(f"{base}/login")
+        page.fill("input[name=name]", "demo-admin")
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: not url.endswith("/login"), timeout=30_000)
+        page.goto(fly)
+        picked = page.locator('select[name="connect"]')
+        expect(picked).to_have_count(2)  # one copter per sortie, both chosen already
+        assert len(set(picked.evaluate_all("ss => ss.map(s => s.value)"))) == 2
+        page.click("#launch-form button[type=submit]")
+        expect(page.locator("#launches tbody tr")).to_have_count(2, timeout=30_000)
 
 
 def _console(data: Path):  # type: ignore[no-untyped-def]
@@ -77,7 +116,7 @@ def test_ctrl_c_stops_everything_and_a_second_run_flies_the_whole_patrol(
     began = time.monotonic()
 
     # 1. Ctrl-C while both copters fly and their detection runs
-    demo = _demo(data)
+    demo = _demo(data, "--autostart")
     try:
         deadline = time.monotonic() + 120
         while sum(" detect " in c for c in _ours(data)) < 2:
@@ -103,10 +142,15 @@ def test_ctrl_c_stops_everything_and_a_second_run_flies_the_whole_patrol(
     cut_short = time.monotonic() - began
     played_before = _plays(data)
 
-    # 2. again on the same data, headless to the end
+    # 2. again on the same data: the operator launches it with one click, the demo stops once
+    # the patrol has ended
     demo = _demo(data, "--until-done")
     try:
+        said = _until(demo, "Ctrl-C stops everything")
+        assert "\n  made " not in said  # nothing set up again
+        _launch_in_the_browser(said)
         out, _ = demo.communicate(timeout=600)
+        out = said + out
     finally:
         if demo.poll() is None:
             demo.kill()
