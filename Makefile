@@ -8,7 +8,7 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
-	@scripts/demo.sh
+	@scripts/demo.sh $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -6,8 +6,9 @@ Each camera's detection runs in its own process at a lower CPU priority (nice 10
 own session, so it never competes with the flight control loop for the interpreter, and a Ctrl-C
 at the terminal reaches the patrol's menu, not the detectors. Its poses come from its own
 MAVLink link to the aircraft (``--camera-link``: the aircraft's SERIAL2, or a shared UDP
-link). When the flight ends each process is asked to stop (SIGINT), finishes its frame,
-writes its flags file and summary, and its log stays in ``<data>/logs/``.
+link). When the flight ends, or the controller quits watching (Ctrl-C, then q: the aircraft
+carry on), each process is asked to stop (SIGINT), finishes its frame, writes its flags file
+and summary, and its log stays in ``<data>/logs/``: no detection outlives its controller.
 
 All sorties of a patrol name their flags' source ``patrol-ID``, with track ids prefixed by
 the sortie: a gathering a second copter meets again continues the first copter's flag.
@@ -95,6 +96,8 @@ class CameraRuns:
         self.db = args.db
         self.speedup = args.speedup
         self.processes: list[tuple[int, subprocess.Popen, Path]] = []
+        self._lock = threading.Lock()
+        self._stopped = False
         if len(self.cameras) > plans:
             raise CommandError(f"{len(self.cameras)} --camera for {plans} plan(s): one per plan")
         if len(self.links) != len(self.cameras):
@@ -184,24 +187,31 @@ class CameraRuns:
             command += ["--grids", str(self.grids)]
         if self.db:
             command += ["--db", self.db]
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self.processes.append((sortie_id, process, log_path))
+        with self._lock:
+            if self._stopped:  # the controller quit before the patrol was stored
+                return
+            with log_path.open("ab") as log:
+                process = subprocess.Popen(
+                    command,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            self.processes.append((sortie_id, process, log_path))
         run.say(f"[sortie {sortie_id}] detection on {camera} (log {log_path})")
 
     def stop(self, say: Callable[[str], None] = print) -> None:
-        """Ask every detection to finish (SIGINT), wait, then report what each flagged."""
-        for _, process, _ in self.processes:
+        """Ask every detection to finish (SIGINT), wait, then report what each flagged;
+        once (a later call finds nothing left to stop)."""
+        with self._lock:
+            self._stopped = True
+            processes, self.processes = self.processes, []
+        for _, process, _ in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
         deadline = time.monotonic() + STOP_WAIT_S
-        for sortie_id, process, log_path in self.processes:
+        for sortie_id, process, log_path in processes:
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

@@ -48,8 +48,11 @@ def run(args: argparse.Namespace) -> int:
     ]
     name = args.name or ", ".join(s.mission.name or s.plan_path for s in specs)
     cameras = CameraRuns(args, len(specs))
-    return run_patrol(
-        args,
-        [s.connect for s in specs],
-        lambda run: cameras.around(run, lambda: run.fly(name, specs)),
-    )
+    try:
+        return run_patrol(
+            args,
+            [s.connect for s in specs],
+            lambda run: cameras.around(run, lambda: run.fly(name, specs)),
+        )
+    finally:  # quit watching (Ctrl-C, q): the aircraft carry on, the detection ends here
+        cameras.stop()

@@ -46,7 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--sim-home", default=None, metavar="LAT,LON,ALT,HDG", help="their home (default: sample)"
     )
     sim.add_argument(
-        "--camera", action="store_true", help="give the simulated copters cameras (patrol sim)"
+        "--camera",
+        action="store_true",
+        help="give the simulated copters cameras (patrol sim): patrols launched on them run "
+        "detection, and their flags come to the review queue",
     )
     web = p.add_argument_group("web")
     web.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this cert")
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from patrol.console.app import create_app
     from patrol.console.services import Console
     from patrol.console.settings import ConsoleSettings
-    from patrol.console.simulated import SimError, SimProcess
+    from patrol.console.simulated import SimError, SimProcess, camera_options
     from patrol.datadir import data_dir
     from patrol.link import LinkError, parse_endpoint
 
@@ -151,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     sim = None
     if args.sim:
         home = args.sim_home or SAMPLE_HOME.read_text().strip() + ",200,0"
-        extra = ("--camera",) if args.camera else ()
+        extra = camera_options(args.sim_speedup) if args.camera else ()
         sim = SimProcess(args.sim, root, args.sim_speedup, home, extra)
         try:
             vehicles = sim.start()

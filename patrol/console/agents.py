@@ -44,9 +44,12 @@ class SimAgents:
             "--time-scale", f"{self.speedup:g}",
         ]  # fmt: skip
         with (folder / "agent.log").open("ab") as log:
+            # its own session: a Ctrl-C at the terminal reaches the console, which stops
+            # the agents (stop()) once the patrols on their copters have let go
             self._processes[vehicle.sysid] = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
 
     def stop(self) -> None:
         for process in self._processes.values():

@@ -65,14 +65,14 @@ def store_play_log(c: Console, patrol_id: int, sortie_id: int, source: Path) -> 
 
 
 def _plays(c: Console, patrol: Patrol, sortie: Sortie) -> list[dict]:
-    folders = [plays_folder(c, patrol.id, sortie.id)]
+    folders = [(plays_folder(c, patrol.id, sortie.id), None)]
     sim = next((v for v in c.simulated if v.connect == sortie.connect), None)
     if sim is not None and sortie.sysid == sim.sysid:
-        folders.append(c.agents.folder(sim.sysid))
+        folders.append((c.agents.folder(sim.sysid), sim))
     start = aware(sortie.started_at) - PLAY_SLACK if sortie.started_at else None
     end = aware(sortie.ended_at) + PLAY_SLACK if sortie.ended_at else None
     plays = []
-    for folder in folders:
+    for folder, clock in folders:
         for record in read_plays(folder):
             try:
                 at = datetime.fromisoformat(str(record.get("start")))
@@ -80,7 +80,9 @@ def _plays(c: Console, patrol: Patrol, sortie: Sortie) -> list[dict]:
                 continue
             if at.tzinfo is None or start is None:
                 continue
-            if start <= at and (end is None or at <= end):
+            # a sim copter's agent logs its aircraft's time, which runs K times faster
+            wall = clock.wall_time(at, c.settings.speedup) if clock is not None else at
+            if start <= wall and (end is None or wall <= end):
                 plays.append(
                     {
                         "start": at.isoformat(),

@@ -6,6 +6,7 @@ running, and the restarted console finds it again through its claims."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -78,6 +79,7 @@ class Workers:
         self.root = settings.data_dir / "console" / "launches"
         Base.metadata.create_all(engine, tables=[LaunchRow.__table__])
         self._processes: dict[int, subprocess.Popen] = {}
+        self._watchers: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -87,7 +89,18 @@ class Workers:
             threading.Thread(target=self._adopt, args=(launch,), daemon=True).start()
 
     # -- launching --------------------------------------------------------------------------
-    def fly(self, plan: StoredPlan, connects: list[str], by: str) -> Launch:
+    def fly(
+        self,
+        plan: StoredPlan,
+        connects: list[str],
+        by: str,
+        cameras: list[tuple[str, str]] | None = None,
+        camera_options: list[str] | None = None,
+        grids: dict | None = None,
+    ) -> Launch:
+        """Launch ``plan``, sortie i on ``connects[i]``; with ``cameras`` ((stream URL, pose
+        link) per sortie, in order) a detection runs beside each sortie, its flags tagged with
+        ``grids`` (a GeoJSON FeatureCollection)."""
         folder = self.root / f"plan-{plan.id}-{time.strftime('%Y%m%dT%H%M%S')}"
         folder.mkdir(parents=True, exist_ok=True)
         files = []
@@ -99,6 +112,14 @@ class Workers:
         for connect in connects:
             argv += ["--connect", connect]
         argv += ["--name", plan.name]
+        for url, link in cameras or []:
+            argv += ["--camera", url, "--camera-link", link]
+        if cameras:
+            argv += camera_options or []
+            if grids and grids.get("features"):
+                path = folder / "grids.geojson"
+                path.write_text(json.dumps(grids, ensure_ascii=False), encoding="utf-8")
+                argv += ["--camera-grids", str(path)]
         return self._spawn("fly", argv, by, folder, plan_id=plan.id)
 
     def resume(self, patrol_id: int, by: str) -> Launch:
@@ -139,9 +160,11 @@ class Workers:
             s.add(row)
             s.flush()
             launch = _launch(row)
+        watcher = threading.Thread(target=self._watch, args=(launch, process), daemon=True)
         with self._lock:
             self._processes[launch.id] = process
-        threading.Thread(target=self._watch, args=(launch, process), daemon=True).start()
+            self._watchers.append(watcher)
+        watcher.start()
         return launch
 
     # -- watching ---------------------------------------------------------------------------
@@ -203,7 +226,8 @@ class Workers:
 
     def stop_all(self, timeout: float = 20.0) -> None:
         """Detach the workers this server started (Ctrl-C, then quit watching: the aircraft
-        carry on); tests and the benchmark end with it."""
+        carry on) and record their exits; tests, the benchmark and ``patrol demo`` end with
+        it."""
         with self._lock:
             processes = list(self._processes.values())
         for process in processes:
@@ -214,3 +238,7 @@ class Workers:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
                 process.kill()
+        with self._lock:
+            watchers = list(self._watchers)
+        for watcher in watchers:  # each records its worker's exit before we go
+            watcher.join(5)

@@ -15,6 +15,7 @@ from patrol.console.errors import ApiError
 from patrol.console.report import patrol_report, store_play_log
 from patrol.console.routers.plans import broadcast_bundle, stored_plan
 from patrol.console.services import Console
+from patrol.console.simulated import detection_options
 from patrol.console.templating import render
 from patrol.console.uploads import saved_upload
 from patrol.console.workers import Launch
@@ -77,6 +78,15 @@ def patrol_json(p: Patrol, events: int = 0) -> dict:
     }
 
 
+def grids_geojson(c: Console) -> dict:
+    """The village grids, for the detection to tag its flags with."""
+    features = [
+        {"type": "Feature", "properties": {"name": g.name}, "geometry": g.geometry}
+        for g in c.planning.grids("grid")
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _check_connects(c: Console, connects: list[str], sorties: int) -> None:
     if len(connects) != sorties:
         message = f"the plan has {sorties} sortie(s): pick one vehicle for each"
@@ -113,7 +123,14 @@ def launch_patrol(
             sim = c.simulated_at(connect)
             if sim is not None:
                 c.agents.ensure(sim, lambda path: broadcast_bundle(c, plan, path))
-    launch = c.workers.fly(plan, body.connects, user.name)
+    sims = [c.simulated_at(connect) for connect in body.connects]
+    cameras = None
+    if all(sim is not None and sim.camera for sim in sims):  # detection beside every sortie
+        cameras = [(sim.camera, sim.camera_link) for sim in sims]
+    launch = c.workers.fly(
+        plan, body.connects, user.name, cameras, detection_options(c.settings.speedup),
+        grids_geojson(c),
+    )  # fmt: skip
     audit(request, user, "launch", f"plan {plan.id} {plan.name}", ", ".join(body.connects))
     return launch_json(c, launch)
 
