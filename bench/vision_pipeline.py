@@ -5,7 +5,8 @@ Sections (bench/vision.py runs them):
   (lock-step, deterministic): a flag matches a true gathering within 4 m; a second flag for the
   same gathering counts as a false one. Geometry "low" (8 m up, 960x540, 50 degrees, gimbal
   -25: people 90-130 px, where OpenCV's HOG works) and "demo" (35 m, 1920x1080, 70 degrees,
-  gimbal -45: people 30-45 px, the demo's, which needs a detector for small people);
+  gimbal -45: people 30-45 px, which needs a detector for small people; three lines 50 m
+  apart, so that the whole 90 m strip is seen from near as a planned sweep would see it);
 - geolocation: ground error at 40 m altitude (1280x720, gimbal -45), with the feet at the exact
   pixels the renderer drew them (the pipeline's geometry: unreported gimbal jitter, poses from
   MAVLink, pixel-to-ground) and, where the detector finds people, from its boxes;
@@ -45,7 +46,7 @@ MATCH_M = 4.0
 GEOMETRIES = {
     # name: camera, altitude, speed, frame spacing (s), sweep lines (east offsets), length
     "low": (CameraSpec(960, 540, hfov_deg=50, pitch_deg=-25), 8.0, 3.0, 1.0, (0, 5), 200),
-    "demo": (CameraSpec(1920, 1080, hfov_deg=70, pitch_deg=-45), 35.0, 8.0, 0.5, (0, 50), 260),
+    "demo": (CameraSpec(1920, 1080, hfov_deg=70, pitch_deg=-45), 35.0, 8.0, 0.5, (0, 50, 100), 260),
 }
 
 
