@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from patrol.errors import CommandError
@@ -143,19 +144,31 @@ def run_say(args: argparse.Namespace) -> int:
             )
             print(f"message {msg.id} {msg.title!r} saved in the library")
             if args.output is not None:
-                args.output.parent.mkdir(parents=True, exist_ok=True)
-                args.output.write_bytes(samples_path.read_bytes())
+                _write(args.output, lambda: _copy(samples_path, args.output))
         else:
             speech = speak(args.text, args.lang, args.rate, args.volume)
             level = args.target + 20 * math.log10(args.volume)
             m = master(speech.samples, speech.rate, target_lufs=level, with_chime=args.chime)
-            write_wav(args.output, m.samples)
+            _write(args.output, lambda: write_wav(args.output, m.samples))
             duration, lufs, peak = m.duration_s, m.loudness_lufs, m.peak_dbfs
     except (ValueError, TtsError) as exc:
         raise CommandError(str(exc)) from None
     where = f" -> {args.output}" if args.output else ""
     print(f"{duration:.2f} s, {lufs:.1f} LUFS, peak {peak:.2f} dBFS{where}")
     return 0
+
+
+def _write(path: Path, write: Callable[[], None]) -> None:
+    """Run ``write`` (which writes ``path``); a path that cannot be written is a refusal."""
+    try:
+        write()
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source.read_bytes())
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -283,7 +296,7 @@ def run_plan(args: argparse.Namespace) -> int:
             print(("" if a.ok else "warning: ") + a.describe())
             warnings += not a.ok
     if args.output is not None:
-        write_bundle(plan, args.output)
+        _write(args.output, lambda: write_bundle(plan, args.output))
         size = args.output.stat().st_size
         print(f"wrote {args.output} ({len(plan.messages)} messages, {size / 1e6:.1f} MB)")
     if warnings:
