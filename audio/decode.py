@@ -90,6 +90,9 @@ def decode(
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     if len(samples) == 0:
         raise ImportRefused(f"{path}: the audio stream holds no samples")
+    if not np.isfinite(samples).all():  # a float WAV of random or damaged bytes
+        bad = int(np.count_nonzero(~np.isfinite(samples)))
+        raise ImportRefused(f"{path}: the audio is corrupt ({bad} samples are NaN or infinite)")
     if len(samples) > max_seconds * SAMPLE_RATE + 0.5 * SAMPLE_RATE:
         raise ImportRefused(f"{path}: longer than the {max_seconds:g} s limit")
     got = len(samples) / SAMPLE_RATE

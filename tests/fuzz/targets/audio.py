@@ -37,7 +37,9 @@ odd_text = st.one_of(
     st.text(max_size=30),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=30),
 )
-dialects = st.one_of(st.sampled_from(["wuu", "cmn", "yue", "nan", "hak", "温州话"]), odd_text)
+dialects = st.one_of(
+    *[st.sampled_from(["wuu", "cmn", "yue", "nan", "hak", "温州话"])] * 3, odd_text
+)
 
 
 @st.composite
@@ -153,6 +155,13 @@ def import_corpus() -> list[Case]:
         _import("µ-law zero", riff_wav(bytes(16000), 7, 8)),
         _import("16-bit DC", riff_wav(np.full(16000, 9000, "<i2").tobytes())),
         _import("digital silence", riff_wav(bytes(32000))),
+        _import(
+            "a float WAV of NaN samples", riff_wav(np.full(8000, np.nan, "<f4").tobytes(), 3, 32)
+        ),
+        _import(
+            "a float WAV with one infinite sample",
+            riff_wav(np.r_[tone(2.0, 8000), np.inf].astype("<f4").tobytes(), 3, 32),
+        ),
         _import(
             "a tap of 0.2 s",
             riff_wav(
