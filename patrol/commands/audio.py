@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,6 +119,7 @@ def run_say(args: argparse.Namespace) -> int:
         raise CommandError("say needs -o OUT.wav, --title TITLE or both")
     if args.output is not None and args.output.suffix.lower() != ".wav":
         raise CommandError(f"{args.output}: the output must be a .wav file")
+    _check_output(args.output)
     try:
         check_target(args.target)
         if args.title is not None:
@@ -156,6 +158,22 @@ def run_say(args: argparse.Namespace) -> int:
     where = f" -> {args.output}" if args.output else ""
     print(f"{duration:.2f} s, {lufs:.1f} LUFS, peak {peak:.2f} dBFS{where}")
     return 0
+
+
+def _check_output(path: Path | None) -> None:
+    """Refuse, before any work, an output path that cannot be written: a directory, or one
+    whose nearest existing ancestor is a file or not writable."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise CommandError(f"{path}: is a directory, not a file to write")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise CommandError(f"{path}: cannot write: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CommandError(f"{path}: cannot write: no permission in {parent}")
 
 
 def _write(path: Path, write: Callable[[], None]) -> None:
@@ -244,6 +262,7 @@ def run_plan(args: argparse.Namespace) -> int:
             check_inputs(args.speaker_spl, args.min_level, args.alt)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+    _check_output(args.output)
 
     try:
         if args.spec.stat().st_size > MAX_SPEC_BYTES:
