@@ -227,7 +227,6 @@ def bundles(draw) -> bytes:
                     "audio/../../x.wav",
                     "audio/1.wav/",
                     "\\..\\x.wav",
-                    "",
                     "plan.json",
                 ]
             )
