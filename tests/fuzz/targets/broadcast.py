@@ -45,7 +45,7 @@ def plan_cases(draw) -> Case:
     doc = draw(st.one_of(st.just(valid_spec()), bent(valid_spec())))
     files = {"spec.json": draw(json_bytes(doc)), "f": b"a file"}
     argv = ["audio", "plan", "{dir}/spec.json"]
-    grids = draw(st.sampled_from(["good", "good", "none", "missing", "junk"]))
+    grids = draw(st.sampled_from(["good", "good", "good", "good", "none", "missing", "junk"]))
     if grids != "none":
         argv += ["--grids", "{dir}/grids.geojson"]
     if grids == "good":
@@ -201,6 +201,8 @@ def bundles(draw) -> bytes:
     how = draw(
         st.sampled_from(
             [
+                "valid",
+                "valid",
                 "valid",
                 "plan-json",
                 "plan-json",
