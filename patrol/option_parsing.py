@@ -34,12 +34,16 @@ def finite_float(text: str) -> float:
 def whole_number(text: str) -> int:
     """argparse ``type`` for every integer option: a whole number a database can hold
     (magnitude at most ``MAX_INTEGER``)."""
-    try:
-        value = int(text)
-    except ValueError:  # not digits, or more digits than Python converts
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
-    if not -MAX_INTEGER <= value <= MAX_INTEGER:
-        shown = text if len(text) <= 40 else text[:37] + "..."
+    digits = text.strip().removeprefix("-").removeprefix("+")
+    if digits.isascii() and digits.isdigit() and len(digits.lstrip("0")) > 19:
+        value = None  # more digits than any 64-bit integer (and than Python converts, past 4300)
+    else:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if value is None or not -MAX_INTEGER <= value <= MAX_INTEGER:
+        shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
         raise argparse.ArgumentTypeError(
             f"{shown} is out of range (a whole number of magnitude at most 2^63-1)"
         )
