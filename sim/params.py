@@ -41,7 +41,11 @@ _INT_RANGES = {
 
 
 def _float32(value: float) -> float:
-    return struct.unpack("<f", struct.pack("<f", value))[0]
+    """``value`` as a REAL32 parameter holds it; ValueError for one no float32 holds."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:
+        raise ValueError(f"{value} is beyond a 32-bit float") from None
 
 
 def load_defaults() -> tuple[dict[str, float], dict[str, int]]:

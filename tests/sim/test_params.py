@@ -54,6 +54,7 @@ def test_values_persist_across_restarts(tmp_path):
         (b'{"params": {"WPNAV_SPEED": "fast"}}', "params is not an object of numbers"),
         (b'{"params": {"SYSID_THISMAV": 1e999}}', "MAV_SYSID: inf is not a valid integer"),
         (b'{"extra": []}', "extra is not an object"),
+        (b'{"params": {"SIM_WIND_SPD": 1e300}}', "1e+300 is beyond a 32-bit float"),
         (b"[" * 100_000, "recursion depth"),
     ],
 )
