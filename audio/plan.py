@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
 import soundfile as sf
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -34,6 +36,12 @@ DURATION_TOLERANCE_S = 0.05
 DEFAULT_HYSTERESIS_M = 15.0
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 OVERLAP_TOLERANCE_M2 = 1.0
+MAX_OVERLAPS_SHOWN = 20
+# Zone outlines are simplified at centimetres before the geometry checks, then held to these:
+# a village boundary drawn at a vertex a metre along 20 km has 20,000 vertices.
+SIMPLIFY_M = 0.05
+MAX_ZONE_VERTICES = 20_000
+MAX_PLAN_VERTICES = 100_000
 
 
 class PlanError(ValueError):
@@ -213,24 +221,52 @@ def _zone_polygon(
 
 
 def _geometry_problems(zones: list[Zone], hysteresis_m: float) -> list[str]:
+    """Zones too detailed, too narrow for the hysteresis, or overlapping at equal priority.
+    The work is bounded: zones are simplified at SIMPLIFY_M and held to MAX_ZONE_VERTICES and
+    MAX_PLAN_VERTICES first, and only zones of equal priority whose outlines meet are
+    intersected."""
     if not zones:
         return []
     frame = LocalFrame.around([z.polygon for z in zones])
-    local = {z.name: frame.shape(z.polygon) for z in zones}
-    problems = []
-    for z in zones:
-        if local[z.name].buffer(-hysteresis_m).is_empty:
+    local = [shapely.simplify(frame.shape(z.polygon), SIMPLIFY_M) for z in zones]
+    counts = shapely.get_num_coordinates(local)
+    problems = [
+        f"zone {z.name!r} keeps {n:,} vertices after simplifying at {SIMPLIFY_M * 100:g} cm, "
+        f"over the {MAX_ZONE_VERTICES:,} a zone may have (simplify it in a GIS)"
+        for z, n in zip(zones, counts, strict=True)
+        if n > MAX_ZONE_VERTICES
+    ]
+    if not problems and counts.sum() > MAX_PLAN_VERTICES:
+        problems.append(
+            f"the zones keep {int(counts.sum()):,} vertices in all, over the "
+            f"{MAX_PLAN_VERTICES:,} a plan may have (simplify them or split the plan)"
+        )
+    if problems:
+        return problems
+    for z, outline in zip(zones, local, strict=True):
+        if outline.buffer(-hysteresis_m).is_empty:
             problems.append(
                 f"zone {z.name!r} is too narrow to enter with {hysteresis_m:g} m hysteresis"
             )
-    for i, a in enumerate(zones):
-        for b in zones[i + 1 :]:
-            overlap = local[a.name].intersection(local[b.name]).area
-            if overlap > OVERLAP_TOLERANCE_M2 and a.priority == b.priority:
-                problems.append(
-                    f"zones {a.name!r} and {b.name!r} overlap by {overlap:.0f} m² with the same "
-                    f"priority {a.priority}; give the one that should win a higher priority"
-                )
+    geoms = np.array(local, dtype=object)
+    priority = np.array([z.priority for z in zones])
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = (left < right) & (priority[left] == priority[right])
+    left, right = left[keep], right[keep]
+    order = np.lexsort((right, left))
+    left, right = left[order], right[order]
+    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    overlaps = [
+        (i, j, a) for i, j, a in zip(left, right, areas, strict=True) if a > OVERLAP_TOLERANCE_M2
+    ]
+    for i, j, overlap in overlaps[:MAX_OVERLAPS_SHOWN]:
+        a, b = zones[i], zones[j]
+        problems.append(
+            f"zones {a.name!r} and {b.name!r} overlap by {overlap:.0f} m² with the same "
+            f"priority {a.priority}; give the one that should win a higher priority"
+        )
+    if len(overlaps) > MAX_OVERLAPS_SHOWN:
+        problems.append(f"... and {len(overlaps) - MAX_OVERLAPS_SHOWN} more overlapping pairs")
     return problems
 
 

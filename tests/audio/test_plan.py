@@ -1,4 +1,5 @@
 import json
+import math
 import struct
 import zipfile
 
@@ -6,7 +7,7 @@ import pytest
 from shapely.geometry import shape
 
 from audio.plan import MAX_PLAN_JSON_BYTES, PlanError, build_plan, load_bundle, write_bundle
-from tests.audio.plans import make_messages, resolver, square
+from tests.audio.plans import make_messages, offset, resolver, square
 
 
 @pytest.fixture
@@ -185,3 +186,37 @@ def test_audio_must_match_its_checksum_and_length(tmp_path, messages):
         doc["messages"]["1"]["duration_s"] = 9.0
 
     assert "lasts 1.00 s but plan.json says 9.00 s" in _refusal(tmp_path, _bent(members, lie))
+
+
+def _round_zone(n: int, radius_m: float, jag_m: float = 0.0) -> dict:
+    ring = []
+    for i in range(n):
+        r = radius_m + (jag_m if i % 2 else -jag_m)
+        lat, lon = offset(r * math.cos(2 * math.pi * i / n), r * math.sin(2 * math.pi * i / n))
+        ring.append([lon, lat])
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def test_a_dense_smooth_zone_is_checked_simplified_and_kept_as_drawn(messages):
+    zone = {"name": "村", "geometry": _round_zone(50_000, 500), "messages": [1]}
+    plan = build_plan({"zones": [zone]}, resolver(messages))
+    assert len(plan.zone("村").polygon.exterior.coords) == 50_001
+
+
+def test_a_zone_too_detailed_to_check_is_refused_before_the_geometry_work(messages):
+    zone = {"name": "锯齿", "geometry": _round_zone(30_000, 500, jag_m=2.0), "messages": [1]}
+    with pytest.raises(PlanError) as err:
+        build_plan({"zones": [zone]}, resolver(messages))
+    assert err.value.problems == [
+        "zone '锯齿' keeps 30,001 vertices after simplifying at 5 cm, over the 20,000 a zone may "
+        "have (simplify it in a GIS)"
+    ]
+
+
+def test_overlaps_are_listed_up_to_twenty_then_counted(messages):
+    zones = [{"name": f"z{j}", "geometry": square(0, 0, 100), "messages": [1]} for j in range(8)]
+    with pytest.raises(PlanError) as err:
+        build_plan({"zones": zones}, resolver(messages))
+    problems = err.value.problems
+    assert len(problems) == 21 and problems[-1] == "... and 8 more overlapping pairs"  # 28 pairs
+    assert problems[0].startswith("zones 'z0' and 'z1' overlap by ")

@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import io
 import json
+import math
 import struct
 import zipfile
 
 from hypothesis import strategies as st
 
+from tests.audio.plans import offset, square
 from tests.fuzz.audio_library import TITLES, template, valid_spec, with_library
 from tests.fuzz.grid_inputs import render
 from tests.fuzz.harness import Case, Target, register
@@ -64,11 +66,14 @@ def plan_cases(draw) -> Case:
     return Case("plan spec", argv, files)
 
 
-def _spec(name: str, spec, expect=REFUSED, *options: str, raw: bytes | None = None) -> Case:
+def _spec(
+    name: str, spec, expect=REFUSED, *options: str, raw: bytes | None = None, heavy=False
+) -> Case:
     data = raw if raw is not None else render(spec).encode("utf-8", "surrogatepass")
     grids = (template() / "grids.geojson").read_bytes()
     argv = ["audio", "plan", "{dir}/spec.json", "--grids", "{dir}/grids.geojson", *options]
-    return Case(name, argv, {"spec.json": data, "grids.geojson": grids}, expect=expect)
+    files = {"spec.json": data, "grids.geojson": grids}
+    return Case(name, argv, files, expect=expect, heavy=heavy)
 
 
 def _zone(**changes) -> dict:
@@ -81,6 +86,30 @@ def _priority(**changes) -> dict:
     spec = valid_spec()
     spec["priority_messages"][0].update(changes)
     return spec
+
+
+def _ring(n: int, radius_m: float, jag_m: float = 0.0) -> list[list[float]]:
+    ring = []
+    for i in range(n):
+        r = radius_m + (jag_m if i % 2 else -jag_m)
+        lat, lon = offset(r * math.cos(2 * math.pi * i / n), r * math.sin(2 * math.pi * i / n))
+        ring.append([round(lon, 8), round(lat, 8)])
+    return [*ring, ring[0]]
+
+
+def _crowded(n: int, inside: int, jag_m: float = 0.0) -> dict:
+    """A round zone of ``n`` vertices, 1 km across, and ``inside`` small zones inside it at
+    higher priorities."""
+    big = {"type": "Polygon", "coordinates": [_ring(n, 1000, jag_m)]}
+    zones = [{"name": "big", "geometry": big, "messages": [1]}]
+    zones += [{"name": f"z{j}", "geometry": square(-500 + j % 20 * 40, -500 + j // 20 * 40, 35),
+               "messages": [2], "priority": 1 + j} for j in range(inside)]  # fmt: skip
+    return {"zones": zones}
+
+
+def _stacked(count: int) -> dict:
+    return {"zones": [{"name": f"z{j}", "geometry": square(0, 0, 100), "messages": [1]}
+                      for j in range(count)]}  # fmt: skip
 
 
 def plan_corpus() -> list[Case]:
@@ -134,6 +163,15 @@ def plan_corpus() -> list[Case]:
         _spec("a zone name of 300 characters", _zone(name="区" * 300)),
         _spec("a zone name with a lone surrogate", _zone(name="\udcff")),
         _spec("a message title", _zone(messages=[TITLES[0]]), PLANNED),
+        _spec("a zone of 60,000 vertices holding 200 zones", _crowded(60_000, 200), PLANNED),
+        _spec("a jagged zone of 30,000 vertices", _crowded(30_000, 0, jag_m=2.0)),
+        _spec("300 zones on one spot at one priority", _stacked(300)),
+        _spec(
+            "a zone of 150,000 vertices holding 499 zones",
+            _crowded(150_000, 499),
+            PLANNED,
+            heavy=True,
+        ),
         *[
             _spec(f"--{o} {v}", valid, REFUSED, f"--{o}", v)
             for o in ("speaker-spl", "alt", "min-level")
