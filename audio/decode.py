@@ -18,6 +18,7 @@ LIMIT_SECONDS = 600.0
 LIMIT_BYTES = 500 * 1024 * 1024
 # a file that declares this much more than it decodes to was cut short (a truncated upload)
 TRUNCATED_TOLERANCE_S = 0.5
+MAX_RIFF_CHUNKS = 1000
 
 
 class ImportRefused(ValueError):
@@ -113,7 +114,7 @@ def _check_riff_complete(path: Path, size: int) -> None:
         if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
             return
         byte_rate = 0
-        while True:
+        for _ in range(MAX_RIFF_CHUNKS):  # a writer puts a handful before the data
             chunk = f.read(8)
             if len(chunk) < 8:
                 return
@@ -124,6 +125,8 @@ def _check_riff_complete(path: Path, size: int) -> None:
             if len(body) >= 12:
                 byte_rate = struct.unpack("<I", body[8:12])[0]
             f.seek(f.tell() - len(body) + length + (length & 1))
+        else:
+            raise ImportRefused(f"{path}: over {MAX_RIFF_CHUNKS} chunks before the audio data")
         present = size - f.tell()
     if length in (0, 0xFFFFFFFF) or not byte_rate:
         return

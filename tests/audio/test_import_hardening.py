@@ -115,3 +115,10 @@ def test_float_samples_that_are_not_numbers_are_corrupt(library, tmp_path, bad):
     path.write_bytes(riff_wav(samples.tobytes(), 3, 32))
     with pytest.raises(ImportRefused, match=r"corrupt .* samples are NaN or infinite"):
         library.import_recording(path, "float", "wuu")
+
+
+def test_a_wav_of_a_million_empty_chunks_is_refused_at_once(library, tmp_path):
+    path = tmp_path / "chunks.wav"
+    path.write_bytes(riff_wav(speech_pcm(), extra=b"junk\0\0\0\0" * 1_000_000))
+    with pytest.raises(ImportRefused, match="over 1000 chunks before the audio data"):
+        library.import_recording(path, "chunks", "wuu")

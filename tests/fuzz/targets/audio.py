@@ -136,6 +136,10 @@ def import_corpus() -> list[Case]:
         ),
         _import("headers only", wav[:44]),
         _import(
+            "a million empty chunks before the data",
+            riff_wav(speech, extra=b"junk\0\0\0\0" * 1_000_000),
+        ),
+        _import(
             "MP3 header and noise", b"\xff\xfb\x90\x00" + bytes(range(256)) * 8, file="rec.mp3"
         ),
         _import("WebM magic and nothing", b"\x1aE\xdf\xa3", file="rec.webm"),
