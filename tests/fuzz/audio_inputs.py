@@ -121,6 +121,8 @@ def hand_wav(draw) -> bytes:
         data = np.random.default_rng(draw(st.integers(0, 99))).bytes(n * 2)
     extra = info_chunk(draw(tag_bytes)) if draw(st.booleans()) else b""
     wav = bytearray(riff_wav(data, code, bits, rate, extra))
+    if draw(st.integers(0, 3)) == 0:  # channels the data does not have
+        wav[22:24] = struct.pack("<H", draw(st.sampled_from([0, 2, 6, 255, 65535])))
     if draw(st.integers(0, 3)) == 0:  # the declared sizes of a streaming or broken writer
         field = draw(st.sampled_from([4, len(wav) - len(data) - 4]))
         wav[field : field + 4] = draw(
