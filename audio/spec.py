@@ -196,7 +196,7 @@ def _what(err: dict, model: type[BaseModel], name: str, field: str) -> str:
     if refs and kind not in ("list_type", "too_long"):
         return f"{subject}must be a message id (whole number) or title (text), not {_short(value)}"
     if kind in ("greater_than_equal", "less_than_equal") and bounds:
-        return f"{subject}{value} is outside {bounds[0]:g}..{bounds[1]:g}"
+        return f"{subject}{_short(value)} is outside {bounds[0]:g}..{bounds[1]:g}"
     if kind == "string_pattern_mismatch":
         return f"{subject}{_short(value)} is not {_PATTERNS.get(name_of(field), 'valid here')}"
     if kind in _EXPECTED:
