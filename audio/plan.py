@@ -32,6 +32,7 @@ MIB = 1024 * 1024
 # message (48 kHz 16-bit mono: an hour is 330 MB; a message is at most minutes)
 MAX_PLAN_JSON_BYTES = 5 * MIB
 MAX_AUDIO_BYTES = 100 * MIB
+MAX_BUNDLE_BYTES = 1024 * MIB  # all members: the agent's cache holds them on the companion
 DURATION_TOLERANCE_S = 0.05
 DEFAULT_HYSTERESIS_M = 15.0
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -349,6 +350,12 @@ def load_bundle(path: Path, cache_dir: Path) -> BroadcastPlan:
                 raise PlanError([f"{path}: not a broadcast plan bundle (holds {foreign[0]!r})"])
             if "plan.json" not in members:
                 raise PlanError([f"{path}: not a broadcast plan bundle (no plan.json)"])
+            declared = sum(info.file_size for info in members.values())
+            if declared > MAX_BUNDLE_BYTES:
+                raise PlanError(
+                    [f"{path}: its members inflate to {declared / MIB:,.1f} MB, over the "
+                     f"{MAX_BUNDLE_BYTES // MIB:,} MB a bundle may hold"]
+                )  # fmt: skip
             raw = _read_member(zf, members["plan.json"], MAX_PLAN_JSON_BYTES, path)
             data = _json(raw, path)
             parsed, problems = parse_bundle_plan(data)

@@ -220,3 +220,11 @@ def test_overlaps_are_listed_up_to_twenty_then_counted(messages):
     problems = err.value.problems
     assert len(problems) == 21 and problems[-1] == "... and 8 more overlapping pairs"  # 28 pairs
     assert problems[0].startswith("zones 'z0' and 'z1' overlap by ")
+
+
+def test_a_bundle_inflating_past_its_limit_in_all_is_refused(tmp_path, messages, monkeypatch):
+    monkeypatch.setattr("audio.plan.MAX_BUNDLE_BYTES", 3 << 20)  # 1 GB in use: the same sum
+    members = _bundle(tmp_path, messages)
+    extra = {f"audio/{k}.wav": bytes(1 << 20) for k in range(3, 6)}  # each far under 100 MB
+    problem = _refusal(tmp_path, {**members, **extra})
+    assert problem.endswith("its members inflate to 3.3 MB, over the 3 MB a bundle may hold")
