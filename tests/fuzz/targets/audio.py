@@ -136,8 +136,8 @@ def import_corpus() -> list[Case]:
         ),
         _import("headers only", wav[:44]),
         _import(
-            "a million empty chunks before the data",
-            riff_wav(speech, extra=b"junk\0\0\0\0" * 1_000_000),
+            "200,000 empty chunks before the data",
+            riff_wav(speech, extra=b"junk\0\0\0\0" * 200_000),
         ),
         _import(
             "MP3 header and noise", b"\xff\xfb\x90\x00" + bytes(range(256)) * 8, file="rec.mp3"
