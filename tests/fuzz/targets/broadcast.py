@@ -453,9 +453,9 @@ def agent_corpus() -> list[Case]:
             zipped({"plan.json": members["plan.json"], "../" + audio: members[audio]}),
         ),
         _agent("an absolute member name", zipped({**members, "/tmp/gridpatrol-evil": b"x"})),
-        _agent("plan.json inflating to 100 MB", bomb("plan.json", 100)),
-        _agent("audio inflating to 200 MB", bomb(audio, 200)),
-        _agent("audio declaring 1 kB, inflating to 200 MB", bomb(audio, 200, 1000)),
+        _agent("plan.json inflating to 20 MB", bomb("plan.json", 20)),
+        _agent("audio inflating to 120 MB", bomb(audio, 120)),
+        _agent("audio declaring 1 kB, inflating to 120 MB", bomb(audio, 120, 1000)),
         _agent("not a zip", b"PK\x03\x04 not really"),
         _agent("an empty file", b""),
         # options
