@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ LIMIT_SECONDS = 600.0
 LIMIT_BYTES = 500 * 1024 * 1024
 # a file that declares this much more than it decodes to was cut short (a truncated upload)
 TRUNCATED_TOLERANCE_S = 0.5
+MAX_RIFF_CHUNKS = 1000
 
 
 class ImportRefused(ValueError):
@@ -53,6 +55,7 @@ def decode(
         raise ImportRefused(f"{path}: the file is empty")
     if size > max_bytes:
         raise ImportRefused(f"{path}: {size} bytes is over the {max_bytes}-byte limit")
+    _check_riff_complete(path, size)
     try:
         # tags are never used: a recorder writing them in GBK must not stop the import
         container = av.open(str(path), metadata_errors="replace")
@@ -88,6 +91,9 @@ def decode(
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     if len(samples) == 0:
         raise ImportRefused(f"{path}: the audio stream holds no samples")
+    if not np.isfinite(samples).all():  # a float WAV of random or damaged bytes
+        bad = int(np.count_nonzero(~np.isfinite(samples)))
+        raise ImportRefused(f"{path}: the audio is corrupt ({bad} samples are NaN or infinite)")
     if len(samples) > max_seconds * SAMPLE_RATE + 0.5 * SAMPLE_RATE:
         raise ImportRefused(f"{path}: longer than the {max_seconds:g} s limit")
     got = len(samples) / SAMPLE_RATE
@@ -97,6 +103,39 @@ def decode(
             "can be decoded (an interrupted upload or recording?)"
         )
     return Decoded(samples.astype(np.float32), fmt, codec)
+
+
+def _check_riff_complete(path: Path, size: int) -> None:
+    """A WAV file whose data chunk declares more than the file holds was cut short (ffmpeg
+    takes a WAV's length from the bytes present, so the declared length says nothing else).
+    0 and 0xFFFFFFFF are the sizes a streaming writer leaves: unknown, not cut."""
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return
+        byte_rate = 0
+        for _ in range(MAX_RIFF_CHUNKS):  # a writer puts a handful before the data
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return
+            kind, length = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if kind == b"data":
+                break
+            body = f.read(min(length, 64)) if kind == b"fmt " else b""
+            if len(body) >= 12:
+                byte_rate = struct.unpack("<I", body[8:12])[0]
+            f.seek(f.tell() - len(body) + length + (length & 1))
+        else:
+            raise ImportRefused(f"{path}: over {MAX_RIFF_CHUNKS} chunks before the audio data")
+        present = size - f.tell()
+    if length in (0, 0xFFFFFFFF) or not byte_rate:
+        return
+    missing = length - present
+    if missing > TRUNCATED_TOLERANCE_S * byte_rate:
+        raise ImportRefused(
+            f"{path}: the file is cut short: its data chunk declares {length / byte_rate:.1f} s "
+            f"but holds {max(present, 0) / byte_rate:.2f} s (an interrupted upload or recording?)"
+        )
 
 
 def _reason(exc: Exception) -> str:

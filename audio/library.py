@@ -17,6 +17,7 @@ from audio.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_SECONDS, decode
 from audio.loudness import DEFAULT_TARGET_LUFS, check_target, measure_lufs
 from audio.mastering import Mastered, master
 from audio.plan import PlanMessage
+from audio.text import check_text
 from audio.tts import DEFAULT_RATE, speak
 from audio.wav import SAMPLE_RATE, write_wav
 
@@ -84,12 +85,21 @@ class Message:
 
 def check_language(tag: str) -> str:
     """A language tag: one of KNOWN_LANGUAGES, or free text for another dialect."""
-    tag = tag.strip()
-    if not tag:
-        raise LibraryError("the language/dialect tag is empty")
-    if len(tag) > MAX_TAG_CHARS:
-        raise LibraryError(f"the language/dialect tag is longer than {MAX_TAG_CHARS} characters")
-    return tag
+    try:
+        return check_text(tag, "the language/dialect tag", MAX_TAG_CHARS)
+    except ValueError as exc:
+        raise LibraryError(str(exc)) from None
+
+
+def check_labels(title: str, language: str, created_by: str) -> tuple[str, str, str]:
+    """The title, language tag and author as stored (stripped), or LibraryError saying which
+    is empty, too long for its column, not UTF-8 or holding control characters."""
+    try:
+        title = check_text(title, "the title", MAX_TITLE_CHARS)
+        created_by = check_text(created_by, "who made it", MAX_NAME_CHARS)
+    except ValueError as exc:
+        raise LibraryError(str(exc)) from None
+    return title, check_language(language), created_by
 
 
 class MessageLibrary:
@@ -112,15 +122,16 @@ class MessageLibrary:
         target_lufs: float = DEFAULT_TARGET_LUFS,
         created_by: str = "unknown",
     ) -> Message:
+        check_labels(title, lang, created_by)
         try:
             check_target(target_lufs)
             speech = speak(text, lang, rate, volume)
-        except ValueError as exc:
+            # The volume is the engine's amplitude and also scales the delivered loudness: the
+            # file is normalised to target_lufs + 20 log10(volume), so 0.5 is 6 dB under.
+            level = target_lufs + 20 * math.log10(volume)
+            mastered = master(speech.samples, speech.rate, target_lufs=level, with_chime=with_chime)
+        except ValueError as exc:  # including SilentAudioError: text with nothing to say
             raise LibraryError(str(exc)) from None
-        # The volume is the engine's amplitude and also scales the delivered loudness: the file
-        # is normalised to target_lufs + 20 log10(volume), so 0.5 is 6 dB under the target.
-        level = target_lufs + 20 * math.log10(volume)
-        mastered = master(speech.samples, speech.rate, target_lufs=level, with_chime=with_chime)
         settings = {"voice": speech.voice, "rate": rate, "volume": volume, "chime": with_chime,
                     "target_lufs": level}  # fmt: skip
         return self._store(title, text, lang, "tts", created_by, mastered, settings)
@@ -139,6 +150,7 @@ class MessageLibrary:
     ) -> Message:
         """Decode, master and store a recording. Raises ImportRefused (a ValueError) for a file
         that is not audio, empty, silent, too long or too big; LibraryError for one too quiet."""
+        check_labels(title, dialect, created_by)
         try:
             check_target(target_lufs)
         except ValueError as exc:
@@ -176,14 +188,7 @@ class MessageLibrary:
         mastered: Mastered,
         settings: dict,
     ) -> Message:
-        title = title.strip()
-        if not title:
-            raise LibraryError("the title is empty")
-        if len(title) > MAX_TITLE_CHARS:
-            raise LibraryError(f"the title is longer than {MAX_TITLE_CHARS} characters")
-        if not created_by.strip() or len(created_by) > MAX_NAME_CHARS:
-            raise LibraryError(f"who made it must be 1 to {MAX_NAME_CHARS} characters")
-        language = check_language(language)
+        title, language, created_by = check_labels(title, language, created_by)
         (self.root / "messages").mkdir(parents=True, exist_ok=True)
         with Session(self.engine) as session:
             row = MessageRow(

@@ -4,26 +4,45 @@ saved as one bundle (a zip of plan.json and the audio it needs) that the onboard
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
+import soundfile as sf
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from audio.schedule import QuietHours, parse_span, timezone
-from audio.spec import ZoneSpec, parse_spec, zone_label
+from audio.spec import BUNDLE_FORMAT, ZoneSpec, parse_bundle_plan, parse_spec, zone_label
 from audio.zones import LocalFrame
 
-FORMAT = "gridpatrol-broadcast-plan/1"
+FORMAT = BUNDLE_FORMAT
+MIB = 1024 * 1024
+# what a bundle's members may inflate to: plan.json (the spec is at most 5 MB too), and one
+# message (48 kHz 16-bit mono: an hour is 330 MB; a message is at most minutes)
+MAX_PLAN_JSON_BYTES = 5 * MIB
+MAX_AUDIO_BYTES = 100 * MIB
+MAX_BUNDLE_BYTES = 1024 * MIB  # all members: the agent's cache holds them on the companion
+DURATION_TOLERANCE_S = 0.05
 DEFAULT_HYSTERESIS_M = 15.0
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 OVERLAP_TOLERANCE_M2 = 1.0
+MAX_OVERLAPS_SHOWN = 20
+# Zone outlines are simplified at centimetres before the geometry checks, then held to these:
+# a village boundary drawn at a vertex a metre along 20 km has 20,000 vertices.
+SIMPLIFY_M = 0.05
+MAX_ZONE_VERTICES = 20_000
+MAX_PLAN_VERTICES = 100_000
 
 
 class PlanError(ValueError):
@@ -203,24 +222,52 @@ def _zone_polygon(
 
 
 def _geometry_problems(zones: list[Zone], hysteresis_m: float) -> list[str]:
+    """Zones too detailed, too narrow for the hysteresis, or overlapping at equal priority.
+    The work is bounded: zones are simplified at SIMPLIFY_M and held to MAX_ZONE_VERTICES and
+    MAX_PLAN_VERTICES first, and only zones of equal priority whose outlines meet are
+    intersected."""
     if not zones:
         return []
     frame = LocalFrame.around([z.polygon for z in zones])
-    local = {z.name: frame.shape(z.polygon) for z in zones}
-    problems = []
-    for z in zones:
-        if local[z.name].buffer(-hysteresis_m).is_empty:
+    local = [shapely.simplify(frame.shape(z.polygon), SIMPLIFY_M) for z in zones]
+    counts = shapely.get_num_coordinates(local)
+    problems = [
+        f"zone {z.name!r} keeps {n:,} vertices after simplifying at {SIMPLIFY_M * 100:g} cm, "
+        f"over the {MAX_ZONE_VERTICES:,} a zone may have (simplify it in a GIS)"
+        for z, n in zip(zones, counts, strict=True)
+        if n > MAX_ZONE_VERTICES
+    ]
+    if not problems and counts.sum() > MAX_PLAN_VERTICES:
+        problems.append(
+            f"the zones keep {int(counts.sum()):,} vertices in all, over the "
+            f"{MAX_PLAN_VERTICES:,} a plan may have (simplify them or split the plan)"
+        )
+    if problems:
+        return problems
+    for z, outline in zip(zones, local, strict=True):
+        if outline.buffer(-hysteresis_m).is_empty:
             problems.append(
                 f"zone {z.name!r} is too narrow to enter with {hysteresis_m:g} m hysteresis"
             )
-    for i, a in enumerate(zones):
-        for b in zones[i + 1 :]:
-            overlap = local[a.name].intersection(local[b.name]).area
-            if overlap > OVERLAP_TOLERANCE_M2 and a.priority == b.priority:
-                problems.append(
-                    f"zones {a.name!r} and {b.name!r} overlap by {overlap:.0f} m² with the same "
-                    f"priority {a.priority}; give the one that should win a higher priority"
-                )
+    geoms = np.array(local, dtype=object)
+    priority = np.array([z.priority for z in zones])
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = (left < right) & (priority[left] == priority[right])
+    left, right = left[keep], right[keep]
+    order = np.lexsort((right, left))
+    left, right = left[order], right[order]
+    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    overlaps = [
+        (i, j, a) for i, j, a in zip(left, right, areas, strict=True) if a > OVERLAP_TOLERANCE_M2
+    ]
+    for i, j, overlap in overlaps[:MAX_OVERLAPS_SHOWN]:
+        a, b = zones[i], zones[j]
+        problems.append(
+            f"zones {a.name!r} and {b.name!r} overlap by {overlap:.0f} m² with the same "
+            f"priority {a.priority}; give the one that should win a higher priority"
+        )
+    if len(overlaps) > MAX_OVERLAPS_SHOWN:
+        problems.append(f"... and {len(overlaps) - MAX_OVERLAPS_SHOWN} more overlapping pairs")
     return problems
 
 
@@ -290,34 +337,94 @@ def write_bundle(plan: BroadcastPlan, path: Path) -> None:
 
 def load_bundle(path: Path, cache_dir: Path) -> BroadcastPlan:
     """Read a bundle, extract its audio into ``cache_dir`` (by content hash, checked) and
-    return the plan with message paths pointing there. Raises PlanError for a bad bundle."""
+    return the plan with message paths pointing there. Raises PlanError for a bad bundle:
+    not a zip, members other than plan.json and audio/<id>.wav, plan.json over
+    MAX_PLAN_JSON_BYTES or not matching the strict model, a file over MAX_AUDIO_BYTES (what a
+    member declares and what it inflates to), audio not matching its checksum or length."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            data = json.loads(zf.read("plan.json"))
-            if data.get("format") != FORMAT:
-                raise PlanError([f"{path}: not a {FORMAT} bundle"])
+            members = {info.filename: info for info in zf.infolist()}
+            foreign = sorted(n for n in members if n != "plan.json" and not _AUDIO.match(n))
+            if foreign:
+                raise PlanError([f"{path}: not a broadcast plan bundle (holds {foreign[0]!r})"])
+            if "plan.json" not in members:
+                raise PlanError([f"{path}: not a broadcast plan bundle (no plan.json)"])
+            declared = sum(info.file_size for info in members.values())
+            if declared > MAX_BUNDLE_BYTES:
+                raise PlanError(
+                    [f"{path}: its members inflate to {declared / MIB:,.1f} MB, over the "
+                     f"{MAX_BUNDLE_BYTES // MIB:,} MB a bundle may hold"]
+                )  # fmt: skip
+            raw = _read_member(zf, members["plan.json"], MAX_PLAN_JSON_BYTES, path)
+            data = _json(raw, path)
+            parsed, problems = parse_bundle_plan(data)
+            if parsed is None:
+                raise PlanError(
+                    [f"{path}: plan.json: {p.removeprefix('plan: ')}" for p in problems]
+                )
             cache_dir.mkdir(parents=True, exist_ok=True)
             messages = {}
-            for key, m in data["messages"].items():
-                target = cache_dir / f"{m['sha256']}.wav"
+            for key, m in parsed.messages.items():
+                if m.file not in members:
+                    raise PlanError([f"{path}: message {key}: {m.file} is missing"])
+                target = cache_dir / f"{m.sha256}.wav"
                 if not target.exists():
-                    blob = zf.read(m["file"])
-                    if hashlib.sha256(blob).hexdigest() != m["sha256"]:
-                        raise PlanError([f"{path}: {m['file']} does not match its checksum"])
+                    blob = _read_member(zf, members[m.file], MAX_AUDIO_BYTES, path)
+                    if hashlib.sha256(blob).hexdigest() != m.sha256:
+                        raise PlanError([f"{path}: {m.file} does not match its checksum"])
+                    _check_wav(blob, m.duration_s, f"{path}: {m.file}")
                     tmp = target.with_suffix(".part")
                     tmp.write_bytes(blob)
                     os.replace(tmp, target)
-                messages[int(key)] = PlanMessage(
-                    int(key), m["title"], float(m["duration_s"]), m["sha256"], target
-                )
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as exc:
+                messages[int(key)] = PlanMessage(int(key), m.title, m.duration_s, m.sha256, target)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
         raise PlanError([f"{path}: not a readable broadcast plan ({exc})"]) from None
+    except (NotImplementedError, RuntimeError) as exc:  # a compression method or encryption
+        raise PlanError([f"{path}: not a readable broadcast plan ({exc})"]) from None
+    except OSError as exc:
+        raise PlanError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
 
     def resolve(ref: int | str) -> PlanMessage:
-        return messages[int(ref)]
+        if isinstance(ref, int) and ref in messages:
+            return messages[ref]
+        raise LookupError(ref)
 
-    spec = {k: data[k] for k in ("name", "timezone", "quiet_hours", "hysteresis_m")}
-    spec["zones"] = data["zones"]
-    spec["priority_messages"] = data["priority_messages"]
+    spec = {k: v for k, v in data.items() if k not in ("format", "messages")}
     return build_plan(spec, resolve)
+
+
+_AUDIO = re.compile(r"^audio/[1-9][0-9]{0,18}\.wav$")
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, path: Path) -> bytes:
+    """A member's bytes, never more than ``limit``: what it declares is checked first, then
+    what it inflates to (a declared size can lie)."""
+    too_big = PlanError([f"{path}: {info.filename} is over {limit // MIB} MB (a zip bomb?)"])
+    if info.file_size > limit:
+        raise too_big
+    with zf.open(info) as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise too_big
+    return data
+
+
+def _json(raw: bytes, path: Path) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise PlanError([f"{path}: plan.json is nested too deep"]) from None
+    except ValueError as exc:  # not UTF-8, not JSON, an integer of thousands of digits
+        raise PlanError([f"{path}: plan.json is not valid JSON ({exc})"]) from None
+
+
+def _check_wav(blob: bytes, duration_s: float, where: str) -> None:
+    """The audio is a WAV file of the length plan.json gives (the agent schedules by it)."""
+    try:
+        info = sf.info(io.BytesIO(blob))
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        raise PlanError([f"{where}: not a readable WAV file ({exc})"]) from None
+    seconds = info.frames / info.samplerate if info.samplerate else 0.0
+    if abs(seconds - duration_s) > DURATION_TOLERANCE_S:
+        raise PlanError([f"{where}: lasts {seconds:.2f} s but plan.json says {duration_s:.2f} s"])

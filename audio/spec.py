@@ -5,7 +5,7 @@ is not a list, ``true`` is not message 1)."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from geojson_pydantic import MultiPolygon, Polygon
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
@@ -63,6 +63,30 @@ class PlanSpec(_Strict):
     )
 
 
+# ---- the bundle's plan.json (written by audio.plan.plan_to_json, read by the agent) ---------
+
+BUNDLE_FORMAT = "gridpatrol-broadcast-plan/1"
+MAX_BUNDLE_MESSAGES = 1000
+MAX_MESSAGE_SECONDS = 3600.0
+Sha256 = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
+# a message id as a JSON object key: 1 to 2^63-1, no sign, no leading zero
+MessageKey = Annotated[StrictStr, Field(pattern=r"^[1-9][0-9]{0,18}$")]
+
+
+class BundleMessage(_Strict):
+    title: Name
+    duration_s: float = Field(gt=0, le=MAX_MESSAGE_SECONDS)
+    sha256: Sha256
+    file: Annotated[StrictStr, Field(pattern=r"^audio/[1-9][0-9]{0,18}\.wav$")]
+
+
+class BundleSpec(PlanSpec):
+    """plan.json in a bundle: the spec with every message it plays, by id."""
+
+    format: Literal[BUNDLE_FORMAT]  # type: ignore[valid-type]
+    messages: dict[MessageKey, BundleMessage] = Field(max_length=MAX_BUNDLE_MESSAGES)
+
+
 _EXPECTED = {
     "bool_type": "true or false",
     "int_type": "a whole number",
@@ -73,6 +97,11 @@ _EXPECTED = {
     "dict_type": "an object",
     "finite_number": "a finite number",
 }
+_PATTERNS = {
+    "[key]": "a message id (1 to 2^63-1)",
+    "sha256": "a SHA-256 (64 lowercase hex digits)",
+    "file": "audio/<id>.wav",
+}
 _UNION_LABELS = ("constrained-int", "constrained-str", "Polygon", "MultiPolygon", "Position2D",
                  "Position3D")  # fmt: skip
 _MODELS = {"zones": ZoneSpec, "priority_messages": PrioritySpec}
@@ -80,17 +109,35 @@ _MODELS = {"zones": ZoneSpec, "priority_messages": PrioritySpec}
 
 def parse_spec(data: Any) -> tuple[PlanSpec | None, list[str]]:
     """The spec as models, or None and one line per problem, each naming its place."""
+    return _parse(PlanSpec, data, "the plan spec")
+
+
+def parse_bundle_plan(data: Any) -> tuple[BundleSpec | None, list[str]]:
+    """A bundle's plan.json as models (message ids within 2^63-1, each message's file
+    ``audio/<id>.wav``), or None and one line per problem."""
+    parsed, problems = _parse(BundleSpec, data, "plan.json")
+    if parsed is None:
+        return None, problems
+    for key, m in parsed.messages.items():
+        if int(key) > MAX_MESSAGE_ID:
+            problems.append(f"messages: id {key} is over 2^63-1")
+        elif m.file != f"audio/{key}.wav":
+            problems.append(f"messages[{key}]: file {m.file!r} is not audio/{key}.wav")
+    return (None, problems) if problems else (parsed, [])
+
+
+def _parse(model: type[PlanSpec], data: Any, what: str) -> tuple[Any, list[str]]:
     if not isinstance(data, dict):
-        return None, ["the plan spec must be a JSON object"]
+        return None, [f"{what} must be a JSON object"]
     try:
         # JSON's own types: a tuple (as shapely's mapping() gives) becomes the list it stands for
         data = json.loads(json.dumps(data))
     except (TypeError, ValueError) as exc:
         return None, [f"the plan spec is not JSON data ({exc})"]
     try:
-        return PlanSpec.model_validate(data, strict=True), []
+        return model.model_validate(data, strict=True), []
     except ValidationError as exc:
-        return None, _describe(exc, data)
+        return None, _describe(exc, data, model)
 
 
 def zone_label(index: int, raw: Any) -> str:
@@ -111,7 +158,7 @@ def _place(path: tuple, data: dict) -> tuple[str, tuple]:
     return "plan", path
 
 
-def _describe(exc: ValidationError, data: dict) -> list[str]:
+def _describe(exc: ValidationError, data: dict, top: type[BaseModel]) -> list[str]:
     lines: list[str] = []
     seen: set[tuple] = set()
     for err in exc.errors():
@@ -122,7 +169,7 @@ def _describe(exc: ValidationError, data: dict) -> list[str]:
             continue
         seen.add(path)
         head, rest = _place(path, data)
-        model = _MODELS.get(path[0], PlanSpec) if head != "plan" else PlanSpec
+        model = _MODELS.get(path[0], top) if head != "plan" else top
         name = rest[0] if rest else ""
         field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest).lstrip(".")
         if rest and isinstance(rest[-1], int):  # a list item: name it in the place
@@ -145,13 +192,21 @@ def _what(err: dict, model: type[BaseModel], name: str, field: str) -> str:
         return f"unknown field {field!r}"
     if kind == "missing":
         return f"{subject}is required"
-    if name in ("messages", "message") and kind not in ("list_type", "too_long"):
+    refs = model in (ZoneSpec, PrioritySpec) and name in ("messages", "message")
+    if refs and kind not in ("list_type", "too_long"):
         return f"{subject}must be a message id (whole number) or title (text), not {_short(value)}"
     if kind in ("greater_than_equal", "less_than_equal") and bounds:
-        return f"{subject}{value} is outside {bounds[0]:g}..{bounds[1]:g}"
+        return f"{subject}{_short(value)} is outside {bounds[0]:g}..{bounds[1]:g}"
+    if kind == "string_pattern_mismatch":
+        return f"{subject}{_short(value)} is not {_PATTERNS.get(name_of(field), 'valid here')}"
     if kind in _EXPECTED:
         return f"{subject}must be {_EXPECTED[kind]}, not {_short(value)}"
     return f"{subject}{err['msg'][0].lower()}{err['msg'][1:]}"
+
+
+def name_of(field: str) -> str:
+    """The last name in a dotted field path (``messages.7.sha256`` -> ``sha256``)."""
+    return field.rpartition(".")[2]
 
 
 def _short(value: Any) -> str:

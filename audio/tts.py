@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audio.text import check_text
 from audio.wav import read_wav
 
 # espeak-ng 1.51: the plain ``cmn``/``zh`` voice reads tone numbers aloud in English; the
@@ -20,6 +21,9 @@ VOICES = {"cmn": "cmn-latn-pinyin", "yue": "yue"}
 VOICE_IDS = {"cmn": "sit/cmn-latn-pinyin", "yue": "sit/yue"}
 MIN_RATE, MAX_RATE = 80, 450  # espeak-ng words per minute
 DEFAULT_RATE = 150
+# A broadcast message is a notice, not a programme: 500 characters of Mandarin are about two
+# minutes of speech (the longest recording an import takes by default is 120 s).
+MAX_TEXT_CHARS = 500
 ATTEMPTS = 3
 WORKER_TIMEOUT_S = 120.0
 
@@ -38,12 +42,12 @@ class Speech:
 
 
 def check_settings(lang: str, rate: int, volume: float) -> None:
-    if lang not in VOICES:
+    if not isinstance(lang, str) or lang not in VOICES:
         voices = ", ".join(VOICES)
         raise ValueError(f"no text-to-speech voice for language {lang!r}; use one of {voices}")
-    if not MIN_RATE <= rate <= MAX_RATE:
+    if isinstance(rate, bool) or not isinstance(rate, int) or not MIN_RATE <= rate <= MAX_RATE:
         raise ValueError(f"rate {rate} wpm is outside {MIN_RATE}-{MAX_RATE}")
-    if not 0.0 < volume <= 1.0:
+    if isinstance(volume, bool) or not isinstance(volume, int | float) or not 0 < volume <= 1:
         raise ValueError(f"volume {volume} is outside (0, 1]")
 
 
@@ -51,8 +55,7 @@ def speak(text: str, lang: str = "cmn", rate: int = DEFAULT_RATE, volume: float 
     """Synthesise ``text``. Verifies the engine used the requested voice, rate and volume and
     that the file it wrote is complete; retries a failed render, then raises TtsError."""
     check_settings(lang, rate, volume)
-    if not text.strip():
-        raise ValueError("the text is empty")
+    text = check_text(text, "the text", MAX_TEXT_CHARS, lines=True)
     errors = []
     with tempfile.TemporaryDirectory(prefix="gridpatrol-tts-") as tmp:
         for attempt in range(ATTEMPTS):

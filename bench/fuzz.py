@@ -51,11 +51,12 @@ class Tally:
     def _keep(workdir: Path, case: Case, outcome: Outcome, kept: Path) -> None:
         shutil.rmtree(kept, ignore_errors=True)
         shutil.copytree(workdir, kept, dirs_exist_ok=True)
-        (kept / "case.json").write_text(
-            json.dumps({"name": case.name, "argv": case.argv, "env": case.env,
-                        "kind": outcome.kind, "exit": outcome.code,
-                        "seconds": round(outcome.seconds, 2)}, ensure_ascii=False)
-        )  # fmt: skip
+        record = {"name": case.name, "argv": case.argv, "env": case.env, "kind": outcome.kind,
+                  "exit": outcome.code, "seconds": round(outcome.seconds, 2)}  # fmt: skip
+        text = json.dumps(record, ensure_ascii=False)
+        if any(0xD800 <= ord(c) < 0xE000 for c in text):  # bytes that were not UTF-8: escaped
+            text = json.dumps(record)
+        (kept / "case.json").write_text(text, encoding="utf-8")
 
     @property
     def total(self) -> int:

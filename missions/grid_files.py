@@ -89,7 +89,7 @@ def _geojson(path: Path, data: bytes) -> Iterator[RawFeature]:
             raise GridFileError([f"{path}: not a FeatureCollection: {problems(exc)[0]}"]) from None
     elif kind == "Feature":
         features = [doc]
-    elif kind in gj.GEOMETRY_TYPES:  # a bare geometry
+    elif isinstance(kind, str) and kind in gj.GEOMETRY_TYPES:  # a bare geometry
         features = [{"type": "Feature", "geometry": doc, "properties": None}]
     else:
         shown = repr(kind)[:40]

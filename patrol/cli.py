@@ -1,8 +1,9 @@
 """The ``patrol`` command: one entry point, one module per subcommand under ``patrol.commands``.
 
 What every command shares is settled here, once: values starting with a minus sign are values
-(``--home -25.3,129.1``), float options are finite, a refusal is one line on stderr with exit
-status 2, and a reader that stops reading (``patrol status | head``) ends the command quietly.
+(``--home -25.3,129.1``), float options are finite, integer options fit a database integer, a
+refusal is one line on stderr with exit status 2, and a reader that stops reading
+(``patrol status | head``) ends the command quietly.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import NoReturn
 import patrol.commands
 from patrol.datadir import ENV_VAR
 from patrol.errors import CommandError
-from patrol.option_parsing import NEGATIVE_VALUE, finite_float
+from patrol.option_parsing import NEGATIVE_VALUE, finite_float, whole_number
 
 EXIT_READER_GONE = 128 + 13  # what a shell reports for a command ended by SIGPIPE
 
@@ -47,18 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     # Each module in patrol.commands exposes register(subparsers); its parser sets ``func``.
     for module in sorted(pkgutil.iter_modules(patrol.commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"patrol.commands.{module.name}").register(subparsers)
-    _finite_floats(parser)
+    _checked_numbers(parser)
     return parser
 
 
-def _finite_floats(parser: argparse.ArgumentParser) -> None:
-    """Every ``type=float`` option of every command refuses nan and inf."""
+def _checked_numbers(parser: argparse.ArgumentParser) -> None:
+    """Every ``type=float`` option of every command refuses nan and inf; every ``type=int``
+    option refuses a number no database integer holds."""
     for action in parser._actions:
         if action.type is float:
             action.type = finite_float
+        elif action.type is int:
+            action.type = whole_number
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
-                _finite_floats(sub)
+                _checked_numbers(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,9 @@ from patrol.errors import CommandError
 # option: argparse's own test only accepts a bare negative number, so ``--home -25.3,129.1``
 # failed with "expected one argument" for every southern or western user.
 NEGATIVE_VALUE = re.compile(r"^-(\.?\d|inf|nan)", re.IGNORECASE)
+# The largest integer SQLite and PostgreSQL store (signed 64-bit): an id or count beyond it can
+# name nothing stored, and the database driver would fail on it rather than answer "none".
+MAX_INTEGER = 2**63 - 1
 
 
 def finite_float(text: str) -> float:
@@ -25,6 +28,25 @@ def finite_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a finite number")
+    return value
+
+
+def whole_number(text: str) -> int:
+    """argparse ``type`` for every integer option: a whole number a database can hold
+    (magnitude at most ``MAX_INTEGER``)."""
+    digits = text.strip().removeprefix("-").removeprefix("+")
+    if digits.isascii() and digits.isdigit() and len(digits.lstrip("0")) > 19:
+        value = None  # more digits than any 64-bit integer (and than Python converts, past 4300)
+    else:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if value is None or not -MAX_INTEGER <= value <= MAX_INTEGER:
+        shown = text.strip() if len(text.strip()) <= 40 else text.strip()[:37] + "..."
+        raise argparse.ArgumentTypeError(
+            f"{shown} is out of range (a whole number of magnitude at most 2^63-1)"
+        )
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -40,7 +41,11 @@ _INT_RANGES = {
 
 
 def _float32(value: float) -> float:
-    return struct.unpack("<f", struct.pack("<f", value))[0]
+    """``value`` as a REAL32 parameter holds it; ValueError for one no float32 holds."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:
+        raise ValueError(f"{value} is beyond a 32-bit float") from None
 
 
 def load_defaults() -> tuple[dict[str, float], dict[str, int]]:
@@ -60,6 +65,20 @@ def param_order(defaults: dict[str, float]) -> list[str]:
     return known + sorted(n for n in defaults if n not in seen)
 
 
+def _state_parts(stored: object) -> tuple[dict, dict]:
+    """``params`` (name -> number) and ``extra`` (an object) of a state file, or ValueError."""
+    if not isinstance(stored, dict):
+        raise ValueError("the state file is not a JSON object")
+    params, extra = stored.get("params", {}), stored.get("extra", {})
+    if not isinstance(params, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in params.values()
+    ):
+        raise ValueError("params is not an object of numbers")
+    if not isinstance(extra, dict):
+        raise ValueError("extra is not an object")
+    return params, extra
+
+
 class ParamStore:
     """Parameter values with ArduPilot semantics; changed values persist to ``path`` (JSON)."""
 
@@ -73,8 +92,9 @@ class ParamStore:
         self.path = path
         self.listeners: list[Callable[[str, float], None]] = []
         self.extra: dict = {}  # other persisted state (missions, signing key)
-        for name, value in (overrides or {}).items():
-            self.values[self.canonical(name) or name] = value
+        self.damaged: str | None = None  # why the stored state was wiped at load, if it was
+        self.overrides = {self.canonical(n) or n: v for n, v in (overrides or {}).items()}
+        self.values.update(self.overrides)
         self._load()
 
     def __len__(self) -> int:
@@ -131,17 +151,34 @@ class ParamStore:
         return canon
 
     def _load(self) -> None:
+        """The changed values and extra state from ``path``. A file that is not the state this
+        store writes (damaged, cut short, edited by hand) is set aside and the copter starts
+        wiped, as after an eeprom erase, with ``damaged`` saying why."""
         if self.path is None or not self.path.exists():
             return
         try:
-            stored = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return  # a corrupt file is ignored like a wiped eeprom; defaults apply
-        for name, value in stored.get("params", {}).items():
-            canon = self.canonical(name)
-            if canon is not None and isinstance(value, int | float):
-                self.values[canon] = self.coerce(canon, float(value))
-        self.extra = stored.get("extra", {})
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            params, extra = _state_parts(stored)
+            values = {}
+            for name, value in params.items():
+                canon = self.canonical(name)
+                if canon is not None:
+                    values[canon] = self.coerce(canon, float(value))
+        except (OSError, ValueError, RecursionError) as exc:  # UnicodeError is a ValueError
+            self.wipe(str(exc))
+            return
+        self.values.update(values)
+        self.extra = extra
+
+    def wipe(self, reason: str) -> None:
+        """Forget the stored state (values back to the defaults, no extra state) because it is
+        damaged; the file is kept beside as ``*.damaged`` for a look."""
+        self.values = dict(self.defaults) | self.overrides
+        self.extra = {}
+        self.damaged = reason[:200]
+        if self.path is not None and self.path.exists():
+            with contextlib.suppress(OSError):  # kept or not, the copter starts wiped
+                os.replace(self.path, self.path.with_name(self.path.name + ".damaged"))
 
     def save(self) -> None:
         """Write the values that differ from the defaults (atomically) to the state file."""

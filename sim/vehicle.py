@@ -21,6 +21,7 @@ from sim.navigation import AutoMission, Nav
 from sim.params import ParamStore
 from sim.pose import Pose, PoseHistory, current_pose
 from sim.state import VehicleState
+from sim.stored import StoredExtra, parse_extra
 from sim.streams import ParamList, send_due
 
 # Recorded quirk (04): these INT8 params are echoed as REAL32 after a PARAM_SET.
@@ -44,15 +45,19 @@ class Vehicle(VehicleState):
     ):
         path = state_dir / f"instance-{index}" / "params.json" if state_dir else None
         params = ParamStore(path, overrides={"MAV_SYSID": index + 1})  # as SITL --sysid
+        try:
+            stored = parse_extra(params.extra)
+        except ValueError as exc:  # a damaged state file: start wiped, as after an eeprom erase
+            params.wipe(str(exc))
+            stored = StoredExtra()
         super().__init__(
             index, (home[0], home[1], home[2]), params, boot_time_scale,
             time.time() if start_time is None else float(start_time), home[3],
         )  # fmt: skip
         self.on_speedup: Callable[[float], None] | None = None
         self.params.listeners.append(self._param_changed)
-        key = signing_key or bytes.fromhex(self.params.extra.get("signing_key", "")) or None
-        self.signing_key = key
-        self.signing_timestamp = int(self.params.extra.get("signing_timestamp", 0))
+        self.signing_key = signing_key or bytes.fromhex(stored.signing_key) or None
+        self.signing_timestamp = stored.signing_timestamp
         self._start_parts()
 
     def _start_parts(self) -> None:
@@ -64,7 +69,7 @@ class Vehicle(VehicleState):
             self._set_total,
         )  # fmt: skip
         stored = self.params.extra.get("missions")
-        if stored:
+        if stored:  # checked at power-on (sim.stored), written by this copter since
             self.missions.load_json(stored)
         self.boot = Boot(self)
         self.land = LandDetector(self, lambda: self.disarm(force=True))

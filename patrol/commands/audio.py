@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from patrol.errors import CommandError
@@ -117,6 +119,7 @@ def run_say(args: argparse.Namespace) -> int:
         raise CommandError("say needs -o OUT.wav, --title TITLE or both")
     if args.output is not None and args.output.suffix.lower() != ".wav":
         raise CommandError(f"{args.output}: the output must be a .wav file")
+    _check_output(args.output)
     try:
         check_target(args.target)
         if args.title is not None:
@@ -143,19 +146,47 @@ def run_say(args: argparse.Namespace) -> int:
             )
             print(f"message {msg.id} {msg.title!r} saved in the library")
             if args.output is not None:
-                args.output.parent.mkdir(parents=True, exist_ok=True)
-                args.output.write_bytes(samples_path.read_bytes())
+                _write(args.output, lambda: _copy(samples_path, args.output))
         else:
             speech = speak(args.text, args.lang, args.rate, args.volume)
             level = args.target + 20 * math.log10(args.volume)
             m = master(speech.samples, speech.rate, target_lufs=level, with_chime=args.chime)
-            write_wav(args.output, m.samples)
+            _write(args.output, lambda: write_wav(args.output, m.samples))
             duration, lufs, peak = m.duration_s, m.loudness_lufs, m.peak_dbfs
     except (ValueError, TtsError) as exc:
         raise CommandError(str(exc)) from None
     where = f" -> {args.output}" if args.output else ""
     print(f"{duration:.2f} s, {lufs:.1f} LUFS, peak {peak:.2f} dBFS{where}")
     return 0
+
+
+def _check_output(path: Path | None) -> None:
+    """Refuse, before any work, an output path that cannot be written: a directory, or one
+    whose nearest existing ancestor is a file or not writable."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise CommandError(f"{path}: is a directory, not a file to write")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise CommandError(f"{path}: cannot write: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CommandError(f"{path}: cannot write: no permission in {parent}")
+
+
+def _write(path: Path, write: Callable[[], None]) -> None:
+    """Run ``write`` (which writes ``path``); a path that cannot be written is a refusal."""
+    try:
+        write()
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source.read_bytes())
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -231,6 +262,7 @@ def run_plan(args: argparse.Namespace) -> int:
             check_inputs(args.speaker_spl, args.min_level, args.alt)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+    _check_output(args.output)
 
     try:
         if args.spec.stat().st_size > MAX_SPEC_BYTES:
@@ -283,7 +315,7 @@ def run_plan(args: argparse.Namespace) -> int:
             print(("" if a.ok else "warning: ") + a.describe())
             warnings += not a.ok
     if args.output is not None:
-        write_bundle(plan, args.output)
+        _write(args.output, lambda: write_bundle(plan, args.output))
         size = args.output.stat().st_size
         print(f"wrote {args.output} ({len(plan.messages)} messages, {size / 1e6:.1f} MB)")
     if warnings:

@@ -76,54 +76,99 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+# bounds of the options: a MAVLink system id; a speed-up no simulator reaches; a month
+MAX_TIME_SCALE = 1000.0
+MAX_WAIT_S = 3600.0
+MAX_DURATION_S = 30 * 86400.0
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    if not 1 <= args.sysid <= 255:
+        raise CommandError(f"--sysid must be a MAVLink system id, 1..255, not {args.sysid}")
+    if args.time_scale is not None and not 0 < args.time_scale <= MAX_TIME_SCALE:
+        raise CommandError(
+            f"--time-scale must be over 0 and at most {MAX_TIME_SCALE:g}, not {args.time_scale:g}"
+        )
+    if not 0 <= args.wait <= MAX_WAIT_S:
+        raise CommandError(f"--wait must be 0..{MAX_WAIT_S:g} seconds, not {args.wait:g}")
+    if args.duration is not None and not 0 < args.duration <= MAX_DURATION_S:
+        raise CommandError(
+            f"--duration must be over 0 and at most {MAX_DURATION_S:g} seconds (30 days), "
+            f"not {args.duration:g}"
+        )
+
+
+def _log_path(args: argparse.Namespace) -> Path:
+    """Where plays are logged, its directory made now (a path that cannot be is a refusal)."""
+    from patrol.datadir import sub_dir
+
+    path = args.log
+    if path is None:
+        kind, _, where = args.sink.partition(":")
+        path = (
+            Path(where) / "plays.jsonl"
+            if kind == "dir"
+            else sub_dir("logs") / "broadcast-plays.jsonl"
+        )
+    if path.is_dir():
+        raise CommandError(f"--log {path}: is a directory, not a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"--log {path}: cannot write there: {exc.strerror or exc}") from None
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
+    import contextlib
+    import io
     import logging
     import signal
     import threading
 
     from audio.agent import BroadcastAgent
     from audio.clock import AgentClock
-    from audio.plan import PlanError
+    from audio.plan import PlanError, load_bundle
     from audio.position import MavlinkPositionSource
     from audio.sinks import SinkError, open_sink
     from patrol.datadir import sub_dir
     from patrol.flight_options import key_from
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _check_options(args)
     start = parse_datetime(args.start_time, "--start-time") if args.start_time else None
     if not args.plan.is_file():
         raise CommandError(f"{args.plan}: no such plan bundle")
-    if args.time_scale is not None and not 0 < args.time_scale < float("inf"):
-        raise CommandError(f"--time-scale must be a positive number, got {args.time_scale:g}")
     key = key_from(args)
+    cache = sub_dir("audio") / "agent-cache"
+    try:  # everything is checked before any link opens
+        load_bundle(args.plan, cache)
+    except PlanError as exc:
+        raise CommandError("; ".join(exc.problems)) from None
     try:
         open_sink(args.sink, AgentClock(args.time_scale or 1.0, start))  # a bad spec: say so now
-    except (ValueError, SinkError) as exc:
-        raise CommandError(str(exc)) from None
+    except (ValueError, SinkError, OSError) as exc:
+        raise CommandError(_sink_problem(args.sink, exc)) from None
+    log_path = _log_path(args)
     try:
-        source = MavlinkPositionSource(args.connect, system_id=args.sysid, signing_key=key)
-    except (OSError, ConnectionError) as exc:
+        # pymavlink prints each refused TCP attempt ("... sleeping") on stdout: the outcome is
+        # what this command reports
+        with contextlib.redirect_stdout(io.StringIO()):
+            source = MavlinkPositionSource(args.connect, system_id=args.sysid, signing_key=key)
+    except (OSError, ConnectionError, ValueError, OverflowError) as exc:
+        # what pymavlink says of a string it cannot use (tcp:x, a port over 65535) or a link
+        # it cannot open
         raise CommandError(f"cannot open MAVLink connection {args.connect!r}: {exc}") from None
     try:
         scale = _time_scale(source, args.time_scale, args.wait)
         clock = AgentClock(scale, start)
         sink = open_sink(args.sink, clock)
-    except (ValueError, SinkError) as exc:
+    except (ValueError, SinkError, OSError) as exc:
         source.close()
-        raise CommandError(str(exc)) from None
-    log_path = args.log
-    if log_path is None:
-        kind, _, where = args.sink.partition(":")
-        log_path = (
-            Path(where) / "plays.jsonl"
-            if kind == "dir"
-            else sub_dir("logs") / "broadcast-plays.jsonl"
-        )
+        raise CommandError(_sink_problem(args.sink, exc)) from None
     clock.reference = source.aircraft_time  # quiet hours and the play log follow the GPS
     try:
-        agent = BroadcastAgent(
-            args.plan, source, sink, log_path, sub_dir("audio") / "agent-cache", clock
-        )
+        agent = BroadcastAgent(args.plan, source, sink, log_path, cache, clock)
     except PlanError as exc:
         source.close()
         raise CommandError("; ".join(exc.problems)) from None
@@ -142,6 +187,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         source.close()
     return 0
+
+
+def _sink_problem(spec: str, exc: Exception) -> str:
+    if isinstance(exc, OSError):  # dir:PATH below a file, no permission
+        return f"--sink {spec}: cannot use it: {exc.strerror or exc}"
+    return str(exc)
 
 
 def _time_scale(source, given: float | None, wait: float) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -204,6 +205,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     for vehicle in fleet.vehicles:
+        if vehicle.params.damaged:
+            print(
+                f"patrol sim: warning: {vehicle.params.path}: damaged state "
+                f"({vehicle.params.damaged}); vehicle {vehicle.index} starts wiped, the file "
+                "kept as params.json.damaged",
+                file=sys.stderr,
+                flush=True,
+            )
         vehicle.faults.packet_loss = args.packet_loss / 100.0
         vehicle.faults.latency_s = args.latency_ms / 1000.0
         vehicle.faults.outages = list(outages)

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -201,3 +202,66 @@ def test_plan_specs_that_are_not_plans(tmp_path, capsys, text, message):
     path.write_text(text, encoding="utf-8")
     assert main(["audio", "plan", str(path)]) == 2
     assert message in capsys.readouterr().err
+
+
+def _agent_plan(tmp_path) -> Path:
+    zone = {"name": "A", "geometry": rect(0, 0, 100, 100), "messages": [1]}
+    return bundle(tmp_path, {"zones": [zone]}, make_messages(tmp_path, {1: 1.0}))
+
+
+def test_agent_checks_its_bundle_before_opening_any_link(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("audio.position.MavlinkPositionSource.__init__",
+                        lambda *a, **k: pytest.fail("a link was opened"))  # fmt: skip
+    plan = _agent_plan(tmp_path)
+    with zipfile.ZipFile(plan, "a") as zf:
+        zf.writestr("../escape.wav", b"x")
+    assert main(["broadcast-agent", "--connect", "tcp:127.0.0.1:9", "--plan", str(plan)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a broadcast plan bundle (holds '../escape.wav')" in err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--sysid", "0"], "--sysid must be a MAVLink system id, 1..255, not 0"),
+        (["--sysid", str(2**64)], "argument --sysid: 18446744073709551616 is out of range"),
+        (["--wait", "-1"], "--wait must be 0..3600 seconds, not -1"),
+        (["--duration", "0"], "--duration must be over 0"),
+        (["--duration", "1e308"], "--duration must be over 0 and at most"),
+        (["--time-scale", "1e308"], "--time-scale must be over 0 and at most 1000"),
+        (["--connect", "tcp:x"], "cannot open MAVLink connection 'tcp:x': TCP ports must be"),
+        (["--connect", "udpin:0.0.0.0:99999"], "cannot open MAVLink connection 'udpin:0.0.0.0"),
+        (["--sink", "dir:{f}/sink"], "cannot use it: Not a directory"),
+        (["--log", "{f}/plays.jsonl"], "cannot write there"),
+    ],
+)
+def test_agent_options_out_of_range_are_one_line_refusals(tmp_path, capsys, options, message):
+    (tmp_path / "f").write_text("a file")
+    options = [o.replace("{f}", str(tmp_path / "f")) for o in options]
+    argv = ["broadcast-agent", "--connect", "udpin:127.0.0.1:0", "--plan",
+            str(_agent_plan(tmp_path)), "--wait", "0", "--duration", "0.1", *options]  # fmt: skip
+    argv += ["--connect", options[-1]] if options[0] == "--connect" else []
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_agent_runs_its_plan_on_a_quiet_link(tmp_path, capsys):
+    argv = ["broadcast-agent", "--connect", "udpin:127.0.0.1:0", "--plan",
+            str(_agent_plan(tmp_path)), "--wait", "0", "--duration", "0.2"]  # fmt: skip
+    assert main(argv) == 0
+    assert "broadcast agent: plan 'broadcast plan'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("output", "message"), [("f/x.wav", "f is not a directory"), ("d.wav", "is a directory")]
+)
+def test_unwritable_outputs_are_refused_before_any_work(tmp_path, capsys, monkeypatch, output,
+                                                        message):  # fmt: skip
+    monkeypatch.setattr("audio.tts.speak", lambda *a: pytest.fail("rendered"))
+    (tmp_path / "f").write_text("a file")
+    (tmp_path / "d.wav").mkdir()
+    assert main(["audio", "say", "通知", "--title", "t", "-o", str(tmp_path / output)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert main(["audio", "list", "--json"]) == 0 and capsys.readouterr().out == ""

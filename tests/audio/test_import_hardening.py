@@ -88,3 +88,37 @@ def test_titles_longer_than_the_store_keeps_are_refused(library, tmp_path):
     with pytest.raises(LibraryError, match="longer than 200"):
         library.import_recording(encode(tmp_path / "a.wav", "wav"), "通" * 201, "wuu")
     assert library.import_recording(encode(tmp_path / "b.wav", "wav"), "通" * 200, "wuu")
+
+
+def test_a_wav_whose_data_chunk_declares_more_than_it_holds_is_cut_short(library, tmp_path):
+    whole = riff_wav(speech_pcm())  # 2 s at 8 kHz, 16-bit
+    path = tmp_path / "cut.wav"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ImportRefused, match=r"cut short: its data chunk declares 2\.0 s but holds"):
+        library.import_recording(path, "cut", "wuu")
+    path.write_bytes(whole[:-800])  # 0.05 s missing: within what a recorder's last block loses
+    assert library.import_recording(path, "almost whole", "wuu").duration_s > 1.9
+
+
+@pytest.mark.parametrize("size", [b"\xff\xff\xff\xff", b"\0\0\0\0"])
+def test_a_streaming_writer_s_unknown_data_size_is_not_cut_short(library, tmp_path, size):
+    wav = riff_wav(speech_pcm())
+    path = tmp_path / "stream.wav"
+    path.write_bytes(wav[:40] + size + wav[44:])
+    assert library.import_recording(path, "stream", "wuu").duration_s == pytest.approx(2, abs=0.1)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_float_samples_that_are_not_numbers_are_corrupt(library, tmp_path, bad):
+    samples = np.r_[tone(2.0, 8000), bad].astype("<f4")
+    path = tmp_path / "float.wav"
+    path.write_bytes(riff_wav(samples.tobytes(), 3, 32))
+    with pytest.raises(ImportRefused, match=r"corrupt .* samples are NaN or infinite"):
+        library.import_recording(path, "float", "wuu")
+
+
+def test_a_wav_of_a_million_empty_chunks_is_refused_at_once(library, tmp_path):
+    path = tmp_path / "chunks.wav"
+    path.write_bytes(riff_wav(speech_pcm(), extra=b"junk\0\0\0\0" * 1_000_000))
+    with pytest.raises(ImportRefused, match="over 1000 chunks before the audio data"):
+        library.import_recording(path, "chunks", "wuu")

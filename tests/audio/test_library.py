@@ -77,3 +77,30 @@ def test_unknown_message(library):
 def test_ids_no_store_can_hold_are_unknown_messages(library, ref):
     with pytest.raises(LibraryError, match="no message"):
         library.get(ref)
+
+
+def test_a_text_with_nothing_to_say_is_a_library_error(library):
+    with pytest.raises(LibraryError, match="silent"):
+        library.add_tts("标点", "。。。")
+    assert library.list() == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "通知\udcff", "the title holds a byte that is not UTF-8 (0xff at 3)"),
+        ("title", "a\nb", "the title holds a control character (U+000A at 2)"),
+        ("title", "通" * 201, "the title is longer than 200 characters (201)"),
+        ("dialect", "w\x1bu", "the language/dialect tag holds a control character"),
+        ("created_by", "\ud800", "who made it holds a lone surrogate (U+D800 at 1), not text"),
+        ("created_by", " ", "who made it is empty"),
+    ],
+)
+def test_labels_the_store_cannot_keep_are_refused_first(library, tmp_path, monkeypatch, field,
+                                                        value, message):  # fmt: skip
+    monkeypatch.setattr("audio.library.decode", lambda *a: pytest.fail("decoded"))
+    labels = {"title": "通知", "dialect": "wuu", "created_by": "王", field: value}
+    with pytest.raises(LibraryError) as err:
+        library.import_recording(tmp_path / "a.wav", **labels)
+    assert str(err.value).startswith(message)
+    assert library.list() == []

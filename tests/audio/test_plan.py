@@ -1,8 +1,13 @@
+import json
+import math
+import struct
+import zipfile
+
 import pytest
 from shapely.geometry import shape
 
-from audio.plan import PlanError, build_plan, load_bundle, write_bundle
-from tests.audio.plans import make_messages, resolver, square
+from audio.plan import MAX_PLAN_JSON_BYTES, PlanError, build_plan, load_bundle, write_bundle
+from tests.audio.plans import make_messages, offset, resolver, square
 
 
 @pytest.fixture
@@ -93,3 +98,133 @@ def test_not_a_bundle(tmp_path):
     (tmp_path / "x.zip").write_text("nope")
     with pytest.raises(PlanError, match="not a readable broadcast plan"):
         load_bundle(tmp_path / "x.zip", tmp_path / "cache")
+
+
+def _bundle(tmp_path, messages) -> dict[str, bytes]:
+    plan = build_plan(good_spec(), resolver(messages), GRIDS)
+    write_bundle(plan, tmp_path / "good.zip")
+    with zipfile.ZipFile(tmp_path / "good.zip") as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _zip(path, members: dict[str, bytes], method=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", method) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _refusal(tmp_path, members) -> str:
+    with pytest.raises(PlanError) as err:
+        load_bundle(_zip(tmp_path / "bad.zip", members), tmp_path / "cache")
+    (problem,) = err.value.problems
+    return problem
+
+
+def _bent(members, change) -> dict[str, bytes]:
+    doc = json.loads(members["plan.json"])
+    change(doc)
+    return {**members, "plan.json": json.dumps(doc).encode()}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["zones"][0].update(loop="false"), "loop must be true or false, not 'false'"),
+        (lambda d: d["priority_messages"][0].update(override_quiet="no"), "override_quiet must"),
+        (lambda d: d["messages"]["1"].update(sha256="../../x"), "sha256 '../../x' is not a SHA"),
+        (lambda d: d["messages"]["1"].update(file="../../x"), "file '../../x' is not audio/"),
+        (lambda d: d["messages"]["1"].update(file="audio/2.wav"), "is not audio/1.wav"),
+        (lambda d: d["messages"]["1"].update(duration_s=float("nan")), "must be a finite number"),
+        (lambda d: d.update(messages=[1]), "messages must be an object"),
+        (lambda d: d.update(messages={str(2**64): d["messages"]["1"]}), "is not a message id"),
+        (lambda d: d.update(format="other/1"), "format input should be"),
+        (lambda d: d.update(zones=3), "zones must be a list, not 3"),
+    ],
+)
+def test_plan_json_is_held_to_a_strict_model(tmp_path, messages, change, message):
+    problem = _refusal(tmp_path, _bent(_bundle(tmp_path, messages), change))
+    assert problem.startswith(f"{tmp_path / 'bad.zip'}: plan.json: ") and message in problem
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
+
+
+def test_members_are_named_as_the_format_names_them(tmp_path, messages):
+    members = _bundle(tmp_path, messages)
+    for name in ("../audio/1.wav", "/tmp/evil", "audio/../../x.wav", "notes.txt"):
+        assert f"(holds {name!r})" in _refusal(tmp_path, {**members, name: b"x"})
+    assert "no plan.json" in _refusal(tmp_path, {"audio/1.wav": members["audio/1.wav"]})
+    del members["audio/2.wav"]
+    assert "message 2: audio/2.wav is missing" in _refusal(tmp_path, members)
+
+
+def test_zip_bombs_are_refused_by_declared_and_by_inflated_size(tmp_path, messages):
+    members = _bundle(tmp_path, messages)
+    big = b"{" + b" " * (MAX_PLAN_JSON_BYTES + 1) + b"}"
+    problem = _refusal(tmp_path, {**members, "plan.json": big})
+    assert problem.endswith("plan.json is over 5 MB (a zip bomb?)")
+    # a member whose headers declare 1,000 bytes but that inflates to 20 MB
+    path = _zip(tmp_path / "bad.zip", {**members, "audio/1.wav": bytes(20 << 20)},
+                zipfile.ZIP_DEFLATED)  # fmt: skip
+    data = bytearray(path.read_bytes())
+    for signature, at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = data.find(signature)
+        while start >= 0:
+            if data[start + name_at : start + name_at + 11] == b"audio/1.wav":
+                data[start + at : start + at + 4] = struct.pack("<I", 1000)
+            start = data.find(signature, start + 4)
+    path.write_bytes(data)
+    with pytest.raises(PlanError, match=r"not a readable broadcast plan .*CRC"):
+        load_bundle(path, tmp_path / "cache")
+
+
+def test_audio_must_match_its_checksum_and_length(tmp_path, messages):
+    members = _bundle(tmp_path, messages)
+    swapped = {**members, "audio/1.wav": members["audio/2.wav"]}
+    assert "audio/1.wav does not match its checksum" in _refusal(tmp_path, swapped)
+
+    def lie(doc):  # a checksum made to match, a length that does not
+        doc["messages"]["1"]["duration_s"] = 9.0
+
+    assert "lasts 1.00 s but plan.json says 9.00 s" in _refusal(tmp_path, _bent(members, lie))
+
+
+def _round_zone(n: int, radius_m: float, jag_m: float = 0.0) -> dict:
+    ring = []
+    for i in range(n):
+        r = radius_m + (jag_m if i % 2 else -jag_m)
+        lat, lon = offset(r * math.cos(2 * math.pi * i / n), r * math.sin(2 * math.pi * i / n))
+        ring.append([lon, lat])
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def test_a_dense_smooth_zone_is_checked_simplified_and_kept_as_drawn(messages):
+    zone = {"name": "村", "geometry": _round_zone(50_000, 500), "messages": [1]}
+    plan = build_plan({"zones": [zone]}, resolver(messages))
+    assert len(plan.zone("村").polygon.exterior.coords) == 50_001
+
+
+def test_a_zone_too_detailed_to_check_is_refused_before_the_geometry_work(messages):
+    zone = {"name": "锯齿", "geometry": _round_zone(30_000, 500, jag_m=2.0), "messages": [1]}
+    with pytest.raises(PlanError) as err:
+        build_plan({"zones": [zone]}, resolver(messages))
+    assert err.value.problems == [
+        "zone '锯齿' keeps 30,001 vertices after simplifying at 5 cm, over the 20,000 a zone may "
+        "have (simplify it in a GIS)"
+    ]
+
+
+def test_overlaps_are_listed_up_to_twenty_then_counted(messages):
+    zones = [{"name": f"z{j}", "geometry": square(0, 0, 100), "messages": [1]} for j in range(8)]
+    with pytest.raises(PlanError) as err:
+        build_plan({"zones": zones}, resolver(messages))
+    problems = err.value.problems
+    assert len(problems) == 21 and problems[-1] == "... and 8 more overlapping pairs"  # 28 pairs
+    assert problems[0].startswith("zones 'z0' and 'z1' overlap by ")
+
+
+def test_a_bundle_inflating_past_its_limit_in_all_is_refused(tmp_path, messages, monkeypatch):
+    monkeypatch.setattr("audio.plan.MAX_BUNDLE_BYTES", 3 << 20)  # 1 GB in use: the same sum
+    members = _bundle(tmp_path, messages)
+    extra = {f"audio/{k}.wav": bytes(1 << 20) for k in range(3, 6)}  # each far under 100 MB
+    problem = _refusal(tmp_path, {**members, **extra})
+    assert problem.endswith("its members inflate to 3.3 MB, over the 3 MB a bundle may hold")

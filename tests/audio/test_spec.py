@@ -103,3 +103,11 @@ def test_any_json_is_a_plan_or_a_list_of_problems(tmp_path_factory, data):
     except PlanError as exc:
         assert exc.problems and all(isinstance(p, str) and "\n" not in p for p in exc.problems)
         json.dumps(exc.problems)  # printable
+
+
+def test_a_number_of_thousands_of_digits_is_shown_short(messages):
+    (problem,) = problems_of(spec(count=10**4000), messages)
+    assert problem.startswith("zones[0] (A): count 1000000") and problem.endswith(
+        "... is outside 1..1000"
+    )
+    assert len(problem) < 120

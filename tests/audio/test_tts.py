@@ -88,6 +88,28 @@ def test_bad_settings_are_refused():
         speak("  ", "cmn")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\udcff\udcfe通知", "the text holds a byte that is not UTF-8 (0xff at 1)"),
+        ("通知\ud800", "the text holds a lone surrogate (U+D800 at 3), not text"),
+        ("通知\x1b[31m", "the text holds a control character (U+001B at 3)"),
+        ("通\x00知", "the text holds a control character (U+0000 at 2)"),
+        ("通知" * 251, "the text is longer than 500 characters (502)"),
+    ],
+)
+def test_text_the_engine_cannot_take_is_refused_before_it_runs(monkeypatch, text, message):
+    monkeypatch.setattr("audio.tts._run_worker", lambda request: pytest.fail("engine ran"))
+    with pytest.raises(ValueError) as err:
+        speak(text, "cmn")
+    assert str(err.value) == message
+
+
+def test_lines_and_500_characters_are_spoken():
+    assert len(speak("第一行\n第二行\t完", "cmn").samples) > 0
+    assert speak("通" * 500, "cmn", rate=450).samples.size > 0
+
+
 def test_mandarin_voice_reads_characters_not_english_tone_numbers():
     # espeak-ng 1.51's plain cmn voice switches to English for characters ("(en)...Tri:..." =
     # "three"); the voice we use must read them as Mandarin syllables.

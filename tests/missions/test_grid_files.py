@@ -228,6 +228,14 @@ def test_json_nested_too_deep_is_refused_before_parsing(tmp_path):
     assert line == f"{path}: arrays and objects nested 1000 levels deep (at most 64)"
 
 
+@pytest.mark.parametrize("kind", [{"a": 1}, [1], None, 3])
+def test_a_top_level_type_that_is_not_text(tmp_path, kind):
+    path = tmp_path / "t.geojson"
+    path.write_text(json.dumps({"type": kind, "coordinates": []}))
+    (line,) = problems(path)
+    assert line == f"{path}: not GeoJSON (type {kind!r})"
+
+
 def test_unknown_geometry_type_and_nan_constant(tmp_path):
     path = tmp_path / "t.geojson"
     path.write_text(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from patrol.cli import EXIT_READER_GONE, build_parser, main
-from patrol.option_parsing import finite_float
+from patrol.option_parsing import finite_float, whole_number
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,6 +62,29 @@ def test_every_float_option_refuses_nan_and_infinity(capsys):
             assert exit_.value.code == 2
             err = capsys.readouterr().err
             assert err.count("\n") == 1 and "is not a finite number" in err, err
+
+
+def test_every_integer_option_refuses_what_no_database_integer_holds(capsys):
+    parser = build_parser()
+    integers = [(c, a) for c, a in _options(parser, []) if a.type is whole_number]
+    assert len(integers) >= 15
+    assert not [a for _, a in _options(parser, []) if a.type is int]
+    for command, action in integers:
+        for bad in (str(2**63), str(-(2**63)), "9" * 5000):
+            argv = [*command, *_required_positionals(parser, command)]
+            with pytest.raises(SystemExit) as exit_:
+                parser.parse_args([*argv, action.option_strings[0], bad])
+            assert exit_.value.code == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and ("out of range" in err or "not a whole" in err), err
+
+
+def test_an_id_beyond_2_63_is_refused_and_2_63_minus_1_is_looked_up(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path))
+    assert main(["status", str(2**63)]) == 2
+    assert "argument PATROL_ID: 9223372036854775808 is out of range" in capsys.readouterr().err
+    assert main(["status", str(2**63 - 1)]) == 2
+    assert "no patrol 9223372036854775807" in capsys.readouterr().err
 
 
 def test_a_refusal_is_one_line(capsys):

@@ -1,9 +1,10 @@
+import argparse
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from patrol.errors import CommandError
-from patrol.option_parsing import parse_datetime
+from patrol.option_parsing import MAX_INTEGER, parse_datetime, whole_number
 
 
 def test_iso_time_with_an_offset():
@@ -23,3 +24,23 @@ def test_bad_times_name_the_option(text, message):
     with pytest.raises(CommandError) as err:
         parse_datetime(text, "--start-time")
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize("text", ["0", "-5", str(MAX_INTEGER), str(-MAX_INTEGER), " 7 "])
+def test_whole_numbers_a_database_holds(text):
+    assert whole_number(text) == int(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (str(2**63), "9223372036854775808 is out of range (a whole number of magnitude at most"),
+        ("9" * 5000, "9999999999999999999999999999999999999... is out of range"),
+        ("1.5", "'1.5' is not a whole number"),
+        ("nan", "'nan' is not a whole number"),
+    ],
+)
+def test_whole_numbers_beyond_it_are_refused(text, message):
+    with pytest.raises(argparse.ArgumentTypeError) as err:
+        whole_number(text)
+    assert str(err.value).startswith(message)

@@ -26,6 +26,32 @@ def test_runs_a_fleet_and_prints_its_ports(capsys, data_dir):
 
 
 @pytest.mark.parametrize(
+    "extra",
+    [
+        {"missions": "x"},
+        {"missions": {"0": [{"a": 1}]}},
+        {"missions": {"7": []}},
+        {"signing_key": "zz"},
+        {"signing_timestamp": "x"},
+        {"signing_timestamp": 2**70},
+    ],
+)
+def test_a_damaged_state_file_starts_the_copter_wiped_with_a_warning(capsys, data_dir, extra):
+    state = data_dir / "sim" / "instance-0" / "params.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"params": {"RTL_ALT": 900}, "extra": extra}))
+    code = main(["sim", "--port", "0", "--speedup", "10", "--duration", "0.2"])
+    captured = capsys.readouterr()
+    assert code == 0 and "vehicle 0 sysid 1:" in captured.out
+    (warning,) = captured.err.splitlines()
+    assert warning.startswith(f"patrol sim: warning: {state}: damaged state (extra.")
+    assert "starts wiped" in warning
+    saved = json.loads(state.read_text()) if state.exists() else {"params": {}}
+    assert "RTL_ALT" not in saved["params"]  # wiped: the damaged file's values are gone
+    assert (state.parent / "params.json.damaged").exists()
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--home", "1,2"], "--home must be LAT,LON,ALT[,HDG]"),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from sim.params import ParamStore
 
 
@@ -42,7 +44,24 @@ def test_values_persist_across_restarts(tmp_path):
     assert again["RTL_ALT"] == 1500
 
 
-def test_corrupt_state_file_falls_back_to_defaults(tmp_path):
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"{not json", "Expecting property name"),
+        (b"\xff\xfe", "codec can't decode"),
+        (b"[]", "not a JSON object"),
+        (b'{"params": []}', "params is not an object of numbers"),
+        (b'{"params": {"WPNAV_SPEED": "fast"}}', "params is not an object of numbers"),
+        (b'{"params": {"SYSID_THISMAV": 1e999}}', "MAV_SYSID: inf is not a valid integer"),
+        (b'{"extra": []}', "extra is not an object"),
+        (b'{"params": {"SIM_WIND_SPD": 1e300}}', "1e+300 is beyond a 32-bit float"),
+        (b"[" * 100_000, "recursion depth"),
+    ],
+)
+def test_damaged_state_file_starts_wiped_and_is_kept_aside(tmp_path, content, reason):
     path = tmp_path / "params.json"
-    path.write_text("{not json")
-    assert ParamStore(path)["WPNAV_SPEED"] == 1000
+    path.write_bytes(content)
+    params = ParamStore(path, overrides={"MAV_SYSID": 3})
+    assert params["WPNAV_SPEED"] == 1000 and params["MAV_SYSID"] == 3 and params.extra == {}
+    assert reason in params.damaged
+    assert not path.exists() and (tmp_path / "params.json.damaged").read_bytes() == content

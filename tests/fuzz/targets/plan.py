@@ -104,6 +104,8 @@ def corpus() -> list[Case]:
               "coordinates": [[sq], 5]}))}, "a MultiPolygon part that is a number"),
         _plan([], {"g.geojson": _collection(_feature({"type": "MultiPolygon",
               "coordinates": [[sq], None]}))}, "a MultiPolygon part that is null"),
+        _plan([], {"g.geojson": render({"type": {"a": 1}}).encode()}, "a type that is an object"),
+        _plan([], {"g.geojson": render({"type": ["Polygon"]}).encode()}, "a type that is a list"),
         _plan([], {"g.plan": render({"fileType": "Plan", "geoFence": []}).encode()},
               ".plan geoFence not an object"),
         _plan([], {"g.plan": render({"fileType": "Plan", "mission": "x"}).encode()},
