@@ -31,6 +31,9 @@ PAUSE_METHODS = ("BRAKE", "LOITER", "PAUSE")
 # ArduCopter spools its motors up for ~3.75 s after NAV_TAKEOFF before it leaves the ground
 # (SITL), then climbs at 2.5 m/s: evidence of a takeoff can take this long to appear.
 TAKEOFF_EVIDENCE_S = 10.0
+# a mode change is seen in the 1 Hz HEARTBEAT: five of them, so that a lossy link (a fifth of
+# the packets lost) fails to show it once in thousands of changes, not once in a hundred
+MODE_CONFIRM_S = 5.0
 CLIMB_EVIDENCE_M = 0.5
 AIRBORNE_STATES = (mavlink.MAV_LANDED_STATE_TAKEOFF, mavlink.MAV_LANDED_STATE_IN_AIR)
 
@@ -73,7 +76,7 @@ def result_name(result: int) -> str:
     return entry.name if entry else f"MAV_RESULT {result}"
 
 
-def mode_effect(number: int, within: float = 3.0) -> Effect:
+def mode_effect(number: int, within: float = MODE_CONFIRM_S) -> Effect:
     return Effect(f"mode {mode_name(number)}", lambda s: s.mode == number, within)
 
 
@@ -239,7 +242,7 @@ class Actions:
             lambda s: s.position is not None and s.position.alt_rel >= altitude, timeout
         )
 
-    def set_mode(self, name: str, timeout: float = 3.0) -> None:
+    def set_mode(self, name: str, timeout: float = MODE_CONFIRM_S) -> None:
         """DO_SET_MODE by name (copter modes), confirmed by the HEARTBEAT custom_mode."""
         number = COPTER_MODE_NUMBERS.get(name.upper())
         if number is None:

@@ -237,13 +237,14 @@ class Telemetry:
 
     def wait(self, condition: Callable[[State], bool], vehicle_seconds: float) -> bool:
         """Wait until ``condition(state)`` holds, for at most ``vehicle_seconds`` of the
-        vehicle's time (its own clock when it reports one, else :meth:`TimeBase.patience`; a
-        silent vehicle gives up after four times the nominal wall time)."""
+        vehicle's time (its own clock when it reports one, else :meth:`TimeBase.patience`). A
+        vehicle whose clock stops (silent, or a simulator starved of CPU) is given up after
+        four times the nominal wall time, and never sooner than twice the patience."""
         tb = self.channel.timebase
         poll = min(0.05, tb.wall(0.2))
         began = time.monotonic()
         nominal = began + tb.patience(vehicle_seconds)
-        hard = began + tb.wall(vehicle_seconds) * 4 + 1.0
+        hard = began + max(tb.wall(vehicle_seconds) * 4 + 1.0, 2 * tb.patience(vehicle_seconds))
         start = self.vehicle_time()
         while not condition(self._state):
             now = time.monotonic()

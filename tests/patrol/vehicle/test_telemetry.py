@@ -120,6 +120,18 @@ def test_vehicle_clock_wait_and_link_silence() -> None:
     assert telemetry.last_clock_gap == (11.5, 15.0)
 
 
+def test_a_starved_simulator_is_given_the_patience_floor_before_a_wait_gives_up() -> None:
+    # at speed-up 20, 3 vehicle seconds are 0.15 s of wall time; a simulator starved of CPU
+    # (four copters on a busy machine) sends nothing new for longer, then shows the mode
+    channel = FakeChannel(scale=20.0)
+    telemetry = Telemetry(channel)
+    channel.feed(mavlink.MAVLink_attitude_message(10_000, 0, 0, 0, 0, 0, 0))
+    threading.Timer(1.8, channel.feed, (heartbeat(4, False),)).start()
+    started = time.monotonic()
+    assert telemetry.wait(lambda s: s.mode == 4, 3.0)
+    assert 1.7 < time.monotonic() - started < 3.0
+
+
 class StreamingAutopilot(FakeChannel):
     """Answers SET_MESSAGE_INTERVAL by sending that message, but loses the first request for
     each of ``lose_first`` (a lossy link), as the COMMAND_ACK of every request would say
