@@ -10,9 +10,10 @@ from pathlib import Path
 
 from pymavlink import mavutil
 
-from patrol.console.agents import read_plays
+from patrol.console.agents import read_plays, sim_session_for
 from patrol.console.planning import route_geojson
 from patrol.console.services import Console
+from patrol.console.simulated import SimVehicle
 from patrol.geodesy import distance
 from patrol.store.models import Patrol, Sortie, aware
 from patrol.store.patrols import mission_from_json
@@ -65,14 +66,17 @@ def store_play_log(c: Console, patrol_id: int, sortie_id: int, source: Path) -> 
 
 
 def _plays(c: Console, patrol: Patrol, sortie: Sortie) -> list[dict]:
-    folders = [(plays_folder(c, patrol.id, sortie.id), None)]
-    sim = next((v for v in c.simulated if v.connect == sortie.connect), None)
-    if sim is not None and sortie.sysid == sim.sysid:
-        folders.append((c.agents.folder(sim.sysid), sim))
+    folders: list[tuple[Path, SimVehicle | None, float]] = [
+        (plays_folder(c, patrol.id, sortie.id), None, 1.0)
+    ]
+    if sortie.started_at is not None:
+        sim = sim_session_for(c.agents.root, sortie.connect, sortie.sysid, aware(sortie.started_at))
+        if sim is not None:
+            folders.append(sim)
     start = aware(sortie.started_at) - PLAY_SLACK if sortie.started_at else None
     end = aware(sortie.ended_at) + PLAY_SLACK if sortie.ended_at else None
     plays = []
-    for folder, clock in folders:
+    for folder, clock, speedup in folders:
         for record in read_plays(folder):
             try:
                 at = datetime.fromisoformat(str(record.get("start")))
@@ -81,7 +85,7 @@ def _plays(c: Console, patrol: Patrol, sortie: Sortie) -> list[dict]:
             if at.tzinfo is None or start is None:
                 continue
             # a sim copter's agent logs its aircraft's time, which runs K times faster
-            wall = clock.wall_time(at, c.settings.speedup) if clock is not None else at
+            wall = clock.wall_time(at, speedup) if clock is not None else at
             if start <= wall and (end is None or wall <= end):
                 plays.append(
                     {

@@ -49,6 +49,7 @@ class Console:
     def add_simulated(self, vehicles: list) -> None:
         """Copters ``patrol serve --sim`` started: the console may launch on them."""
         self.simulated = list(vehicles)
+        self.agents.start_session(self.simulated)
         self.settings.connects.extend(v.connect for v in vehicles)
 
     def simulated_at(self, connect: str):  # type: ignore[no-untyped-def]

@@ -54,7 +54,7 @@ def _ours(data: Path) -> list[str]:
 
 def _plays(data: Path) -> int:
     """Plays the simulated copters' broadcast agents have logged."""
-    logs = (data / "console" / "agents").glob("v*/plays.jsonl")
+    logs = (data / "console" / "agents").glob("*/v*/plays.jsonl")
     return sum(len(log.read_text().splitlines()) for log in logs)
 
 

@@ -4,8 +4,10 @@ follow-up; an uploaded play log whose plays fall outside the sortie is not count
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
+from patrol.console.simulated import SimVehicle
 from patrol.store.models import utcnow
 from tests.patrol.console.flagkit import record_flags
 from tests.patrol.simkit import square_plan
@@ -57,3 +59,31 @@ def test_report_of_a_patrol_with_plays_and_flags(as_role, console) -> None:
     assert page.status_code == 200 and 'data-patrol="1"' in page.text
     assert as_role("staff").get(f"/api/patrols/{patrol.id}/report").status_code == 403
     assert rev.get("/api/patrols/42/report").status_code == 404
+
+
+def test_a_sim_copters_plays_are_read_from_the_simulator_session_its_sortie_flew_in(
+    as_role, console
+) -> None:
+    # two simulators, one after the other, on the same port: both copters' clocks begin at
+    # 09:00 in the township, so their agents' logs carry the same aircraft times
+    boot = datetime(2026, 12, 1, 1, 0, tzinfo=UTC).timestamp()  # 09:00 +08:00
+    sessions = []
+    for titles in (["第一次"] * 3, ["第二次"]):
+        sim = SimVehicle(1, 1, "127.0.0.1", 5760, 5762, clock=(boot, time.time()))
+        console.add_simulated([sim])
+        folder = console.agents.folder(1)
+        folder.mkdir(parents=True)
+        at = datetime.fromtimestamp(boot + 50, UTC)  # 10 s of wall time in, at 5x
+        (folder / "plays.jsonl").write_text("\n".join(_play(at, t) for t in titles))
+        patrol = console.patrols.create_patrol("p", [(sim.connect, "", square_plan())])
+        now = utcnow()
+        console.patrols.update_sortie(
+            patrol.sorties[0].id, status="completed", sysid=1, started_at=now,
+            ended_at=now + timedelta(minutes=1),
+        )  # fmt: skip
+        sessions.append(patrol.id)
+        time.sleep(0.01)
+    rev = as_role("reviewer")
+    first, second = (rev.get(f"/api/patrols/{p}/report").json()["sorties"][0] for p in sessions)
+    assert [p["title"] for p in first["plays"]] == ["第一次"] * 3
+    assert [p["title"] for p in second["plays"]] == ["第二次"]
