@@ -179,3 +179,30 @@ def test_a_second_sortie_continues_the_first_sorties_flag(store):
     )
     [flag] = store.list()
     assert flag.track == "s1-g1" and flag.sortie_id == 2 and flag.observations >= 2
+
+
+@pytest.mark.parametrize("span_cover", [0.7, None])
+def test_a_box_the_detector_puts_around_a_pair_is_no_third_person(store, monkeypatch, span_cover):
+    """The network's boxes for two people 0.9 m apart, as nanodet-drone gave them on the
+    simulated camera: one each and, scored lower, one around both. Kept (span_cover=None), it
+    stands between the two on the ground and makes the pair a gathering of three."""
+    from vision.detect import load_detector
+
+    truth = GroundTruthDetector()
+    truth.people = [(40.0, -0.45), (40.0, 0.45)]
+    drone = load_detector("nanodet-drone", span_cover=span_cover)
+
+    def network(image):
+        (ua, va), (ub, vb) = sorted(box.foot for box in truth.detect(image))
+        assert 10 < ub - ua < 20  # the two boxes, 15 px wide, just touch
+        boxes = [[ua - 7.5, va - 33, ua + 7.5, va], [ub - 7.5, vb - 33, ub + 7.5, vb],
+                 [ua - 3, min(va, vb) - 33, ub + 3, max(va, vb)]]  # fmt: skip
+        return np.array(boxes, np.float32), np.array([0.62, 0.58, 0.46], np.float32)
+
+    monkeypatch.setattr(drone, "run_scaled", network)
+    poses = [at(k, north=0.5 * k) for k in range(3)]
+    reports = run(make(store, drone, poses), truth, poses)
+    if span_cover is None:
+        assert [r.people for r in reports] == [3, 3, 3] and store.count() == 1
+    else:
+        assert [r.people for r in reports] == [2, 2, 2] and store.count() == 0

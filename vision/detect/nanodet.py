@@ -115,9 +115,10 @@ class NanoDetPeopleDetector:
     tiles (tile=None: the whole frame only), or, with `scale` and an any-size model, on the
     whole frame enlarged `scale` times in one run. `min_score` is the person score a box needs
     (the tiles see small things large, and score cones and posts higher than the whole frame
-    does, hence the higher default with tiles); `nms_iou` merges boxes. One onnxruntime thread
-    by default: on a 2-core machine the other core decodes video and runs the rest (or a second
-    frame: vision.detect.parallel)."""
+    does, hence the higher default with tiles); `nms_iou` merges boxes, and a box spanning two
+    or more kept ones that cover `span_cover` of it is dropped (vision.detect.nms; None keeps
+    it). One onnxruntime thread by default: on a 2-core machine the other core decodes video
+    and runs the rest (or a second frame: vision.detect.parallel)."""
 
     def __init__(
         self,
@@ -129,6 +130,7 @@ class NanoDetPeopleDetector:
         full_frame: bool = True,
         scale: float | None = None,
         threads: int = 1,
+        span_cover: float | None = 0.7,
     ) -> None:
         if scale is not None:
             if not 0.1 <= scale <= 4:
@@ -141,6 +143,7 @@ class NanoDetPeopleDetector:
             raise ValueError("NanoDet: without tiles the whole frame must be run")
         self.min_score = min_score if min_score is not None else (0.5 if tile else 0.4)
         self.nms_iou = nms_iou
+        self.span_cover = span_cover
         self.tile = tile
         self.overlap = overlap
         self.full_frame = full_frame
@@ -237,7 +240,7 @@ class NanoDetPeopleDetector:
                 all_cut.append(touches_inner_edge(region_boxes, r, x2 - x1, y2 - y1))
             boxes, scores = np.concatenate(all_boxes), np.concatenate(all_scores)
             cut = np.concatenate(all_cut)
-        keep = nms(boxes, scores, self.nms_iou, cut=cut)
+        keep = nms(boxes, scores, self.nms_iou, cut=cut, span_cover=self.span_cover)
         boxes = np.clip(boxes[keep], 0, [x2 - x1, y2 - y1] * 2) + np.array([x1, y1] * 2)
         return [
             Box("person", *(float(v) for v in box), score=float(score))
