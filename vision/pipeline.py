@@ -170,9 +170,11 @@ class Pipeline:
         return adopt
 
     # -- one frame ----------------------------------------------------------------------------
-    def process(self, frame: Frame) -> FrameReport:
+    def process(self, frame: Frame, boxes: list[Box] | None = None) -> FrameReport:
+        """One frame; ``boxes`` when its detection already ran (vision.detect.parallel)."""
         self.frames += 1
-        boxes = self.detector.detect(frame.image)
+        if boxes is None:
+            boxes = self.detector.detect(frame.image)
         report = FrameReport(frame, boxes)
         people = [b for b in boxes if b.cls == "person"]
         report.people = len(people)

@@ -11,31 +11,36 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 
 from vision.boxes import Box, Detector
 
+T = TypeVar("T")
+
 
 def detect_frames(
     make_detector: Callable[[], Detector],
-    frames: Iterable[np.ndarray],
+    frames: Iterable[T],
     workers: int = 2,
-) -> Iterator[tuple[np.ndarray, list[Box]]]:
+    image: Callable[[T], np.ndarray] | None = None,
+) -> Iterator[tuple[T, list[Box]]]:
     """(frame, boxes) for every frame, in order, detected by `workers` threads, each with its
-    own detector from `make_detector` (e.g. `lambda: load_detector("nanodet-drone")`). At most
+    own detector from `make_detector` (e.g. `lambda: load_detector("nanodet-drone")`). Frames
+    are images, or anything `image` takes the image from (vision.sources.Frame). At most
     2 x workers frames are read ahead of the one given out. A detector's error is raised when
     its frame's turn comes; the frames after it are dropped."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     local = threading.local()
 
-    def detect(frame: np.ndarray) -> list[Box]:
+    def detect(frame: T) -> list[Box]:
         if not hasattr(local, "detector"):
             local.detector = make_detector()
-        return local.detector.detect(frame)
+        return local.detector.detect(image(frame) if image is not None else frame)
 
-    pending: deque[tuple[np.ndarray, Future]] = deque()
+    pending: deque[tuple[T, Future]] = deque()
     with ThreadPoolExecutor(workers, thread_name_prefix="detect") as pool:
         try:
             for frame in frames:

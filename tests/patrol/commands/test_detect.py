@@ -63,6 +63,18 @@ def test_boxes_of_every_nth_frame_without_poses(tmp_path, data_dir, frames, caps
     assert all(b["class"] == "person" and 0 <= b["x1"] < b["x2"] <= 960 for b in people)
 
 
+def test_two_threads_detect_what_one_does_in_frame_order(tmp_path, data_dir, frames, capsys):
+    video = write_video(tmp_path / "v.avi", frames)
+    found = {}
+    for threads in (1, 2):
+        boxes = tmp_path / f"boxes-{threads}.jsonl"
+        argv = ["detect", str(video), "--detector", "nanodet", "--threads", str(threads)]
+        assert main([*argv, "--boxes", str(boxes)]) == 0
+        found[threads] = [json.loads(line) for line in boxes.read_text().splitlines()]
+    assert [line["frame"] for line in found[2]] == list(range(len(frames)))
+    assert found[2] == found[1] and sum(len(line["boxes"]) for line in found[1]) >= 6
+
+
 def test_a_stream_that_drops_keeps_what_was_found(tmp_path, data_dir, frames, capsys):
     lat, lon = HOME
     tlog = write_tlog(tmp_path / "f.tlog", hover_messages(T0, 10.0, lat, lon, 8.0, -25.0))
@@ -107,6 +119,7 @@ def test_a_stream_that_drops_keeps_what_was_found(tmp_path, data_dir, frames, ca
         ("no-start", "has no start time (no creation_time tag): give --video-start"),
         ("bad-detector", "detector yolo: unknown detector"),
         ("every", "--every must be at least 1"),
+        ("threads", "--threads must be 1 to 8"),
         ("output", "give a .geojson or .csv file"),
         ("no-tlog", "no such file"),
     ],
@@ -126,6 +139,7 @@ def test_bad_input_is_one_clear_line(tmp_path, data_dir, frames, capsys, case, m
         "no-start": [str(video), "--tlog", str(tlog)],
         "bad-detector": [str(video), "--detector", "yolo"],
         "every": [str(video), "--every", "0"],
+        "threads": [str(video), "--threads", "0"],
         "output": [str(video), "-o", str(tmp_path / "flags.txt")],
         "no-tlog": [str(video), "--tlog", str(tmp_path / "none.tlog")],
     }[case]
