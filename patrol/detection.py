@@ -17,6 +17,7 @@ the sortie: a gathering a second copter meets again continues the first copter's
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -88,6 +89,9 @@ class CameraRuns:
 
     def __init__(self, args: argparse.Namespace, plans: int) -> None:
         self.cameras: list[str] = list(args.camera)
+        # the cores shared out between the sorties' detectors (more threads than cores only
+        # make each frame later, not more frames)
+        self.threads = max(1, (os.cpu_count() or 1) // max(1, len(self.cameras)))
         self.links: list[str] = list(args.camera_link)
         self.model = args.camera_model
         self.grids = args.camera_grids
@@ -182,6 +186,8 @@ class CameraRuns:
             str(self.confirm),
             "--nice",
             str(NICE),
+            "--threads",
+            str(self.threads),
         ]
         if self.grids is not None:
             command += ["--grids", str(self.grids)]

@@ -11,6 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from audio import tts
 from audio.library import MessageLibrary
 from audio.loudness import measure_lufs, peak_dbfs
 from audio.silence import trim_silence
@@ -120,3 +121,18 @@ def test_mandarin_voice_reads_characters_not_english_tone_numbers():
     assert "(en)" in phonemes("cmn")
     ours = phonemes(VOICES["cmn"])
     assert "(en)" not in ours and "s'a55n" in ours  # sān, first tone
+
+
+def test_an_engine_that_hangs_is_stopped_and_the_render_tried_again(monkeypatch):
+    real_run, calls = tts.subprocess.run, []
+
+    def hangs_once(*args, **kwargs):
+        calls.append(kwargs["timeout"])
+        if len(calls) == 1:
+            raise tts.subprocess.TimeoutExpired(args[0], kwargs["timeout"])
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(tts.subprocess, "run", hangs_once)
+    speech = tts.speak("请戴口罩", "cmn")
+    assert len(calls) == 2 and calls[0] == tts.WORKER_TIMEOUT_S
+    assert len(speech.samples) > speech.rate * 0.5

@@ -2,6 +2,7 @@
 camera's MJPEG stream and the aircraft's pose from its SERIAL2), its flags tagged with the
 patrol and the sortie; camera options checked before anything flies."""
 
+import argparse
 import json
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from pyproj import Geod
 from missions.formats import write_mission
 from missions.items import Mission, MissionItem
 from patrol.cli import main
-from patrol.detection import open_flag_store
+from patrol.detection import CameraRuns, open_flag_store
 from sim import SimFleet
 from sim.camera import CameraRig, CameraSpec, World
 from sim.camera_people import VTEST
@@ -131,3 +132,15 @@ def test_a_sorties_camera_raises_flags_tagged_with_the_patrol_and_sortie(
     assert distance <= min(2 * flag.error_m, 3.0)
     log = (data_dir / "logs" / "detect-patrol1-sortie1.log").read_text()
     assert "placed" in log and (data_dir / "vision" / "flags-patrol1-sortie1.geojson").is_file()
+
+
+@pytest.mark.parametrize("cameras", [1, 2, 4])
+def test_the_sorties_detectors_share_the_cores_out(cameras, monkeypatch):
+    monkeypatch.setattr("patrol.detection.os.cpu_count", lambda: 2)
+    args = argparse.Namespace(
+        camera=[f"http://127.0.0.1:{8080 + i}/stream.mjpg" for i in range(cameras)],
+        camera_link=[f"tcp:127.0.0.1:{5763 + 10 * i}" for i in range(cameras)],
+        camera_model="sim-720p", camera_grids=None, camera_detector="nanodet-drone",
+        camera_confirm=2, db=None, speedup=None,
+    )  # fmt: skip
+    assert CameraRuns(args, cameras).threads == {1: 2, 2: 1, 4: 1}[cameras]
