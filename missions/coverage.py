@@ -198,11 +198,20 @@ def _cell_path(cell: list[Segment], from_top: bool, from_right: bool) -> np.ndar
     return np.array(pts, dtype=float)
 
 
-def _chain_cells(cells: list[list[Segment]], speed: float) -> np.ndarray:
-    """Visit all cells: try each start, then greedily the nearest corner of the nearest cell."""
-    if len(cells) == 1:  # the two starts at the bottom; the top ones are their reverses
+def _base_paths(cells: list[list[Segment]], speed: float) -> tuple[list[np.ndarray], list[float]]:
+    """Paths over all cells at full line length, cheaper first, with their costs: for one cell
+    its two starts at the bottom (the top ones are their reverses), else the best chain."""
+    if len(cells) == 1:
         paths = [_cell_path(cells[0], False, r) for r in (False, True)]
-        return min(paths, key=lambda p: path_cost(p, speed))
+        costs = [path_cost(p, speed) for p in paths]
+        order = sorted(range(2), key=costs.__getitem__)
+        return [paths[i] for i in order], [costs[i] for i in order]
+    path, cost = _chain_cells(cells, speed)
+    return [path], [cost]
+
+
+def _chain_cells(cells: list[list[Segment]], speed: float) -> tuple[np.ndarray, float]:
+    """Visit all cells: try each start, then greedily the nearest corner of the nearest cell."""
     corners = [(t, r) for t in (False, True) for r in (False, True)]
     paths = [[_cell_path(c, t, r) for t, r in corners] for c in cells]
     starts = range(len(cells)) if len(cells) <= 3 else (0, 1, len(cells) - 1)
@@ -227,20 +236,25 @@ def _chain_cells(cells: list[list[Segment]], speed: float) -> np.ndarray:
             if cost < best_cost:
                 best, best_cost = full, cost
     assert best is not None
-    return best
+    return best, best_cost
 
 
 @dataclass
 class _Sweep:
     """One way to sweep a grid: a bearing, a layout of lines and the cells they form."""
 
-    cost: float  # metres of straight flight (corners included), lines at full length
+    paths: list[np.ndarray]  # at full line length in the turned frame, cheaper first
+    costs: list[float]  # theirs: metres of straight flight, corners included
     bearing: float
     layout: Layout
     merge: bool  # fly across holes and bays rather than split into cells
     m: np.ndarray  # rotation to the frame where lines run along x
     area_rot: Area
     cells: list[list[Segment]]
+
+    @property
+    def cost(self) -> float:
+        return self.costs[0]
 
 
 class _Planner:
@@ -296,10 +310,12 @@ class _Planner:
                 cells = _sweep_cells(segs, blocking_rot, merge)
                 if cells is None:
                     continue  # nothing to merge: the same as the other option
-                cost = path_cost(_chain_cells(cells, self.speed), self.speed) if cells else math.inf
-                if best is None or cost < best.cost - 1e-6:
-                    best = _Sweep(cost, bearing, layout, merge, m, area_rot, cells)
-            if best is not None and best.cells:  # no-fly zones may cut every line of a layout
+                if not cells:  # no-fly zones may cut every line of a layout
+                    continue
+                paths, costs = _base_paths(cells, self.speed)
+                if best is None or costs[0] < best.cost - 1e-6:
+                    best = _Sweep(paths, costs, bearing, layout, merge, m, area_rot, cells)
+            if best is not None:
                 out.append(best)
         return out
 
@@ -309,7 +325,7 @@ class _Planner:
 
 
 def _same(a: Layout, b: Layout) -> bool:
-    return a.lines == b.lines and np.allclose(a.centres, b.centres)
+    return a.lines == b.lines and abs(a.centres[0] - b.centres[0]) < 1e-9
 
 
 def coverage(
@@ -372,53 +388,54 @@ def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
     options = []
     for b in bearings:
         for sweep in planner.sweeps(b, final=True):
-            base = _base_paths(sweep, planner.speed)
-            bound = path_cost(centre_clipped(base[0], sweep.area_rot), planner.speed)
-            options.append((bound, len(options), sweep, base))
+            bound = path_cost(centre_clipped(sweep.paths[0], sweep.area_rot), planner.speed)
+            options.append((bound, len(options), _Trimmed(sweep, planner, share)))
     options.sort(key=lambda o: o[:2])
     if len(options) == 1:  # nothing to choose: trim lazily, the variant the ordering takes
-        options[0] = (math.inf, *options[0][1:])
-    best = None
-    for bound, _, sweep, base in options:
-        if best is not None and bound >= best[0] - 1e-6:
+        return options[0][2].pattern()
+    best_cost, best = math.inf, None
+    for bound, _, trimmed in options:
+        if bound >= best_cost - 1e-6:
             break
-        if not math.isfinite(bound):
-            best = (bound, sweep, base, None)
-            break
-        trimmed = _trim(base[0], sweep, planner, share)
-        cost = path_cost(trimmed, planner.speed)
-        if best is None or cost < best[0] - 1e-6:
-            best = (cost, sweep, base, trimmed)
+        cost = path_cost(trimmed(0), planner.speed)
+        if cost < best_cost - 1e-6:
+            best_cost, best = cost, trimmed
     assert best is not None
-    sweep, base, first = best[1:]
-    m = sweep.m
-    trimmed_base = {} if first is None else {0: first}
-
-    def refine(variant: int) -> np.ndarray:
-        k = variant // 2  # variants are the base paths, each followed by its reverse
-        if k not in trimmed_base:
-            trimmed_base[k] = _trim(base[k], sweep, planner, share)
-        return (trimmed_base[k] if variant % 2 == 0 else trimmed_base[k][::-1]) @ m
-
-    return Pattern(
-        [p @ m for p in with_reverses(base)],
-        bearing=sweep.bearing,
-        refine=refine,
-        lines=sweep.layout.lines,
-    )
+    return best.pattern()
 
 
-def _base_paths(sweep: _Sweep, speed: float) -> list[np.ndarray]:
-    """The sweep's paths at full line length in the turned frame, cheaper start first."""
-    if len(sweep.cells) == 1:
-        base = [_cell_path(sweep.cells[0], False, False), _cell_path(sweep.cells[0], False, True)]
-        return sorted(base, key=lambda p: path_cost(p, speed))
-    return [_chain_cells(sweep.cells, speed)]
+class _Trimmed:
+    """A sweep's paths with their ends trimmed, in the grid's frame, by variant (the base
+    paths, each followed by its reverse); each trimmed when first asked for. Picklable, so
+    that a pattern can come back from another process."""
 
+    def __init__(self, sweep: _Sweep, planner: _Planner, share: float) -> None:
+        self.sweep = sweep
+        self.spacing, self.width, self.share = planner.spacing, planner.width, share
+        # without no-fly zones every line sees its whole band: all but the layout's strip
+        self.full_sees = (
+            (1 - sweep.layout.missed / planner.area.area) if planner.blocking is None else None
+        )
+        self._done: dict[int, np.ndarray] = {}
 
-def _trim(path_rot: np.ndarray, sweep: _Sweep, planner: _Planner, share: float) -> np.ndarray:
-    # without no-fly zones every line sees its whole band: all but the layout's strip is seen
-    full_sees = (1 - sweep.layout.missed / planner.area.area) if planner.blocking is None else None
-    return trim_ends(
-        path_rot, sweep.area_rot, planner.spacing, planner.width, share, full_sees=full_sees
-    )
+    def __call__(self, variant: int) -> np.ndarray:
+        k = variant // 2
+        if k not in self._done:
+            s = self.sweep
+            self._done[k] = (
+                trim_ends(
+                    s.paths[k], s.area_rot, self.spacing, self.width, self.share, self.full_sees
+                )
+                @ s.m
+            )
+        return self._done[k] if variant % 2 == 0 else self._done[k][::-1]
+
+    def pattern(self) -> Pattern:
+        s = self.sweep
+        return Pattern(
+            [p @ s.m for p in with_reverses(s.paths)],
+            bearing=s.bearing,
+            refine=self,
+            lines=s.layout.lines,
+            costs=[c for c in s.costs for _ in range(2)],
+        )

@@ -21,10 +21,10 @@ import numpy as np
 
 from missions.scurve import (
     corner_overlaps,
+    cruise_speeds,
     leg_times,
-    quick_cruise_speeds,
+    overlap_table,
     speed_ups,
-    table_overlaps,
     take,
 )
 
@@ -39,6 +39,7 @@ RTL_SPEED = 10.0  # WPNAV_SPEED's default: what RTL returns at
 SPOOL_UP_S = 3.75  # NAV_TAKEOFF to liftoff
 RTL_HOVER_S = 5.0  # over home before the descent: RTL_LOIT_TIME
 DISARM_DELAY_S = 2.1  # touchdown to auto-disarm, motors still turning
+COST_SAMPLES = 400  # leg lengths in path_cost's table
 
 
 def leg_lengths(points: np.ndarray) -> np.ndarray:
@@ -97,28 +98,40 @@ def path_time(points: np.ndarray, speed: float) -> float:
 
 def path_cost(points: np.ndarray, speed: float) -> float:
     """About the same in metres of straight flight: what the sweep-angle search and the grid
-    order minimise, quicker for taking every corner as one between legs at full speed."""
+    order minimise, quicker for taking every corner as one between legs at full speed and
+    each leg's time from a table over its length."""
     if len(points) < 2:
         return 0.0
-    d = np.diff(points, axis=0)
+    d = points[1:] - points[:-1]
     length = np.hypot(d[:, 0], d[:, 1])
-    up, reach = _full_speed_up(float(speed))
-    short = length < reach
-    # a leg that reaches the speed takes a speed-up's time over flying it all at that speed; a
-    # shorter one speeds up over half of it and slows down over the other half
-    dur = np.full(len(length), up)
-    if short.any():
-        dur[short] = length[short] / np.maximum(quick_cruise_speeds(length[short], speed), 1e-9)
-    extra = np.where(short, 2.0 * dur - length / speed, up)
+    leg_len, leg_dur, leg_extra, turn_cos, turn_overlap = _cost_tables(float(speed))
+    # each leg's seconds over flying it all at the speed, and its speed-up's duration
+    extra = np.interp(length, leg_len, leg_extra)
     total = float(length.sum()) / speed + float(extra.sum()) - (extra[0] + extra[-1]) / 2.0
     if len(points) > 2:
-        a, b = d[:-1], d[1:]
+        dur = np.interp(length, leg_len, leg_dur)
         norm = length[:-1] * length[1:]
-        cos = (a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]) / np.where(norm > 0, norm, 1.0)
-        overlap = table_overlaps(cos, speed)
-        overlap = np.minimum(overlap, np.minimum(dur[:-1], dur[1:])) * (norm > 0)
-        total -= float(overlap.sum())
+        dot = d[:-1, 0] * d[1:, 0] + d[:-1, 1] * d[1:, 1]
+        overlap = np.interp(dot / np.where(norm > 0, norm, 1.0), turn_cos, turn_overlap)
+        overlap = np.minimum(overlap, np.minimum(dur[:-1], dur[1:]))
+        total -= float(overlap[norm > 0].sum())
     return total * speed
+
+
+@lru_cache(maxsize=32)
+def _cost_tables(speed: float) -> tuple[np.ndarray, ...]:
+    """path_cost's tables at ``speed``: over leg lengths up to the shortest that reaches the
+    speed (beyond it both stay at the end value), the time a leg takes to speed up (or, a
+    short one, its half) and its seconds over flying it at the speed; the corner overlap
+    over the turn's cosine. A leg too short for the speed speeds up over half of it and
+    slows down over the other half."""
+    up, reach = _full_speed_up(speed)
+    length = np.linspace(0.0, reach, COST_SAMPLES) ** 2 / reach  # denser near zero
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dur = np.where(length > 0, length / np.maximum(cruise_speeds(length, speed), 1e-9), 0.0)
+    dur[-1] = up
+    extra = 2.0 * dur - length / speed
+    return (length, dur, extra, *overlap_table(speed))
 
 
 @lru_cache(maxsize=32)

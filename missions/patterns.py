@@ -29,6 +29,7 @@ class Pattern:
     notes: list[str] = field(default_factory=list)
     # The path flown for the variant the grid ordering chose (sweep ends trimmed), by index
     refine: Callable[[int], np.ndarray] | None = None
+    costs: list[float] | None = None  # the variants' path_cost, when already known
 
     @property
     def path(self) -> np.ndarray:

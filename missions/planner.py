@@ -169,7 +169,10 @@ def plan_patrol(
     if not planned:
         raise PlanningError("no grid can be reached: " + "; ".join(unreachable))
 
-    costs = [[path_cost(v, settings.speed) for v in p.pattern.variants] for p in planned]
+    costs = [
+        p.pattern.costs or [path_cost(v, settings.speed) for v in p.pattern.variants]
+        for p in planned
+    ]
     order = order_grids(origin, [p.pattern.variants for p in planned], costs)
     points, hover, owner, line_start = _route(order, planned, router, settings)
 

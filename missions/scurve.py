@@ -30,7 +30,6 @@ ACCEL_CORNER = 2.0 * ACCEL
 OVERLAP_SAMPLES = 8  # coarse look for the earliest overlap start before refining it
 OVERLAP_REFINE = 10  # to a 2000th of the longest overlap: well under a control step
 TABLE_STEP = np.radians(0.25)  # turn angles of the precomputed corners
-CRUISE_SAMPLES = 400
 NEWTON_STEPS = 4
 
 _RISE = RAMP + ACCEL / JERK  # seconds to build up full acceleration and let it go again
@@ -104,20 +103,6 @@ def cruise_speeds(length: np.ndarray, speed: float | np.ndarray) -> np.ndarray:
         half >= _FULL * _RISE, v_accel_hold, np.where(half >= _LOW * 2.0 * RAMP, v_peak, v_short)
     )
     return np.minimum(speed, fitting)
-
-
-@lru_cache(maxsize=32)
-def _cruise_table(speed: float) -> tuple[np.ndarray, np.ndarray]:
-    """cruise_speeds sampled over the legs too short to reach ``speed``."""
-    reach = 2.0 * float(speed_ups(np.array([speed])).distance[0])
-    length = np.linspace(0.0, reach, CRUISE_SAMPLES) ** 2 / reach  # denser near zero
-    return length, cruise_speeds(length, speed)
-
-
-def quick_cruise_speeds(length: np.ndarray, speed: float) -> np.ndarray:
-    """cruise_speeds interpolated from a table (for ranking paths, not timing them)."""
-    table, speeds = _cruise_table(float(speed))
-    return np.interp(length, table, speeds)
 
 
 def leg_times(length: np.ndarray, speed: float | np.ndarray) -> tuple[np.ndarray, SpeedUps]:
@@ -210,14 +195,10 @@ def corner_overlaps(
     return out
 
 
-def table_overlaps(cos_turn: np.ndarray, speed: float) -> np.ndarray:
-    """Overlaps at corners turning by arccos(``cos_turn``) between legs that both reach
-    ``speed`` (the table, interpolated between the same turns)."""
-    return np.interp(cos_turn, *_table_by_cos(float(speed)))
-
-
 @lru_cache(maxsize=32)
-def _table_by_cos(speed: float) -> tuple[np.ndarray, np.ndarray]:
+def overlap_table(speed: float) -> tuple[np.ndarray, np.ndarray]:
+    """Overlaps of corners between legs that both reach ``speed``, by the turn's cosine
+    (ascending): for ranking paths by interpolation, not timing them."""
     table, _ = _corner_table(speed)
     return np.cos(np.arange(len(table)) * TABLE_STEP)[::-1].copy(), table[::-1].copy()
 
