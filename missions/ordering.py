@@ -79,18 +79,20 @@ def route_cost(seq, entry, exit_, own, home) -> float:
 def _two_opt(s, entry, exit_, rev, home) -> bool:
     n = len(s)
     changed = False
+    E, X = entry[s], exit_[s]
+    nxt_e = np.vstack([E[1:], home[None]])
+    link = _d(X, nxt_e)  # exit of each grid to the entry of the next
     for i in range(n):
-        prev_x = exit_[s[i - 1]] if i else home
-        E = entry[s]
-        X = exit_[s]
-        nxt_e = np.vstack([E[1:], home[None]])
-        j = np.arange(i, n)
-        delta = _d(prev_x, X[j]) + _d(E[i], nxt_e[j]) - _d(prev_x, E[i]) - _d(X[j], nxt_e[j])
+        prev_x = X[i - 1] if i else home
+        delta = _d(prev_x, X[i:]) + _d(E[i], nxt_e[i:]) - _d(prev_x, E[i]) - link[i:]
         k = int(np.argmin(delta))
         if delta[k] < -1e-6:
-            jj = j[k]
+            jj = i + k
             s[i : jj + 1] = rev[s[i : jj + 1][::-1]]
             changed = True
+            E, X = entry[s], exit_[s]
+            nxt_e = np.vstack([E[1:], home[None]])
+            link = _d(X, nxt_e)
     return changed
 
 
@@ -100,17 +102,19 @@ def _or_opt(s, entry, exit_, own, home, grid_of, first, variants, near) -> bool:
     n = len(s)
     if n < 3:
         return False
+    pos = np.empty(len(variants), dtype=int)  # each grid's place in s
+    pos[grid_of[s]] = np.arange(n)
     for i in range(n):
         prev_x = exit_[s[i - 1]] if i else home
         next_e = entry[s[i + 1]] if i + 1 < n else home
         v = s[i]
         gain = _d(prev_x, entry[v]) + own[v] + _d(exit_[v], next_e) - _d(prev_x, next_e)
         rest = np.delete(s, i)
-        pos = np.empty(len(variants), dtype=int)
-        pos[grid_of[rest]] = np.arange(n - 1)
         g = grid_of[v]
+        at = pos[near[g]]
+        at -= at > i  # their places once grid g is taken out
         # edge m runs from rest[m - 1] (home for m = 0) to rest[m] (home for m = n - 1)
-        edges = np.unique(np.concatenate([pos[near[g]], pos[near[g]] + 1, [0, n - 1]]))
+        edges = np.unique(np.concatenate([at, at + 1, [0, n - 1]]))
         outs = np.where(edges[:, None] > 0, exit_[rest[np.maximum(edges - 1, 0)]], home)
         ins = np.where(edges[:, None] < n - 1, entry[rest[np.minimum(edges, n - 2)]], home)
         cand = np.arange(first[g], first[g] + len(variants[g]))
@@ -123,6 +127,7 @@ def _or_opt(s, entry, exit_, own, home, grid_of, first, variants, near) -> bool:
         m, c = np.unravel_index(np.argmin(add), add.shape)
         if add[m, c] < gain - 1e-6:
             s[:] = np.insert(rest, edges[m], cand[c])
+            pos[grid_of[s]] = np.arange(n)
             changed = True
     return changed
 

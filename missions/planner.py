@@ -26,11 +26,12 @@ from missions.flight import sortie_time as flight_time
 from missions.grids import Grid
 from missions.items import Mission
 from missions.ordering import order_grids
+from missions.parallel import map_grids
 from missions.patterns import Pattern, hover_points, perimeter
 from missions.plan_settings import PlanSettings
 from missions.projection import LocalFrame
 from missions.routing import Router
-from missions.sorties import Route, SortieLimits, split_sorties
+from missions.sorties import Route, SortieCutter
 from missions.validation import Number, problems
 from missions.work_bounds import (
     MAX_GRID_HOVER_POINTS,
@@ -137,8 +138,11 @@ def plan_patrol(
     settings: PlanSettings,
     home: tuple[float, float],
     no_fly: list[Grid] | None = None,
+    processes: int | None = None,
 ) -> Plan:
-    """Plan one patrol over ``grids`` from ``home`` (lat, lon)."""
+    """Plan one patrol over ``grids`` from ``home`` (lat, lon). The grids are planned in
+    ``processes`` worker processes (default: one per CPU when worthwhile, see
+    ``missions.parallel``)."""
     settings.check()
     if not grids:
         raise PlanningError("no grids to plan")
@@ -165,7 +169,7 @@ def plan_patrol(
         if router.zone_at(np.array(frame.to_local(lon, lat))):
             raise PlanningError(f"rally point {lat:.6f},{lon:.6f} is inside a no-fly zone")
 
-    planned, unreachable, notes = _plan_grids(grids, settings, frame, zones, router)
+    planned, unreachable, notes = _plan_grids(grids, settings, frame, zones, router, processes)
     if not planned:
         raise PlanningError("no grid can be reached: " + "; ".join(unreachable))
 
@@ -174,25 +178,27 @@ def plan_patrol(
         for p in planned
     ]
     order = order_grids(origin, [p.pattern.variants for p in planned], costs)
+    # the paths flown (sweep ends trimmed for the variant chosen) and what each grid sees
+    finished = map_grids(_finish_grid, (planned, settings), order, processes)
+    stats: list[GridStats | None] = [None] * len(planned)
+    for (g, _), (flown, grid_stats) in zip(order, finished, strict=True):
+        planned[g].flown, stats[g] = flown, grid_stats
     points, hover, owner, line_start = _route(order, planned, router, settings)
 
     def sortie_time(pts: np.ndarray, hov: np.ndarray) -> float:
         return flight_time(pts, hov, settings.alt, settings.speed)
 
     budget = settings.endurance_min * 60.0 if settings.endurance_min else None
+    cutter = SortieCutter(
+        Route(points, hover, owner, line_start),
+        router,
+        settings.alt,
+        settings.speed,
+        lambda g: planned[g].grid.name,
+    )
     margin = 0.0
     for _ in range(5):  # detour corners on the way out and home are only estimated: re-cut
-        pieces = split_sorties(
-            Route(points, hover, owner, line_start),
-            router,
-            SortieLimits(
-                budget - margin if budget else None,
-                settings.alt,
-                settings.speed,
-                settings.endurance_min,
-            ),
-            lambda g: planned[g].grid.name,
-        )
+        pieces = cutter.split(budget - margin if budget else None, settings.endurance_min)
         over = max(sortie_time(*piece) for piece in pieces) - (budget or math.inf)
         if over <= 0:
             break
@@ -221,13 +227,12 @@ def plan_patrol(
                 f"sortie {n} has {len(sorties[-1].items)} mission items; many flight "
                 f"controllers store about {MAX_ITEMS}: use a shorter --endurance"
             )
-    stats = [_grid_stats(p, settings) for p in planned]
     if budget is None and times[0] > LONG_SORTIE_MIN * 60:
         notes.append(
             f"one sortie of {times[0] / 60:.0f} min: give --endurance MIN to split it into "
             "sorties the battery can fly"
         )
-    return Plan(sorties, stats, lengths, times, unreachable, notes)
+    return Plan(sorties, [s for s in stats if s], lengths, times, unreachable, notes)
 
 
 def _check_home_near(grids: list[Grid], home: tuple[float, float]) -> None:
@@ -263,13 +268,12 @@ def _plan_grids(
     frame: LocalFrame,
     zones: list[shapely.Geometry],
     router: Router,
+    processes: int | None = None,
 ) -> tuple[list[_Planned], list[str], list[str]]:
     nofly = shapely.union_all(zones) if zones else None
     keep_out = nofly.buffer(settings.clearance) if nofly is not None else None
     if keep_out is not None:
         shapely.prepare(keep_out)
-    planned: list[_Planned] = []
-    unreachable: list[str] = []
     notes: list[str] = []
     areas = []
     for grid in grids:
@@ -282,32 +286,56 @@ def _plan_grids(
         if not local.is_valid:  # a hair-thin spot the projection's rounding closed
             local = _polygonal(shapely.make_valid(local)) or local
         areas.append(local)
+        notes += [f"grid '{grid.name}': repaired: {r}" for r in grid.repairs]
     given = [_given_hover_points(g, frame) if settings.pattern == "points" else None for g in grids]
     check_work(grids, areas, given, settings)
-    for grid, local, points in zip(grids, areas, given, strict=True):
-        notes += [f"grid '{grid.name}': repaired: {r}" for r in grid.repairs]
-        stat_area = local.difference(nofly) if nofly is not None else local
-        area = local.difference(keep_out) if keep_out is not None else local
-        area = _polygonal(area)
-        if area is None:
-            unreachable.append(
-                f"grid '{grid.name}' cannot be reached: it lies inside no-fly zone(s) "
-                f"(with the {settings.clearance:g} m clearance)"
-            )
+    context = _GridContext(settings, nofly, keep_out, router)
+    jobs = [(g.name, a, p) for g, a, p in zip(grids, areas, given, strict=True)]
+    planned: list[_Planned] = []
+    unreachable: list[str] = []
+    for grid, result in zip(grids, map_grids(_plan_grid, context, jobs, processes), strict=True):
+        if isinstance(result, str):
+            unreachable.append(result)
             continue
-        try:
-            pattern = _pattern(area, settings, keep_out, points)
-            router.path(np.zeros(2), pattern.path[0])
-        except GEOSException as exc:
-            raise PlanningError(
-                f"grid '{grid.name}': its outline is too degenerate to plan over ({exc})"
-            ) from None
-        except PlanningError as exc:
-            unreachable.append(f"grid '{grid.name}' cannot be reached: {exc}")
-            continue
+        stat_area, pattern = result
         notes += [f"grid '{grid.name}': {n}" for n in pattern.notes]
-        planned.append(_Planned(grid, _polygonal(stat_area) or area, pattern))
+        planned.append(_Planned(grid, stat_area, pattern))
     return planned, unreachable, notes
+
+
+@dataclass(frozen=True)
+class _GridContext:
+    """What planning any one grid needs besides the grid."""
+
+    settings: PlanSettings
+    nofly: shapely.Geometry | None
+    keep_out: shapely.Geometry | None  # the zones grown by the clearance
+    router: Router
+
+
+def _plan_grid(
+    c: _GridContext, job: tuple[str, Polygon | MultiPolygon, np.ndarray | None]
+) -> tuple[Polygon | MultiPolygon, Pattern] | str:
+    """One grid's pattern and the area its coverage is counted over (the grid less the
+    no-fly zones), or why it cannot be flown."""
+    name, local, points = job
+    stat_area = local.difference(c.nofly) if c.nofly is not None else local
+    area = _polygonal(local.difference(c.keep_out) if c.keep_out is not None else local)
+    if area is None:
+        return (
+            f"grid '{name}' cannot be reached: it lies inside no-fly zone(s) "
+            f"(with the {c.settings.clearance:g} m clearance)"
+        )
+    try:
+        pattern = _pattern(area, c.settings, c.keep_out, points)
+        c.router.path(np.zeros(2), pattern.path[0])
+    except GEOSException as exc:
+        raise PlanningError(
+            f"grid '{name}': its outline is too degenerate to plan over ({exc})"
+        ) from None
+    except PlanningError as exc:
+        return f"grid '{name}' cannot be reached: {exc}"
+    return _polygonal(stat_area) or area, pattern
 
 
 def _given_hover_points(grid: Grid, frame: LocalFrame) -> np.ndarray | None:
@@ -367,9 +395,10 @@ def _route(
     hover = [np.zeros(1)]
     owner = [np.full(1, -1)]
     starts = [np.zeros(1, dtype=bool)]
-    for g, v in order:
+    for g, _ in order:
         pattern = planned[g].pattern
-        path = planned[g].flown = pattern.final(v)
+        path = planned[g].flown
+        assert path is not None
         pts.append(path)
         hover.append(np.full(len(path), s.loiter if pattern.hover else 0.0))
         owner.append(np.full(len(path), g))
@@ -457,8 +486,17 @@ def _fence_outline(zone: Polygon | MultiPolygon) -> Polygon | MultiPolygon:
     return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
-def _grid_stats(p: _Planned, s: PlanSettings) -> GridStats:
-    path = p.flown if p.flown is not None else p.pattern.final()
+def _finish_grid(
+    c: tuple[list[_Planned], PlanSettings], visit: tuple[int, int]
+) -> tuple[np.ndarray, GridStats]:
+    """The path flown over grid g as variant v, and what its camera sees."""
+    planned, s = c
+    g, v = visit
+    path = planned[g].pattern.final(v)
+    return path, _grid_stats(planned[g], path, s)
+
+
+def _grid_stats(p: _Planned, path: np.ndarray, s: PlanSettings) -> GridStats:
     w, h = s.footprint_width, s.footprint_height
     if p.pattern.hover:  # what the camera sees while hovering at each point
         seen = list(

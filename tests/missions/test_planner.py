@@ -272,8 +272,8 @@ def test_sortie_that_cannot_be_cut_short_enough_is_named(township, monkeypatch):
     import missions.planner
 
     grids, no_fly = township
-    monkeypatch.setattr(missions.planner, "split_sorties", lambda route, *_: [
-        (route.points, route.hover)
+    monkeypatch.setattr(missions.planner.SortieCutter, "split", lambda cutter, *_: [
+        (cutter.route.points, cutter.route.hover)
     ])  # fmt: skip
     settings = PlanSettings(spacing=60, endurance_min=30)
     with pytest.raises(PlanningError, match=r"30 min is too short for the sortie to .*Lingjiao"):
