@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry import LineString, Polygon
 
 from missions.errors import PlanningError
-from missions.flight import path_cost
+from missions.flight import path_cost, path_costs
 from missions.patterns import Area, Pattern, with_reverses
 from missions.sweep_angle import along_an_edge, candidate_bearings, refine_bearing
 from missions.sweep_layout import AreaProfile, Layout, layouts
@@ -29,6 +29,9 @@ ANGLE_CANDIDATES = 4  # bearings planned in full (2 for grids of a few lines)
 REFINE_MIN_LINES = 6  # refining the bearing pays on grids of this many lines or more
 FINALISTS = 2  # bearings whose routes are trimmed before the choice
 FINALIST_GAP = 0.05  # ... if within this share of the best at full line length
+# a band's edge this high is given up (out of the coverage budget, none at 100 %): what
+# projection adds to a grid drawn to the metre
+SLIVER_M = 0.001
 
 
 def _rotation(bearing_deg: float) -> np.ndarray:
@@ -45,20 +48,28 @@ def _rotate(geom: shapely.Geometry, m: np.ndarray) -> shapely.Geometry:
 Segment = tuple[int, float, float, float]  # band, x start, x end, y
 
 
-def sweep_segments(area_rot: Area, layout: Layout, convex: bool | None = None) -> list[Segment]:
+def sweep_segments(
+    area_rot: Area, layout: Layout, convex: bool | None = None, sliver: float = 0.0
+) -> list[Segment]:
     """Sweep segments of a grid already turned so that lines run along x.
 
     Line k flies at ``layout.centres[k]`` from the smallest to the largest x of the grid inside
     its band (``layout.lo[k]`` to ``layout.hi[k]``), so a footprint that covers the band sees
-    all of it: no strips are left along slanted or ragged edges. Pieces of a band whose x
-    ranges overlap are joined; the result is sorted by band, then x.
+    all of it: no strips are left along slanted or ragged edges. A strip ``sliver`` high
+    along a band's edge does not count (a corner a hair inside the band would otherwise
+    stretch the line across it). Pieces of a band whose x ranges overlap are joined; the
+    result is sorted by band, then x.
     """
     xmin, _, xmax, _ = area_rot.bounds
     yc, lo, hi = layout.centres, layout.lo, layout.hi
     if convex if convex is not None else _is_convex(area_rot):
         return _convex_segments(area_rot, yc, lo, hi)
-    boxes = shapely.box(xmin - 1, lo, xmax + 1, hi)
-    parts, idx = shapely.get_parts(shapely.intersection(boxes, area_rot), return_index=True)
+    # GEOS's rectangle clipping: several times quicker than a general intersection
+    pieces = [
+        shapely.clip_by_rect(area_rot, xmin - 1, a + sliver, xmax + 1, b - sliver)
+        for a, b in zip(lo, hi, strict=True)
+    ]
+    parts, idx = shapely.get_parts(pieces, return_index=True)
     keep = shapely.area(parts) > 1e-6
     bounds = shapely.bounds(parts[keep])
     idx = idx[keep]
@@ -217,8 +228,7 @@ def _chain_cells(cells: list[list[Segment]], speed: float) -> tuple[np.ndarray, 
     starts = range(len(cells)) if len(cells) <= 3 else (0, 1, len(cells) - 1)
     n = len(cells)
     heads = np.array([[p[0] for p in ps] for ps in paths])  # (cells, 4, 2)
-    best: np.ndarray | None = None
-    best_cost = math.inf
+    routes = []
     for first in starts:
         for v0 in range(4):
             route = [paths[first][v0]]
@@ -231,12 +241,10 @@ def _chain_cells(cells: list[list[Segment]], speed: float) -> tuple[np.ndarray, 
                 c, v = np.unravel_index(int(np.argmin(d)), d.shape)
                 route.append(paths[c][v])
                 used[c] = True
-            full = np.vstack(route)
-            cost = path_cost(full, speed)
-            if cost < best_cost:
-                best, best_cost = full, cost
-    assert best is not None
-    return best, best_cost
+            routes.append(np.vstack(route))
+    costs = path_costs(routes, speed)
+    best = int(np.argmin(costs))
+    return routes[best], float(costs[best])
 
 
 @dataclass
@@ -272,6 +280,7 @@ class _Planner:
         self.area, self.spacing, self.width, self.speed = area, spacing, width, speed
         self.budget, self.blocking = budget, blocking
         self.overhang = (width - spacing) / 2
+        self.sliver = SLIVER_M if budget > 0 else 0.0
         self.convex = _is_convex(area)  # rotation keeps it
         self.profile = AreaProfile(area)
         self._known: dict[tuple[float, bool], list[_Sweep]] = {}
@@ -304,7 +313,7 @@ class _Planner:
             if reuse is not None:
                 out.append(reuse)
                 continue
-            segs = sweep_segments(area_rot, layout, self.convex)
+            segs = sweep_segments(area_rot, layout, self.convex, self.sliver)
             best = None
             for merge in (True, False):
                 cells = _sweep_cells(segs, blocking_rot, merge)
@@ -388,8 +397,9 @@ def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
     options = []
     for b in bearings:
         for sweep in planner.sweeps(b, final=True):
-            bound = path_cost(centre_clipped(sweep.paths[0], sweep.area_rot), planner.speed)
-            options.append((bound, len(options), _Trimmed(sweep, planner, share)))
+            clipped = centre_clipped(sweep.paths[0], sweep.area_rot)
+            bound = path_cost(clipped, planner.speed)
+            options.append((bound, len(options), _Trimmed(sweep, planner, share, clipped)))
     options.sort(key=lambda o: o[:2])
     if len(options) == 1:  # nothing to choose: trim lazily, the variant the ordering takes
         return options[0][2].pattern()
@@ -409,8 +419,11 @@ class _Trimmed:
     paths, each followed by its reverse); each trimmed when first asked for. Picklable, so
     that a pattern can come back from another process."""
 
-    def __init__(self, sweep: _Sweep, planner: _Planner, share: float) -> None:
+    def __init__(
+        self, sweep: _Sweep, planner: _Planner, share: float, clipped: np.ndarray | None = None
+    ) -> None:
         self.sweep = sweep
+        self.clipped = clipped  # the first base path's centre_clipped, if known
         self.spacing, self.width, self.share = planner.spacing, planner.width, share
         # without no-fly zones every line sees its whole band: all but the layout's strip
         self.full_sees = (
@@ -421,13 +434,17 @@ class _Trimmed:
     def __call__(self, variant: int) -> np.ndarray:
         k = variant // 2
         if k not in self._done:
-            s = self.sweep
-            self._done[k] = (
-                trim_ends(
-                    s.paths[k], s.area_rot, self.spacing, self.width, self.share, self.full_sees
-                )
-                @ s.m
+            s, clipped = self.sweep, self.clipped if k == 0 else None
+            trimmed = trim_ends(
+                s.paths[k],
+                s.area_rot,
+                self.spacing,
+                self.width,
+                self.share,
+                self.full_sees,
+                clipped,
             )
+            self._done[k] = trimmed @ s.m
         return self._done[k] if variant % 2 == 0 else self._done[k][::-1]
 
     def pattern(self) -> Pattern:

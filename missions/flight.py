@@ -118,6 +118,44 @@ def path_cost(points: np.ndarray, speed: float) -> float:
     return total * speed
 
 
+def path_costs(paths: list[np.ndarray], speed: float) -> np.ndarray:
+    """path_cost of each path, all in one pass (quicker than one call per path from a few
+    paths on): the paths are joined and the legs and corners where one meets the next are
+    left out."""
+    sizes = np.array([len(p) for p in paths])
+    if not (sizes >= 2).any():
+        return np.zeros(len(paths))
+    points = np.vstack([p for p in paths if len(p)])
+    owner = np.repeat(np.arange(len(paths)), sizes)
+    d = points[1:] - points[:-1]
+    own = owner[1:] == owner[:-1]  # a leg within a path, not between two
+    length = np.where(own, np.hypot(d[:, 0], d[:, 1]), 0.0)
+    leg_len, leg_dur, leg_extra, turn_cos, turn_overlap = _cost_tables(float(speed))
+    # each leg's seconds over flying it all at the speed, and its speed-up's duration
+    extra = np.where(own, np.interp(length, leg_len, leg_extra), 0.0)
+    legs = np.flatnonzero(own)
+    first = np.full(len(paths), -1)
+    last = np.full(len(paths), -1)
+    first[owner[legs][::-1]] = legs[::-1]
+    last[owner[legs]] = legs
+    has = sizes >= 2
+    # each path's share: its legs, less half the extra of its first and last leg (starting
+    # and stopping are counted elsewhere), less its corners' overlap
+    leg_time = np.bincount(owner[1:], weights=length / speed + extra, minlength=len(paths))
+    total = leg_time - np.where(has, (extra[first] + extra[last]) / 2.0, 0.0)
+    if len(d) > 1:
+        dur = np.interp(length, leg_len, leg_dur)
+        norm = length[:-1] * length[1:]
+        dot = d[:-1, 0] * d[1:, 0] + d[:-1, 1] * d[1:, 1]
+        overlap = np.interp(dot / np.where(norm > 0, norm, 1.0), turn_cos, turn_overlap)
+        overlap = np.minimum(overlap, np.minimum(dur[:-1], dur[1:]))
+        corner = (norm > 0) & own[:-1] & own[1:]
+        total -= np.bincount(
+            owner[1:-1], weights=np.where(corner, overlap, 0.0), minlength=len(paths)
+        )
+    return total * speed
+
+
 @lru_cache(maxsize=32)
 def _cost_tables(speed: float) -> tuple[np.ndarray, ...]:
     """path_cost's tables at ``speed``: over leg lengths up to the shortest that reaches the

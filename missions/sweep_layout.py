@@ -19,6 +19,7 @@ import shapely
 from missions.patterns import Area
 
 OFFSETS = 17  # placements tried for the strip left unseen (at most one spacing high)
+_OFFSETS = np.linspace(0.0, 1.0, OFFSETS)
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,9 @@ def _fewer_layout(
     unseen = height - (n * spacing + 2 * overhang)  # strip height left to give up
     if unseen <= 0 or unseen > spacing + 1e-9:
         return None
-    below = np.linspace(0.0, unseen, OFFSETS)  # of it, this much at the bottom
-    missed = (
-        profile.below(ymin + below) + profile.total - profile.below(ymin + height - unseen + below)
-    )
+    below = _OFFSETS * unseen  # of it, this much at the bottom
+    cut = profile.below(np.concatenate([ymin + below, ymin + height - unseen + below]))
+    missed = cut[:OFFSETS] + profile.total - cut[OFFSETS:]
     k = int(np.argmin(missed))
     if missed[k] > budget:
         return None

@@ -37,17 +37,18 @@ def trim_ends(
     width: float,
     target: float,
     full_sees: float | None = None,
+    clipped: np.ndarray | None = None,
 ) -> np.ndarray:
     """``path`` with its line ends moved in while at least ``target`` (a share) of ``area``
     stays seen; ``path`` itself when it does not see that much anyway. ``full_sees`` is the
-    share ``path`` sees, when the caller knows it."""
+    share ``path`` sees and ``clipped`` its ``centre_clipped``, when the caller knows them."""
     if not len(path) or len(path) % 2 or target >= 1.0:
         return path
     need = target * area.area * (1 + 1e-9)  # a hair over, so that rounding never dips below
     full = full_sees * area.area if full_sees is not None else seen_area(path, area, width)
     if full < need:
         return path
-    trimmed = centre_clipped(path, area)
+    trimmed = centre_clipped(path, area) if clipped is None else clipped.copy()
     lo_x = np.minimum(path[0::2, 0], path[1::2, 0])
     hi_x = np.maximum(path[0::2, 0], path[1::2, 0])
     y = path[0::2, 1]
