@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry import LineString, Polygon
 
 from missions.errors import PlanningError
-from missions.flight import path_cost, path_costs
+from missions.flight import leg_lengths, path_cost, path_costs
 from missions.patterns import Area, Pattern, with_reverses
 from missions.sweep_angle import along_an_edge, candidate_bearings, refine_bearing
 from missions.sweep_layout import AreaProfile, Layout, layouts
@@ -32,6 +32,9 @@ FINALIST_GAP = 0.05  # ... if within this share of the best at full line length
 # a band's edge this high is given up (out of the coverage budget, none at 100 %): what
 # projection adds to a grid drawn to the metre
 SLIVER_M = 0.001
+# Routes whose flight times differ by less than this share are equally quick: the time model
+# is within about 2 % of ArduPilot SITL (README), so the shorter of them is flown
+TIME_TIE = 0.01
 
 
 def _rotation(bearing_deg: float) -> np.ndarray:
@@ -391,9 +394,9 @@ def coverage(
 
 def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
     """Of the layouts (fewest lines, every line) at ``bearings``, the pattern whose route is
-    shortest once its ends are trimmed. Lines cut where their centre leaves the grid bound a
-    trimmed route from below: a layout whose bound is no better than a route already
-    trimmed is not trimmed."""
+    quickest once its ends are trimmed, or the shortest of those within TIME_TIE of it. Lines
+    cut where their centre leaves the grid bound a trimmed route from below: a layout whose
+    bound is no better than that is not trimmed."""
     options = []
     for b in bearings:
         for sweep in planner.sweeps(b, final=True):
@@ -403,15 +406,17 @@ def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
     options.sort(key=lambda o: o[:2])
     if len(options) == 1:  # nothing to choose: trim lazily, the variant the ordering takes
         return options[0][2].pattern()
-    best_cost, best = math.inf, None
+    quickest = math.inf
+    done = []  # (length, cost, trimmed)
     for bound, _, trimmed in options:
-        if bound >= best_cost - 1e-6:
+        if bound > quickest * (1 + TIME_TIE):
             break
-        cost = path_cost(trimmed(0), planner.speed)
-        if cost < best_cost - 1e-6:
-            best_cost, best = cost, trimmed
-    assert best is not None
-    return best.pattern()
+        path = trimmed(0)
+        cost = path_cost(path, planner.speed)
+        quickest = min(quickest, cost)
+        done.append((float(leg_lengths(path).sum()), cost, trimmed))
+    tied = [d for d in done if d[1] <= quickest * (1 + TIME_TIE)]
+    return min(tied, key=lambda d: d[:2])[2].pattern()
 
 
 class _Trimmed:
