@@ -162,7 +162,22 @@ def corner_overlaps(
 
     Most corners are decided by RADIUS while both legs are still ramping their acceleration,
     the same way whatever the legs' lengths: those come from a table over the turn angle for
-    each speed limit; the others are solved one by one."""
+    each speed limit; the others are solved one by one. A sweep repeats the same corner at
+    every line end (a speed-up is fixed by its speed), so each distinct corner is worked out
+    once."""
+    key = np.column_stack([before.speed, after.speed, np.round(cos_turn, 12), speed_limit])
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    if len(first) == len(cos_turn):
+        return _distinct_corner_overlaps(before, after, cos_turn, speed_limit)
+    got = _distinct_corner_overlaps(
+        take(before, first), take(after, first), cos_turn[first], speed_limit[first]
+    )
+    return got[inverse.ravel()]
+
+
+def _distinct_corner_overlaps(
+    before: SpeedUps, after: SpeedUps, cos_turn: np.ndarray, speed_limit: np.ndarray
+) -> np.ndarray:
     out = np.zeros(len(cos_turn))
     solve = np.ones(len(cos_turn), dtype=bool)
     turn = np.arccos(np.clip(cos_turn, -1.0, 1.0))
