@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -59,22 +60,25 @@ def map_grids(
     n = workers_for(len(items), processes)
     if n:
         chunk = max(1, len(items) // (n * CHUNKS_PER_WORKER))
+        pool = ProcessPoolExecutor(
+            n,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start,
+            initargs=(fn, context),
+        )
         try:
-            with ProcessPoolExecutor(
-                n,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_start,
-                initargs=(fn, context),
-            ) as pool:
-                return list(pool.map(_run, items, chunksize=chunk))
+            return list(pool.map(_run, items, chunksize=chunk))
         except BrokenProcessPool:
             pass
+        finally:  # on an error or Ctrl-C the grids not started are dropped, not waited for
+            pool.shutdown(cancel_futures=True)
     return [fn(context, item) for item in items]
 
 
 def _start(fn: Callable[[Any, Any], Any], context: Any) -> None:
     global _job
     _job = (fn, context)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the planner's to handle
 
 
 def _run(item: Any) -> Any:

@@ -23,6 +23,7 @@ from patrol.errors import CommandError
 from patrol.option_parsing import NEGATIVE_VALUE, finite_float, whole_number
 
 EXIT_READER_GONE = 128 + 13  # what a shell reports for a command ended by SIGPIPE
+EXIT_INTERRUPTED = 128 + 2  # what a shell reports for a command ended by SIGINT
 
 
 class PatrolArgumentParser(argparse.ArgumentParser):
@@ -91,6 +92,9 @@ def _run(argv: Sequence[str] | None) -> int:
     except CommandError as exc:
         print(f"patrol {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # Ctrl-C where the command has nothing of its own to do
+        print(f"patrol {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _tolerant_output() -> None:

@@ -123,3 +123,15 @@ def test_a_data_directory_that_is_a_file_is_refused(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("PATROL_DATA_DIR", str(blocker / "below"))
     assert main(["status"]) == 2
     assert "cannot be created: Not a directory" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_a_command_with_one_line_not_a_traceback(monkeypatch, capsys):
+    import missions.planner
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(missions.planner, "plan_patrol", interrupted)
+    township = Path(__file__).resolve().parents[2] / "data" / "sample" / "township.geojson"
+    assert main(["plan", str(township), "--home", "27.57,119.71"]) == 130
+    assert capsys.readouterr().err == "patrol plan: interrupted\n"
