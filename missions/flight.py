@@ -15,6 +15,7 @@ with the launch the patrol runner flies: GUIDED take-off, AUTO from 90 % of the 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -228,19 +229,66 @@ def sortie_time(points: np.ndarray, hover: np.ndarray, alt: float, speed: float)
     waypoints back home (``points[-1]``), hovering ``hover`` s at each: the legs at ``speed``
     with their corners, a stop at each hover and at the last waypoint, the RTL leg home at
     RTL_SPEED, and the take-off, hover over home, descent, landing and disarm."""
-    pts = np.ascontiguousarray(points, dtype=float)
-    hov = np.ascontiguousarray(hover, dtype=float)
-    return _sortie_time(pts.tobytes(), hov.tobytes(), float(alt), float(speed))
+    return float(sortie_times([(points, hover)], alt, speed)[0])
 
 
-@lru_cache(maxsize=256)  # the splitter and the planner both ask for each sortie's time
-def _sortie_time(points: bytes, hover_s: bytes, alt: float, speed: float) -> float:
-    pts, hover = np.frombuffer(points).reshape(-1, 2), np.frombuffer(hover_s)
-    speeds = np.full(len(pts) - 1, speed)
-    speeds[-1] = RTL_SPEED
-    stops = np.asarray(hover[1:-1], dtype=float) > 0
-    if len(stops):
-        stops[-1] = True  # RTL follows the last waypoint: it is flown to a stop
-    _, times, overlap = _legs_and_corners(pts, speeds, stops)
-    fixed = SPOOL_UP_S + vertical_time(alt) + RTL_HOVER_S + DISARM_DELAY_S
-    return fixed + float(times.sum() - overlap.sum() + np.sum(hover))
+_known: dict[tuple[bytes, bytes, float, float], float] = {}  # the splitter and the planner
+KNOWN_SORTIES = 1024  # ... both ask for each sortie's time
+
+
+def sortie_times(
+    sorties: Sequence[tuple[np.ndarray, np.ndarray]], alt: float, speed: float
+) -> np.ndarray:
+    """sortie_time of each (points, hover) sortie; the corners of those not timed before are
+    worked out together, much quicker than one sortie at a time."""
+    keys = [
+        (
+            np.ascontiguousarray(p, dtype=float).tobytes(),
+            np.ascontiguousarray(h, dtype=float).tobytes(),
+            float(alt),
+            float(speed),
+        )
+        for p, h in sorties
+    ]
+    todo = [k for k in dict.fromkeys(keys) if k not in _known]
+    if todo:
+        if len(_known) + len(todo) > KNOWN_SORTIES:
+            _known.clear()
+        pts = [np.frombuffer(k[0]).reshape(-1, 2) for k in todo]
+        hover = [np.frombuffer(k[1]) for k in todo]
+        fixed = SPOOL_UP_S + vertical_time(alt) + RTL_HOVER_S + DISARM_DELAY_S
+        for k, t in zip(todo, _flight_times(pts, hover, speed) + fixed, strict=True):
+            _known[k] = float(t)
+    return np.array([_known[k] for k in keys])
+
+
+def _flight_times(pts: list[np.ndarray], hover: list[np.ndarray], speed: float) -> np.ndarray:
+    """Seconds along each sortie's legs, corners and hovers: the legs of all of them timed in
+    one pass, their corners in another."""
+    legs = np.array([max(len(p) - 1, 0) for p in pts])
+    sortie = np.repeat(np.arange(len(pts)), legs)
+    d = np.vstack([np.diff(p, axis=0) for p in pts])
+    speeds = np.full(len(d), float(speed))
+    speeds[(np.cumsum(legs) - 1)[legs > 0]] = RTL_SPEED  # each sortie's return home
+    length = np.hypot(d[:, 0], d[:, 1])
+    times, ups = leg_times(length, speeds)
+    total = np.bincount(sortie, weights=times, minlength=len(pts))
+    total += np.array([float(np.sum(h)) for h in hover])
+    # corners: leg i into leg i + 1 of the same sortie, unless the copter stops there (a
+    # hover, or the last waypoint before RTL)
+    i = np.flatnonzero(sortie[:-1] == sortie[1:])
+    stop = np.concatenate([np.asarray(h[1:-1], dtype=float) > 0 for h in hover])
+    corners = np.maximum(legs - 1, 0)
+    stop[(np.cumsum(corners) - 1)[corners > 0]] = True  # the last waypoint of each sortie
+    moving = (length[i] > 0) & (length[i + 1] > 0) & ~stop
+    i = i[moving]
+    if len(i):
+        cos = (d[i, 0] * d[i + 1, 0] + d[i, 1] * d[i + 1, 1]) / (length[i] * length[i + 1])
+        overlap = corner_overlaps(
+            take(ups, i),
+            take(ups, i + 1),
+            np.clip(cos, -1.0, 1.0),
+            np.minimum(speeds[i], speeds[i + 1]),
+        )
+        total -= np.bincount(sortie[i], weights=overlap, minlength=len(pts))
+    return total

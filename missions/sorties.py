@@ -13,7 +13,7 @@ from missions.flight import (
     path_cost,
     path_time,
     sortie_overhead,
-    sortie_time,
+    sortie_times,
     turn_times,
 )
 from missions.routing import Router
@@ -95,17 +95,42 @@ class SortieCutter:
         self, endurance_s: float | None, endurance_min: float | None = None
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """The sorties, each within ``endurance_s`` seconds in the air (None: one sortie);
-        ``endurance_min`` is what the operator gave, for messages."""
-        route, router, t = self.route, self.router, self.t
-        p, h, o, line_start = route.points, route.hover, route.owner, route.line_start
+        ``endurance_min`` is what the operator gave, for messages. The route is cut where the
+        estimate says, then every sortie is timed as flown (RTL home at its own speed), all
+        at once; one over the budget ends a line earlier and the route is cut again after it."""
+        p, h = self.route.points, self.route.hover
         if endurance_s is None:
             return [(p, h)]
         budget = endurance_s
         endurance_min = endurance_min or budget / 60
-        home = np.zeros(2)
+        spans = self._cut(1, budget, endurance_min)
+        while True:
+            pieces = [self._sortie(a, b) for a, b in spans]
+            times = sortie_times(pieces, self.alt, self.speed)
+            over = [k for k, (a, b) in enumerate(spans) if b > a and times[k] > budget]
+            if not over:
+                return pieces
+            k = over[0]
+            a, b = spans[k]
+            b -= 2 if self.route.line_start[b - 1] and b - 1 > a else 1
+            spans = [*spans[:k], (a, b), *self._cut(b + 1, budget, endurance_min)]
+
+    def _sortie(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Points a..b of the route as a sortie from and back to home, with hover seconds."""
+        p, h = self.route.points, self.route.hover
+        out, back = self.home_path(a)[::-1], self.home_path(b)  # out mirrors the way back
+        pts = np.vstack([out[:-1], p[a : b + 1], back[1:]])
+        hov = np.concatenate([np.zeros(len(out) - 1), h[a : b + 1], np.zeros(len(back) - 1)])
+        return pts, hov
+
+    def _cut(self, a: int, budget: float, endurance_min: float) -> list[tuple[int, int]]:
+        """The route from point a on cut into spans (first, last point) that the estimate
+        fits in ``budget``: as far as it goes, ending at a grid's end when that still uses
+        MIN_UTILISATION of the budget, else at a line's end."""
+        t, p, h, o = self.t, self.route.points, self.route.hover, self.route.owner
+        line_start = self.route.line_start
         last = len(p) - 2
-        pieces: list[tuple[np.ndarray, np.ndarray]] = []
-        a = 1
+        spans = []
         while a <= last:
             start = self.fixed + self.to_home(a) + h[a] - t[a]  # outbound equals the way back
 
@@ -131,16 +156,6 @@ class SortieCutter:
                     if start + t[e] >= MIN_UTILISATION * budget:
                         b = e
                     break
-            out = router.path(home, p[a])
-            while True:  # the sortie as flown (RTL home at its own speed) must fit too
-                back = router.path(p[b], home)
-                pts = np.vstack([out[:-1], p[a : b + 1], back[1:]])
-                hov = np.concatenate(
-                    [np.zeros(len(out) - 1), h[a : b + 1], np.zeros(len(back) - 1)]
-                )
-                if b == a or sortie_time(pts, hov, self.alt, self.speed) <= budget:
-                    break
-                b -= 2 if line_start[b - 1] and b - 1 > a else 1
-            pieces.append((pts, hov))
+            spans.append((a, b))
             a = b + 1
-        return pieces
+        return spans
