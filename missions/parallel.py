@@ -9,6 +9,7 @@ does): then, and for a few grids or a single core, the grids are planned here, o
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -60,6 +61,9 @@ def map_grids(
     n = workers_for(len(items), processes)
     if n:
         chunk = max(1, len(items) // (n * CHUNKS_PER_WORKER))
+        # what is already in memory is left out of the workers' garbage collection: its
+        # passes would read, and so copy, every page they share with this process
+        gc.freeze()
         pool = ProcessPoolExecutor(
             n,
             mp_context=multiprocessing.get_context("fork"),
@@ -72,6 +76,7 @@ def map_grids(
             pass
         finally:  # on an error or Ctrl-C the grids not started are dropped, not waited for
             pool.shutdown(cancel_futures=True)
+            gc.unfreeze()
     return [fn(context, item) for item in items]
 
 
