@@ -421,13 +421,19 @@ def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
 
 class _Trimmed:
     """A sweep's paths with their ends trimmed, in the grid's frame, by variant (the base
-    paths, each followed by its reverse); each trimmed when first asked for. Picklable, so
-    that a pattern can come back from another process."""
+    paths, each followed by its reverse); each trimmed when first asked for. It keeps only
+    what trimming needs, and pickles, so that a pattern comes back from another process."""
 
     def __init__(
         self, sweep: _Sweep, planner: _Planner, share: float, clipped: np.ndarray | None = None
     ) -> None:
-        self.sweep = sweep
+        self.paths, self.costs, self.area_rot, self.m = (
+            sweep.paths,
+            sweep.costs,
+            sweep.area_rot,
+            sweep.m,
+        )
+        self.bearing, self.lines = sweep.bearing, sweep.layout.lines
         self.clipped = clipped  # the first base path's centre_clipped, if known
         self.spacing, self.width, self.share = planner.spacing, planner.width, share
         # without no-fly zones every line sees its whole band: all but the layout's strip
@@ -439,25 +445,23 @@ class _Trimmed:
     def __call__(self, variant: int) -> np.ndarray:
         k = variant // 2
         if k not in self._done:
-            s, clipped = self.sweep, self.clipped if k == 0 else None
             trimmed = trim_ends(
-                s.paths[k],
-                s.area_rot,
+                self.paths[k],
+                self.area_rot,
                 self.spacing,
                 self.width,
                 self.share,
                 self.full_sees,
-                clipped,
+                self.clipped if k == 0 else None,
             )
-            self._done[k] = trimmed @ s.m
+            self._done[k] = trimmed @ self.m
         return self._done[k] if variant % 2 == 0 else self._done[k][::-1]
 
     def pattern(self) -> Pattern:
-        s = self.sweep
         return Pattern(
-            [p @ s.m for p in with_reverses(s.paths)],
-            bearing=s.bearing,
+            [p @ self.m for p in with_reverses(self.paths)],
+            bearing=self.bearing,
             refine=self,
-            lines=s.layout.lines,
-            costs=[c for c in s.costs for _ in range(2)],
+            lines=self.lines,
+            costs=[c for c in self.costs for _ in range(2)],
         )
