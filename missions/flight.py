@@ -105,24 +105,15 @@ def path_cost(points: np.ndarray, speed: float) -> float:
         return 0.0
     d = points[1:] - points[:-1]
     length = np.hypot(d[:, 0], d[:, 1])
-    leg_len, leg_dur, leg_extra, turn_cos, turn_overlap = _cost_tables(float(speed))
-    # each leg's seconds over flying it all at the speed, and its speed-up's duration
-    extra = np.interp(length, leg_len, leg_extra)
+    extra, overlap = _cost_terms(d, length, speed)
     total = float(length.sum()) / speed + float(extra.sum()) - (extra[0] + extra[-1]) / 2.0
-    if len(points) > 2:
-        dur = np.interp(length, leg_len, leg_dur)
-        norm = length[:-1] * length[1:]
-        dot = d[:-1, 0] * d[1:, 0] + d[:-1, 1] * d[1:, 1]
-        overlap = np.interp(dot / np.where(norm > 0, norm, 1.0), turn_cos, turn_overlap)
-        overlap = np.minimum(overlap, np.minimum(dur[:-1], dur[1:]))
-        total -= float(overlap[norm > 0].sum())
-    return total * speed
+    return (total - float(overlap.sum())) * speed
 
 
 def path_costs(paths: list[np.ndarray], speed: float) -> np.ndarray:
     """path_cost of each path, all in one pass (quicker than one call per path from a few
-    paths on): the paths are joined and the legs and corners where one meets the next are
-    left out."""
+    paths on): the paths are joined, and the legs where one meets the next count as legs of
+    no length, which add nothing and cut no corner."""
     sizes = np.array([len(p) for p in paths])
     if not (sizes >= 2).any():
         return np.zeros(len(paths))
@@ -131,30 +122,35 @@ def path_costs(paths: list[np.ndarray], speed: float) -> np.ndarray:
     d = points[1:] - points[:-1]
     own = owner[1:] == owner[:-1]  # a leg within a path, not between two
     length = np.where(own, np.hypot(d[:, 0], d[:, 1]), 0.0)
-    leg_len, leg_dur, leg_extra, turn_cos, turn_overlap = _cost_tables(float(speed))
-    # each leg's seconds over flying it all at the speed, and its speed-up's duration
-    extra = np.where(own, np.interp(length, leg_len, leg_extra), 0.0)
+    extra, overlap = _cost_terms(d, length, speed)
     legs = np.flatnonzero(own)
     first = np.full(len(paths), -1)
     last = np.full(len(paths), -1)
     first[owner[legs][::-1]] = legs[::-1]
     last[owner[legs]] = legs
-    has = sizes >= 2
     # each path's share: its legs, less half the extra of its first and last leg (starting
     # and stopping are counted elsewhere), less its corners' overlap
-    leg_time = np.bincount(owner[1:], weights=length / speed + extra, minlength=len(paths))
-    total = leg_time - np.where(has, (extra[first] + extra[last]) / 2.0, 0.0)
-    if len(d) > 1:
-        dur = np.interp(length, leg_len, leg_dur)
-        norm = length[:-1] * length[1:]
-        dot = d[:-1, 0] * d[1:, 0] + d[:-1, 1] * d[1:, 1]
-        overlap = np.interp(dot / np.where(norm > 0, norm, 1.0), turn_cos, turn_overlap)
-        overlap = np.minimum(overlap, np.minimum(dur[:-1], dur[1:]))
-        corner = (norm > 0) & own[:-1] & own[1:]
-        total -= np.bincount(
-            owner[1:-1], weights=np.where(corner, overlap, 0.0), minlength=len(paths)
-        )
+    total = np.bincount(owner[1:], weights=length / speed + extra, minlength=len(paths))
+    total -= np.where(sizes >= 2, (extra[first] + extra[last]) / 2.0, 0.0)
+    if len(overlap):
+        total -= np.bincount(owner[1:-1], weights=overlap, minlength=len(paths))
     return total * speed
+
+
+def _cost_terms(d: np.ndarray, length: np.ndarray, speed: float) -> tuple[np.ndarray, np.ndarray]:
+    """path_cost's terms for legs ``d`` (with their ``length``): each leg's seconds over
+    flying it all at the speed, and each corner between consecutive legs' overlap (none
+    beside a leg of no length)."""
+    leg_len, leg_dur, leg_extra, turn_cos, turn_overlap = _cost_tables(float(speed))
+    extra = np.interp(length, leg_len, leg_extra)
+    if len(length) < 2:
+        return extra, np.zeros(0)
+    dur = np.interp(length, leg_len, leg_dur)  # each leg's speed-up (a short one's half)
+    norm = length[:-1] * length[1:]
+    dot = d[:-1, 0] * d[1:, 0] + d[:-1, 1] * d[1:, 1]
+    overlap = np.interp(dot / np.where(norm > 0, norm, 1.0), turn_cos, turn_overlap)
+    overlap = np.minimum(overlap, np.minimum(dur[:-1], dur[1:]))
+    return extra, np.where(norm > 0, overlap, 0.0)
 
 
 @lru_cache(maxsize=32)
@@ -263,32 +259,19 @@ def sortie_times(
 
 
 def _flight_times(pts: list[np.ndarray], hover: list[np.ndarray], speed: float) -> np.ndarray:
-    """Seconds along each sortie's legs, corners and hovers: the legs of all of them timed in
-    one pass, their corners in another."""
-    legs = np.array([max(len(p) - 1, 0) for p in pts])
-    sortie = np.repeat(np.arange(len(pts)), legs)
-    d = np.vstack([np.diff(p, axis=0) for p in pts])
-    speeds = np.full(len(d), float(speed))
-    speeds[(np.cumsum(legs) - 1)[legs > 0]] = RTL_SPEED  # each sortie's return home
-    length = np.hypot(d[:, 0], d[:, 1])
-    times, ups = leg_times(length, speeds)
-    total = np.bincount(sortie, weights=times, minlength=len(pts))
-    total += np.array([float(np.sum(h)) for h in hover])
-    # corners: leg i into leg i + 1 of the same sortie, unless the copter stops there (a
-    # hover, or the last waypoint before RTL)
-    i = np.flatnonzero(sortie[:-1] == sortie[1:])
-    stop = np.concatenate([np.asarray(h[1:-1], dtype=float) > 0 for h in hover])
-    corners = np.maximum(legs - 1, 0)
-    stop[(np.cumsum(corners) - 1)[corners > 0]] = True  # the last waypoint of each sortie
-    moving = (length[i] > 0) & (length[i + 1] > 0) & ~stop
-    i = i[moving]
-    if len(i):
-        cos = (d[i, 0] * d[i + 1, 0] + d[i, 1] * d[i + 1, 1]) / (length[i] * length[i + 1])
-        overlap = corner_overlaps(
-            take(ups, i),
-            take(ups, i + 1),
-            np.clip(cos, -1.0, 1.0),
-            np.minimum(speeds[i], speeds[i + 1]),
-        )
-        total -= np.bincount(sortie[i], weights=overlap, minlength=len(pts))
-    return total
+    """Seconds along each sortie's legs, corners and hovers, all sorties joined into one path
+    for ``_legs_and_corners``: the legs that join one sortie to the next are left out, and
+    their ends count as stops (no corner cut there)."""
+    sortie = np.repeat(np.arange(len(pts)), [len(p) for p in pts])
+    points = np.vstack(pts)
+    joins = sortie[1:] != sortie[:-1]
+    ends = np.flatnonzero(np.append(joins, True))  # each sortie's last point (home)
+    speeds = np.full(len(points) - 1, float(speed))
+    speeds[ends[ends > 0] - 1] = RTL_SPEED  # each sortie's return home
+    stops = np.concatenate(hover)[1:-1] > 0  # hovers, and each sortie's last waypoint before
+    stops[ends[ends > 1] - 2] = True  # ... RTL, flown to a stop
+    stops |= joins[:-1] | joins[1:]
+    _, times, overlap = _legs_and_corners(points, speeds, stops)
+    total = np.bincount(sortie[1:][~joins], weights=times[~joins], minlength=len(pts))
+    total -= np.bincount(sortie[1:-1], weights=overlap, minlength=len(pts))
+    return total + np.array([float(np.sum(h)) for h in hover])

@@ -79,20 +79,22 @@ def route_cost(seq, entry, exit_, own, home) -> float:
 def _two_opt(s, entry, exit_, rev, home) -> bool:
     n = len(s)
     changed = False
-    E, X = entry[s], exit_[s]
-    nxt_e = np.vstack([E[1:], home[None]])
-    link = _d(X, nxt_e)  # exit of each grid to the entry of the next
+
+    def tour() -> tuple[np.ndarray, ...]:
+        """Each visit's entry and exit, the entry after it, and the link from one to it."""
+        E, X = entry[s], exit_[s]
+        nxt_e = np.vstack([E[1:], home[None]])
+        return E, X, nxt_e, _d(X, nxt_e)
+
+    E, X, nxt_e, link = tour()
     for i in range(n):
         prev_x = X[i - 1] if i else home
         delta = _d(prev_x, X[i:]) + _d(E[i], nxt_e[i:]) - _d(prev_x, E[i]) - link[i:]
         k = int(np.argmin(delta))
         if delta[k] < -1e-6:
-            jj = i + k
-            s[i : jj + 1] = rev[s[i : jj + 1][::-1]]
+            s[i : i + k + 1] = rev[s[i : i + k + 1][::-1]]
             changed = True
-            E, X = entry[s], exit_[s]
-            nxt_e = np.vstack([E[1:], home[None]])
-            link = _d(X, nxt_e)
+            E, X, nxt_e, link = tour()
     return changed
 
 
