@@ -5,13 +5,16 @@ import math
 import numpy as np
 import pytest
 
+from missions import flight
 from missions.flight import (
     RTL_SPEED,
     descent_time,
     path_cost,
+    path_costs,
     path_time,
     sortie_overhead,
     sortie_time,
+    sortie_times,
     turn_times,
     vertical_time,
 )
@@ -118,3 +121,27 @@ def test_a_sortie_stops_at_hovers_and_the_last_waypoint_and_returns_at_wpnav_spe
     expected = fixed + legs.sum() - overlap_at_a + 20
     assert sortie_time(pts, hover, 30, 5) == pytest.approx(expected, abs=1e-6)
     assert legs[3] < 300 / 5  # RTL returns at 10 m/s, not the mission's 5
+
+
+def test_sorties_timed_together_take_what_each_takes_alone():
+    # the corners of all of them are worked out in one pass; the joins between sorties must
+    # add nothing and cut no corner
+    rng = np.random.default_rng(3)
+    sorties = []
+    for n in (2, 3, 7, 12):
+        pts = rng.uniform(-400, 400, (n, 2))
+        pts[0] = pts[-1] = 0.0
+        hover = np.where(rng.random(n) < 0.3, 30.0, 0.0)
+        hover[0] = hover[-1] = 0.0
+        sorties.append((pts, hover))
+    together = sortie_times(sorties, 40, 8)
+    flight._known.clear()
+    alone = [sortie_time(pts, hover, 40, 8) for pts, hover in sorties[::-1]][::-1]
+    assert together == pytest.approx(alone, abs=1e-9)
+
+
+def test_paths_costed_together_cost_what_each_costs_alone():
+    rng = np.random.default_rng(4)
+    paths = [rng.uniform(0, 200, (n, 2)) for n in (0, 1, 2, 5, 9)]
+    paths.append(np.array([[0, 0], [0, 0], [50, 0], [50, 30.0]]))  # a leg of no length
+    assert path_costs(paths, 8) == pytest.approx([path_cost(p, 8) for p in paths], abs=1e-9)
