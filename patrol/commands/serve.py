@@ -86,6 +86,9 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
+    # listening before the URL is printed: a client that connects at once waits in the
+    # backlog until the server takes it, rather than being refused
+    sock.listen(2048)  # uvicorn's default backlog
     return sock
 
 
