@@ -106,19 +106,23 @@ def _or_opt(s, entry, exit_, own, home, grid_of, first, variants, near) -> bool:
         return False
     pos = np.empty(len(variants), dtype=int)  # each grid's place in s
     pos[grid_of[s]] = np.arange(n)
+    # home as one more variant, H, entered and left at home: s_ext[-1] and s_ext[n]
+    H = len(entry)
+    ent = np.vstack([entry, home[None]])
+    ext = np.vstack([exit_, home[None]])
+    s_ext = np.append(s, H)
     for i in range(n):
-        prev_x = exit_[s[i - 1]] if i else home
-        next_e = entry[s[i + 1]] if i + 1 < n else home
         v = s[i]
+        prev_x, next_e = ext[s_ext[i - 1]], ent[s_ext[i + 1]]
         gain = _d(prev_x, entry[v]) + own[v] + _d(exit_[v], next_e) - _d(prev_x, next_e)
-        rest = np.delete(s, i)
         g = grid_of[v]
         at = pos[near[g]]
         at -= at > i  # their places once grid g is taken out
-        # edge m runs from rest[m - 1] (home for m = 0) to rest[m] (home for m = n - 1)
+        # edge m of the tour without grid g runs from its place m - 1 to its place m (home
+        # before the first and after the last); its place j is place j + (j >= i) of s
         edges = np.unique(np.concatenate([at, at + 1, [0, n - 1]]))
-        outs = np.where(edges[:, None] > 0, exit_[rest[np.maximum(edges - 1, 0)]], home)
-        ins = np.where(edges[:, None] < n - 1, entry[rest[np.minimum(edges, n - 2)]], home)
+        outs = ext[s_ext[edges - 1 + (edges - 1 >= i)]]
+        ins = ent[s_ext[edges + (edges >= i)]]
         cand = np.arange(first[g], first[g] + len(variants[g]))
         add = (
             _d(outs[:, None], entry[cand][None])
@@ -128,7 +132,8 @@ def _or_opt(s, entry, exit_, own, home, grid_of, first, variants, near) -> bool:
         )
         m, c = np.unravel_index(np.argmin(add), add.shape)
         if add[m, c] < gain - 1e-6:
-            s[:] = np.insert(rest, edges[m], cand[c])
+            s[:] = np.insert(np.delete(s, i), edges[m], cand[c])
+            s_ext[:n] = s
             pos[grid_of[s]] = np.arange(n)
             changed = True
     return changed
