@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyproj import Geod
+from pyproj import Geod, Transformer
 from shapely.geometry import Polygon
 
 from missions.projection import LocalFrame, frame_for
@@ -20,6 +20,21 @@ def test_round_trip_to_the_centimetre(x, y):
     lon, lat = FRAME.to_geo(x, y)
     x2, y2 = FRAME.to_local(lon, lat)
     assert abs(x2 - x) < 0.01 and abs(y2 - y) < 0.01
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(st.floats(-80, 80), st.floats(-180, 180))
+def test_the_frame_is_pyproj_transverse_mercator_from_wgs84(lat0, lon0):
+    frame = LocalFrame(lat0, lon0)
+    tmerc = f"+proj=tmerc +lat_0={lat0!r} +lon_0={lon0!r} +k=1 +x_0=0 +y_0=0 +ellps=WGS84"
+    forward = Transformer.from_crs("EPSG:4326", tmerc, always_xy=True)
+    lon = np.clip(lon0 + np.linspace(-0.3, 0.3, 7), -180, 180)
+    lat = np.clip(lat0 + np.linspace(-0.3, 0.3, 7), -89, 89)
+    x, y = frame.to_local(lon, lat)
+    x2, y2 = forward.transform(lon, lat)
+    assert np.abs(np.concatenate([x - x2, y - y2])).max() < 1e-6
+    back = frame.to_geo(x, y)
+    assert np.abs(np.concatenate([back[0] - lon, back[1] - lat])).max() < 1e-9
 
 
 def test_geo_round_trip_of_geometries():
