@@ -217,7 +217,7 @@ def _base_paths(cells: list[list[Segment]], speed: float) -> tuple[list[np.ndarr
     its two starts at the bottom (the top ones are their reverses), else the best chain."""
     if len(cells) == 1:
         paths = [_cell_path(cells[0], False, r) for r in (False, True)]
-        costs = [path_cost(p, speed) for p in paths]
+        costs = path_costs(paths, speed).tolist()
         order = sorted(range(2), key=costs.__getitem__)
         return [paths[i] for i in order], [costs[i] for i in order]
     path, cost = _chain_cells(cells, speed)
@@ -227,24 +227,22 @@ def _base_paths(cells: list[list[Segment]], speed: float) -> tuple[list[np.ndarr
 def _chain_cells(cells: list[list[Segment]], speed: float) -> tuple[np.ndarray, float]:
     """Visit all cells: try each start, then greedily the nearest corner of the nearest cell."""
     corners = [(t, r) for t in (False, True) for r in (False, True)]
-    paths = [[_cell_path(c, t, r) for t, r in corners] for c in cells]
-    starts = range(len(cells)) if len(cells) <= 3 else (0, 1, len(cells) - 1)
+    paths = [_cell_path(c, t, r) for c in cells for t, r in corners]  # cell c, corner v: 4c + v
     n = len(cells)
-    heads = np.array([[p[0] for p in ps] for ps in paths])  # (cells, 4, 2)
-    routes = []
-    for first in starts:
-        for v0 in range(4):
-            route = [paths[first][v0]]
-            used = np.zeros(n, dtype=bool)
-            used[first] = True
-            for _ in range(n - 1):
-                end = route[-1][-1]
-                d = np.hypot(heads[..., 0] - end[0], heads[..., 1] - end[1])
-                d[used] = np.inf
-                c, v = np.unravel_index(int(np.argmin(d)), d.shape)
-                route.append(paths[c][v])
-                used[c] = True
-            routes.append(np.vstack(route))
+    heads = np.array([p[0] for p in paths])
+    ends = np.array([p[-1] for p in paths])
+    gap = np.hypot(heads[None, :, 0] - ends[:, None, 0], heads[None, :, 1] - ends[:, None, 1])
+    starts = range(n) if n <= 3 else (0, 1, n - 1)
+    # every start at once: one row per (start cell, its corner), greedy steps side by side
+    route = np.array([[4 * first + v for first in starts for v in range(4)]]).T
+    used = np.zeros((len(route), n), dtype=bool)
+    used[np.arange(len(route)), route[:, 0] // 4] = True
+    for _ in range(n - 1):
+        d = np.where(np.repeat(used, 4, axis=1), np.inf, gap[route[:, -1]])
+        step = np.argmin(d, axis=1)
+        used[np.arange(len(route)), step // 4] = True
+        route = np.column_stack([route, step])
+    routes = [np.vstack([paths[i] for i in r]) for r in route.tolist()]
     costs = path_costs(routes, speed)
     best = int(np.argmin(costs))
     return routes[best], float(costs[best])
@@ -397,20 +395,24 @@ def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
     quickest once its ends are trimmed, or the shortest of those within TIME_TIE of it. Lines
     cut where their centre leaves the grid bound a trimmed route from below: a layout whose
     bound is no better than that is not trimmed."""
-    options = []
-    for b in bearings:
-        for sweep in planner.sweeps(b, final=True):
-            clipped = centre_clipped(sweep.paths[0], sweep.area_rot)
-            bound = path_cost(clipped, planner.speed)
-            options.append((bound, len(options), _Trimmed(sweep, planner, share, clipped)))
-    options.sort(key=lambda o: o[:2])
-    if len(options) == 1:  # nothing to choose: trim lazily, the variant the ordering takes
-        return options[0][2].pattern()
+    sweeps = [sweep for b in bearings for sweep in planner.sweeps(b, final=True)]
+    if len(sweeps) == 1:  # nothing to choose: trim lazily, the variant the ordering takes
+        return _Trimmed(sweeps[0], planner, share).pattern()
+    clipped = [centre_clipped(sweep.paths[0], sweep.area_rot) for sweep in sweeps]
+    bounds = path_costs(clipped, planner.speed)
+    options = sorted(range(len(sweeps)), key=lambda i: (bounds[i], i))
     quickest = math.inf
     done = []  # (length, cost, trimmed)
-    for bound, _, trimmed in options:
-        if bound > quickest * (1 + TIME_TIE):
+    for i in options:
+        if bounds[i] > quickest * (1 + TIME_TIE):
             break
+        # past the quickest's cost only a shorter route can win: the centre-clipped one is
+        # the shortest this sweep can fly
+        if bounds[i] >= quickest and leg_lengths(clipped[i]).sum() > min(
+            length for length, cost, _ in done if cost <= quickest * (1 + TIME_TIE)
+        ):
+            continue
+        trimmed = _Trimmed(sweeps[i], planner, share, clipped[i])
         path = trimmed(0)
         cost = path_cost(path, planner.speed)
         quickest = min(quickest, cost)
