@@ -57,7 +57,10 @@ def trim_ends(
         missed = shapely.difference(area, LineString(trimmed).buffer(width / 2, cap_style="flat"))
         if area.area - missed.area >= need:
             return trimmed
+        before = trimmed.copy()
         if not _push_out(trimmed, path, missed, band, area.area - need):
+            break
+        if np.array_equal(trimmed, before):  # stuck: the next rounds would move nothing
             break
     return _blend(trimmed, path, area, width, need)
 
