@@ -499,14 +499,14 @@ def _finish_grid(
 def _grid_stats(p: _Planned, path: np.ndarray, s: PlanSettings) -> GridStats:
     w, h = s.footprint_width, s.footprint_height
     if p.pattern.hover:  # what the camera sees while hovering at each point
-        seen = list(
+        seen = shapely.union_all(
             shapely.box(
                 path[:, 0] - w / 2, path[:, 1] - h / 2, path[:, 0] + w / 2, path[:, 1] + h / 2
             )
         )
     else:
-        seen = [LineString(path).buffer(w / 2, cap_style="flat")] if len(path) > 1 else []
-    covered = shapely.union_all(seen).intersection(p.stat_area).area if seen else 0.0
+        seen = LineString(path).buffer(w / 2, cap_style="flat") if len(path) > 1 else None
+    covered = shapely.intersection(seen, p.stat_area).area if seen is not None else 0.0
     pct = 100.0 * covered / p.stat_area.area if p.stat_area.area > 0 else 0.0
     return GridStats(
         name=p.grid.name,
