@@ -11,6 +11,8 @@ every end is moved the same share of the way back out, as little as reaches the 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import shapely
 from shapely.geometry import LineString
@@ -97,26 +99,34 @@ def _push_out(
     if not moved.any():
         return False
     # hair-thin spikes along footprint seams are not worth an end's move
-    pieces = [p for p in shapely.get_parts(missed) if p.area > MIN_PIECE_M2]
-    if not pieces:
+    parts = shapely.get_parts(missed)
+    sizes = shapely.area(parts)
+    keep = np.flatnonzero(sizes > MIN_PIECE_M2)
+    if not len(keep):
         return False
-    pieces = sorted(pieces, key=lambda p: -p.area)[:MAX_PIECES]
+    keep = keep[np.argsort(-sizes[keep], kind="stable")[:MAX_PIECES]]  # the largest
+    pieces, sizes = parts[keep], sizes[keep]
     spots = shapely.get_coordinates(shapely.point_on_surface(pieces))
     cand = np.flatnonzero(moved)
     dist = np.hypot(*(trimmed[cand][None, :, :] - spots[:, None, :]).transpose(2, 0, 1))
-    moves = []  # (metres per m², end, new x)
-    for piece, k in zip(pieces, np.argmin(dist, axis=1), strict=True):
-        i = cand[k]
-        box = shapely.box(lo_x[i // 2], y[i // 2] - h, hi_x[i // 2], y[i // 2] + h)
-        core = piece.intersection(box)
+    ends = cand[np.argmin(dist, axis=1)]  # the end nearest each piece
+    line = ends // 2
+    # each piece's part in the band of its end's line: how far that end must move
+    cores = shapely.bounds(
+        shapely.intersection(pieces, shapely.box(lo_x[line], y[line] - h, hi_x[line], y[line] + h))
+    )
+    moves = []  # (metres per m², end, new x, m² gained, whether it is the line's high end)
+    for size, i, (c_lo, _, c_hi, _) in zip(
+        sizes.tolist(), ends.tolist(), cores.tolist(), strict=True
+    ):
         high_end = path[i, 0] >= path[i ^ 1, 0]
-        if core.is_empty:
+        if math.isnan(c_lo):  # nothing of it in that band
             x = path[i, 0]
         elif high_end:
-            x = min(max(trimmed[i, 0], core.bounds[2]), path[i, 0])
+            x = min(max(trimmed[i, 0], c_hi), path[i, 0])
         else:
-            x = max(min(trimmed[i, 0], core.bounds[0]), path[i, 0])
-        moves.append((abs(x - trimmed[i, 0]) / piece.area, i, x, piece.area, high_end))
+            x = max(min(trimmed[i, 0], c_lo), path[i, 0])
+        moves.append((abs(x - trimmed[i, 0]) / size, i, x, size, high_end))
     left = missed.area
     for _, i, x, gain, high_end in sorted(moves, key=lambda m: m[0]):
         if left <= allowance:
