@@ -111,28 +111,25 @@ def _or_opt(s, entry, exit_, own, home, grid_of, first, variants, near) -> bool:
     ent = np.vstack([entry, home[None]])
     ext = np.vstack([exit_, home[None]])
     s_ext = np.append(s, H)
+    cands = [np.arange(first[g], first[g] + len(v)) for g, v in enumerate(variants)]
+    ends = [(entry[c][None], exit_[c][None], own[c][None]) for c in cands]
     for i in range(n):
         v = s[i]
-        prev_x, next_e = ext[s_ext[i - 1]], ent[s_ext[i + 1]]
-        gain = _d(prev_x, entry[v]) + own[v] + _d(exit_[v], next_e) - _d(prev_x, next_e)
         g = grid_of[v]
         at = pos[near[g]]
         at -= at > i  # their places once grid g is taken out
         # edge m of the tour without grid g runs from its place m - 1 to its place m (home
-        # before the first and after the last); its place j is place j + (j >= i) of s
-        edges = np.unique(np.concatenate([at, at + 1, [0, n - 1]]))
-        outs = ext[s_ext[edges - 1 + (edges - 1 >= i)]]
-        ins = ent[s_ext[edges + (edges >= i)]]
-        cand = np.arange(first[g], first[g] + len(variants[g]))
-        add = (
-            _d(outs[:, None], entry[cand][None])
-            + own[cand][None]
-            + _d(exit_[cand][None], ins[:, None])
-            - _d(outs, ins)[:, None]
-        )
-        m, c = np.unravel_index(np.argmin(add), add.shape)
-        if add[m, c] < gain - 1e-6:
-            s[:] = np.insert(np.delete(s, i), edges[m], cand[c])
+        # before the first and after the last); its place j is place j + (j >= i) of s.
+        # Edge i is where grid g is now.
+        edges = np.unique(np.concatenate([at, at + 1, [0, i, n - 1]]))
+        outs = ext[s_ext[edges - 1 + (edges - 1 >= i)]][:, None]
+        ins = ent[s_ext[edges + (edges >= i)]][:, None]
+        e, x, o = ends[g]
+        add = _d(outs, e) + o + _d(x, ins) - _d(outs, ins)
+        best = int(np.argmin(add))
+        m, c = divmod(best, add.shape[1])
+        if add.flat[best] < add[np.searchsorted(edges, i), v - first[g]] - 1e-6:
+            s[:] = np.insert(np.delete(s, i), edges[m], cands[g][c])
             s_ext[:n] = s
             pos[grid_of[s]] = np.arange(n)
             changed = True
