@@ -217,7 +217,7 @@ def _base_paths(cells: list[list[Segment]], speed: float) -> tuple[list[np.ndarr
     its two starts at the bottom (the top ones are their reverses), else the best chain."""
     if len(cells) == 1:
         paths = [_cell_path(cells[0], False, r) for r in (False, True)]
-        costs = path_costs(paths, speed).tolist()
+        costs = [path_cost(p, speed) for p in paths]
         order = sorted(range(2), key=costs.__getitem__)
         return [paths[i] for i in order], [costs[i] for i in order]
     path, cost = _chain_cells(cells, speed)
@@ -399,7 +399,7 @@ def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
     if len(sweeps) == 1:  # nothing to choose: trim lazily, the variant the ordering takes
         return _Trimmed(sweeps[0], planner, share).pattern()
     clipped = [centre_clipped(sweep.paths[0], sweep.area_rot) for sweep in sweeps]
-    bounds = path_costs(clipped, planner.speed)
+    bounds = [path_cost(c, planner.speed) for c in clipped]
     options = sorted(range(len(sweeps)), key=lambda i: (bounds[i], i))
     quickest = math.inf
     done = []  # (length, cost, trimmed)
