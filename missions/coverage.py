@@ -20,7 +20,7 @@ from missions.flight import leg_lengths, path_cost, path_costs
 from missions.patterns import Area, Pattern, with_reverses
 from missions.sweep_angle import along_an_edge, candidate_bearings, refine_bearing
 from missions.sweep_layout import AreaProfile, Layout, layouts
-from missions.trimming import centre_clipped, trim_ends
+from missions.trimming import centre_clipped, line_spans, trim_ends
 
 # Default share of a grid (percent) the camera must still see: the budget spent on leaving out
 # slivers and trimming sweep ends
@@ -391,58 +391,85 @@ def coverage(
 
 
 def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
-    """Of the layouts (fewest lines, every line) at ``bearings``, the pattern whose route is
-    quickest once its ends are trimmed, or the shortest of those within TIME_TIE of it. Lines
-    cut where their centre leaves the grid bound a trimmed route from below: a layout whose
-    bound is no better than that is not trimmed."""
-    sweeps = [sweep for b in bearings for sweep in planner.sweeps(b, final=True)]
-    if len(sweeps) == 1:  # nothing to choose: trim lazily, the variant the ordering takes
-        return _Trimmed(sweeps[0], planner, share).pattern()
-    clipped = [centre_clipped(sweep.paths[0], sweep.area_rot) for sweep in sweeps]
+    """Of the layouts (fewest lines, every line) at ``bearings``, each from either of its
+    starts (a cell's two bottom corners; a chain of cells has one), the route quickest once
+    its ends are trimmed, or the shortest of those within TIME_TIE of it: which start trims
+    better depends on which corners the turns film. Lines cut where their centre leaves the
+    grid bound a trimmed route from below: one whose bound is no better is not trimmed."""
+    trimmers = [
+        _Trimmed(sweep, planner, share) for b in bearings for sweep in planner.sweeps(b, final=True)
+    ]
+    options = [(t, k) for t in trimmers for k in range(len(t.paths))]
+    if len(options) == 1:  # nothing to choose: trim lazily, the variant the ordering takes
+        return trimmers[0].pattern()
+    clipped = [t.centre_clipped(k) for t, k in options]
     bounds = [path_cost(c, planner.speed) for c in clipped]
-    options = sorted(range(len(sweeps)), key=lambda i: (bounds[i], i))
     quickest = math.inf
-    done = []  # (length, cost, trimmed)
-    for i in options:
+    done = []  # (length, cost, option)
+    for i in sorted(range(len(options)), key=lambda i: (bounds[i], i)):
         if bounds[i] > quickest * (1 + TIME_TIE):
             break
         # past the quickest's cost only a shorter route can win: the centre-clipped one is
-        # the shortest this sweep can fly
+        # the shortest this option can fly
         if bounds[i] >= quickest and leg_lengths(clipped[i]).sum() > min(
             length for length, cost, _ in done if cost <= quickest * (1 + TIME_TIE)
         ):
             continue
-        trimmed = _Trimmed(sweeps[i], planner, share, clipped[i])
-        path = trimmed(0)
-        cost = path_cost(path, planner.speed)
+        trimmer, k = options[i]
+        path = trimmer(2 * k)
+        cost = trimmer.costs[k]
         quickest = min(quickest, cost)
-        done.append((float(leg_lengths(path).sum()), cost, trimmed))
-    tied = [d for d in done if d[1] <= quickest * (1 + TIME_TIE)]
-    return min(tied, key=lambda d: d[:2])[2].pattern()
+        done.append((float(leg_lengths(path).sum()), cost, i))
+    best = min(d for d in done if d[1] <= quickest * (1 + TIME_TIE))
+    trimmer, k = options[best[2]]
+    return trimmer.pattern(first=k)
+
+
+def _same_lines(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two sweep paths fly the same lines in the same order (either way along)."""
+    return a.shape == b.shape and bool(
+        (a[0::2, 1] == b[0::2, 1]).all()
+        and (np.minimum(a[0::2, 0], a[1::2, 0]) == np.minimum(b[0::2, 0], b[1::2, 0])).all()
+        and (np.maximum(a[0::2, 0], a[1::2, 0]) == np.maximum(b[0::2, 0], b[1::2, 0])).all()
+    )
 
 
 class _Trimmed:
     """A sweep's paths with their ends trimmed, in the grid's frame, by variant (the base
-    paths, each followed by its reverse); each trimmed when first asked for. It keeps only
-    what trimming needs, and pickles, so that a pattern comes back from another process."""
+    paths, each followed by its reverse); each trimmed when first asked for. Its costs are
+    the trimmed paths' where known, else at full line length. It keeps only what trimming
+    needs, and pickles, so that a pattern comes back from another process."""
 
-    def __init__(
-        self, sweep: _Sweep, planner: _Planner, share: float, clipped: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, sweep: _Sweep, planner: _Planner, share: float) -> None:
         self.paths, self.costs, self.area_rot, self.m = (
             sweep.paths,
-            sweep.costs,
+            list(sweep.costs),
             sweep.area_rot,
             sweep.m,
         )
+        self.speed = planner.speed
         self.bearing, self.lines = sweep.bearing, sweep.layout.lines
-        self.clipped = clipped  # the first base path's centre_clipped, if known
         self.spacing, self.width, self.share = planner.spacing, planner.width, share
         # without no-fly zones every line sees its whole band: all but the layout's strip
         self.full_sees = (
             (1 - sweep.layout.missed / planner.area.area) if planner.blocking is None else None
         )
-        self._done: dict[int, np.ndarray] = {}
+        self._clipped: dict[int, np.ndarray] = {}  # by base path, in the turned frame
+        # the last base path whose lines' spans were worked out, and those spans
+        self._spans: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
+        self._done: dict[int, np.ndarray] = {}  # by base path, in the grid's frame
+
+    def centre_clipped(self, k: int) -> np.ndarray:
+        """Base path k cut where its lines' centres leave the grid (see trimming)."""
+        if k not in self._clipped:
+            path = self.paths[k]
+            if self._spans is not None and _same_lines(path, self._spans[0]):
+                spans = self._spans[1]  # a cell's other start: the same lines the other way
+            else:
+                spans = line_spans(path, self.area_rot)
+                self._spans = (path, spans)
+            self._clipped[k] = centre_clipped(path, self.area_rot, spans)
+        return self._clipped[k]
 
     def __call__(self, variant: int) -> np.ndarray:
         k = variant // 2
@@ -454,14 +481,25 @@ class _Trimmed:
                 self.width,
                 self.share,
                 self.full_sees,
-                self.clipped if k == 0 else None,
+                self._clipped.get(k),
             )
             self._done[k] = trimmed @ self.m
+            self.costs[k] = path_cost(trimmed, self.speed)
         return self._done[k] if variant % 2 == 0 else self._done[k][::-1]
 
-    def pattern(self) -> Pattern:
+    def pattern(self, first: int = 0) -> Pattern:
+        """The pattern, with base path ``first`` as its variant 0 (what it flies alone): its
+        variants, and their costs, as trimmed where already known, for the grid order."""
+        if first:
+            order = [first, *(k for k in range(len(self.paths)) if k != first)]
+            place = {k: j for j, k in enumerate(order)}
+            self.paths = [self.paths[k] for k in order]
+            self.costs = [self.costs[k] for k in order]
+            self._clipped = {place[k]: c for k, c in self._clipped.items()}
+            self._done = {place[k]: p for k, p in self._done.items()}
+        known = [self._done.get(k, p @ self.m) for k, p in enumerate(self.paths)]
         return Pattern(
-            [p @ self.m for p in with_reverses(self.paths)],
+            with_reverses(known),
             bearing=self.bearing,
             refine=self,
             lines=self.lines,

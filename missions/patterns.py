@@ -22,6 +22,8 @@ Area = Polygon | MultiPolygon
 
 @dataclass
 class Pattern:
+    # the ways to fly the grid, each followed by its reverse (sweeps: as trimmed where the
+    # pattern's choice already trimmed them, else every line across its band)
     variants: list[np.ndarray]
     hover: bool = False
     bearing: float | None = None  # sweep-line bearing (degrees from north), coverage only
