@@ -98,36 +98,41 @@ def line_spans(path: np.ndarray, area: Area) -> tuple[np.ndarray, np.ndarray]:
         return np.nan_to_num(b[:, 0], nan=np.inf), np.nan_to_num(b[:, 2], nan=-np.inf)
     (x1, y1), (x2, y2) = xy[:-1][edge].T, xy[1:][edge].T
     Y, lo, hi = y[:, None], lo_x[:, None], hi_x[:, None]
-    # edges crossing each line, half-open in y so that a ring through a vertex counts once
+    # edges crossing each line (x, NaN where not), half-open in y so that a ring through a
+    # vertex counts once
     cross = ((y1 <= Y) & (y2 > Y)) | ((y2 <= Y) & (y1 > Y))
     with np.errstate(divide="ignore", invalid="ignore"):
         xc = np.where(cross, x1 + (Y - y1) * (x2 - x1) / (y2 - y1), np.nan)
+    within = (xc >= lo) & (xc <= hi)
     # a segment's end is inside when an odd number of crossings lie before it
-    inside_lo = (cross & (xc < lo)).sum(axis=1) % 2 == 1
-    inside_hi = (cross & (xc < hi)).sum(axis=1) % 2 == 1
-    within = cross & (xc >= lo) & (xc <= hi)
-    # vertices on the line (corners it only touches), and edges along it, clipped to it
-    flat = (y1 == Y) & (y2 == Y)
-    touch = (y1 == Y) & (x1 >= lo) & (x1 <= hi)
-    f_lo = np.maximum(np.minimum(x1, x2), lo)
-    f_hi = np.minimum(np.maximum(x1, x2), hi)
-    along = flat & (f_lo <= f_hi)
-    least = np.minimum.reduce(
-        [
-            np.where(within, xc, np.inf).min(axis=1),
-            np.where(touch, x1, np.inf).min(axis=1),
-            np.where(along, f_lo, np.inf).min(axis=1),
-            np.where(inside_lo, lo_x, np.inf),
-        ]
+    least = np.minimum(
+        np.where(within, xc, np.inf).min(axis=1),
+        np.where((xc < lo).sum(axis=1) % 2 == 1, lo_x, np.inf),
     )
-    greatest = np.maximum.reduce(
-        [
-            np.where(within, xc, -np.inf).max(axis=1),
-            np.where(touch, x1, -np.inf).max(axis=1),
-            np.where(along, f_hi, -np.inf).max(axis=1),
-            np.where(inside_hi, hi_x, -np.inf),
-        ]
+    greatest = np.maximum(
+        np.where(within, xc, -np.inf).max(axis=1),
+        np.where((xc < hi).sum(axis=1) % 2 == 1, hi_x, -np.inf),
     )
+    on = y1 == Y
+    if on.any():  # corners a line only touches, and edges along it (clipped to it)
+        touch = on & (x1 >= lo) & (x1 <= hi)
+        f_lo = np.maximum(np.minimum(x1, x2), lo)
+        f_hi = np.minimum(np.maximum(x1, x2), hi)
+        along = on & (y2 == Y) & (f_lo <= f_hi)
+        least = np.minimum.reduce(
+            [
+                least,
+                np.where(touch, x1, np.inf).min(axis=1),
+                np.where(along, f_lo, np.inf).min(axis=1),
+            ]
+        )
+        greatest = np.maximum.reduce(
+            [
+                greatest,
+                np.where(touch, x1, -np.inf).max(axis=1),
+                np.where(along, f_hi, -np.inf).max(axis=1),
+            ]
+        )
     return least, greatest
 
 
