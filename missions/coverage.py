@@ -214,7 +214,8 @@ def _cell_path(cell: list[Segment], from_top: bool, from_right: bool) -> np.ndar
 
 def _base_paths(cells: list[list[Segment]], speed: float) -> tuple[list[np.ndarray], list[float]]:
     """Paths over all cells at full line length, cheaper first, with their costs: for one cell
-    its two starts at the bottom (the top ones are their reverses), else the best chain."""
+    its two starts at the bottom (the top ones are their reverses), else the best chain. All
+    fly the same lines in the same order (each either way along)."""
     if len(cells) == 1:
         paths = [_cell_path(cells[0], False, r) for r in (False, True)]
         costs = [path_cost(p, speed) for p in paths]
@@ -425,15 +426,6 @@ def _final(planner: _Planner, bearings: list[float], share: float) -> Pattern:
     return trimmer.pattern(first=k)
 
 
-def _same_lines(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two sweep paths fly the same lines in the same order (either way along)."""
-    return a.shape == b.shape and bool(
-        (a[0::2, 1] == b[0::2, 1]).all()
-        and (np.minimum(a[0::2, 0], a[1::2, 0]) == np.minimum(b[0::2, 0], b[1::2, 0])).all()
-        and (np.maximum(a[0::2, 0], a[1::2, 0]) == np.maximum(b[0::2, 0], b[1::2, 0])).all()
-    )
-
-
 class _Trimmed:
     """A sweep's paths with their ends trimmed, in the grid's frame, by variant (the base
     paths, each followed by its reverse); each trimmed when first asked for. Its costs are
@@ -455,20 +447,16 @@ class _Trimmed:
             (1 - sweep.layout.missed / planner.area.area) if planner.blocking is None else None
         )
         self._clipped: dict[int, np.ndarray] = {}  # by base path, in the turned frame
-        # the last base path whose lines' spans were worked out, and those spans
-        self._spans: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
+        # the base paths' lines' spans in the grid: the same for all (see _base_paths)
+        self._spans: tuple[np.ndarray, np.ndarray] | None = None
         self._done: dict[int, np.ndarray] = {}  # by base path, in the grid's frame
 
     def centre_clipped(self, k: int) -> np.ndarray:
         """Base path k cut where its lines' centres leave the grid (see trimming)."""
         if k not in self._clipped:
-            path = self.paths[k]
-            if self._spans is not None and _same_lines(path, self._spans[0]):
-                spans = self._spans[1]  # a cell's other start: the same lines the other way
-            else:
-                spans = line_spans(path, self.area_rot)
-                self._spans = (path, spans)
-            self._clipped[k] = centre_clipped(path, self.area_rot, spans)
+            if self._spans is None:
+                self._spans = line_spans(self.paths[k], self.area_rot)
+            self._clipped[k] = centre_clipped(self.paths[k], self.area_rot, self._spans)
         return self._clipped[k]
 
     def __call__(self, variant: int) -> np.ndarray:

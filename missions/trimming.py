@@ -58,11 +58,8 @@ def trim_ends(
         missed = shapely.difference(area, LineString(trimmed).buffer(width / 2, cap_style="flat"))
         if area.area - missed.area >= need:
             return trimmed
-        before = trimmed.copy()
         if not _push_out(trimmed, path, missed, band, area.area - need):
-            break
-        if np.array_equal(trimmed, before):  # stuck: the next rounds would move nothing
-            break
+            break  # stuck: the next rounds would move nothing either
     return _blend(trimmed, path, area, width, need)
 
 
@@ -146,7 +143,7 @@ def _push_out(
     """Move ends out over missed pieces, cheapest metres per m² first, until what stays
     missed fits the ``allowance``: each piece to the nearest end whose line's footprint
     reaches it (a piece no line reaches, such as a strip the layout gives up, stays missed).
-    False when no end can move."""
+    False when it moves no end."""
     lo_x, hi_x, y, h = band
     moved = np.flatnonzero(np.abs(trimmed[:, 0] - path[:, 0]) > 1e-9)
     if not len(moved):
@@ -187,13 +184,15 @@ def _push_out(
             else max(min(trimmed[i, 0], c_lo), path[i, 0])
         )
         moves.append((abs(x - trimmed[i, 0]) / gain, i, x, gain, high_end))
-    left = missed.area
+    left, shifted = missed.area, False
     for _, i, x, gain, high_end in sorted(moves, key=lambda m: m[0]):
         if left <= allowance:
             break
-        trimmed[i, 0] = max(trimmed[i, 0], x) if high_end else min(trimmed[i, 0], x)
+        new = max(trimmed[i, 0], x) if high_end else min(trimmed[i, 0], x)
+        shifted |= new != trimmed[i, 0]
+        trimmed[i, 0] = new
         left -= gain
-    return True
+    return shifted
 
 
 def _blend(trimmed: np.ndarray, path: np.ndarray, area: Area, width: float, need: float):
